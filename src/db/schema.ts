@@ -1,0 +1,68 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+export const senders = ["user", "bot"] as const;
+export const messageStatuses = ["complete", "incomplete"] as const;
+
+export type Sender = (typeof senders)[number];
+export type MessageStatus = (typeof messageStatuses)[number];
+
+export type Source = { title: string; url: string | null; snippet: string; score: number };
+
+export const chatSessions = pgTable("chat_sessions", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  sessionUuid: uuid("session_uuid").notNull().unique(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  lastMessageAt: timestamp("last_message_at", { withTimezone: true, precision: 3 }),
+  // The last seq handed out in this session. Incrementing it in the statement that inserts a
+  // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
+  // without a read-then-write race.
+  messageCount: integer("message_count").notNull().default(0),
+});
+
+export const chatMessages = pgTable(
+  "chat_messages",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionId: bigint("session_id", { mode: "number" }).notNull(),
+    // The history's total order: timestamps can tie, seq never does.
+    seq: integer("seq").notNull(),
+    sender: text("sender", { enum: senders }).notNull(),
+    message: text("message").notNull(),
+    timestamp: timestamp("timestamp", { withTimezone: true, precision: 3 }).notNull(),
+    status: text("status", { enum: messageStatuses }).notNull().default("complete"),
+    clientMessageId: uuid("client_message_id"),
+    // The user message a bot message answers. Unique, so a retried or raced turn can never
+    // store two answers to one question.
+    replyToId: bigint("reply_to_id", { mode: "number" }),
+    sources: jsonb("sources").$type<Source[]>().notNull().default(sql`'[]'::jsonb`),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>(),
+  },
+  (table) => [
+    foreignKey({ columns: [table.sessionId], foreignColumns: [chatSessions.id] }).onDelete("cascade"),
+    foreignKey({ columns: [table.replyToId], foreignColumns: [table.id] }).onDelete("cascade"),
+    unique("chat_messages_session_seq_unique").on(table.sessionId, table.seq),
+    unique("chat_messages_session_client_message_id_unique").on(table.sessionId, table.clientMessageId),
+    uniqueIndex("chat_messages_reply_to_id_unique").on(table.replyToId),
+    check("chat_messages_sender_check", sql`${table.sender} in ('user', 'bot')`),
+    check("chat_messages_status_check", sql`${table.status} in ('complete', 'incomplete')`),
+    check("chat_messages_seq_positive", sql`${table.seq} > 0`),
+    check(
+      "chat_messages_reply_only_from_bot",
+      sql`(${table.sender} = 'bot') = (${table.replyToId} is not null)`,
+    ),
+  ],
+);
