@@ -1,0 +1,13 @@
+import type { Responder } from "./responder";
+
+/** Stands in for the model when none is configured, and says so in every answer. */
+export const echoResponder: Responder = {
+  name: "echo",
+  async answer({ question }) {
+    return {
+      text: `[echo: no answer model is configured] You asked: ${question}`,
+      sources: [],
+      metadata: { model: "echo" },
+    };
+  },
+};

@@ -1,0 +1,21 @@
+import type { RequestIdVariables } from "hono/request-id";
+import type { Responder } from "./answers/responder";
+import type { Database } from "./db/client";
+
+/** The session a request concerns, as the session middleware resolved it. */
+export type RequestSession = {
+  uuid: string;
+  /** Issued by this request: no row exists until the first message is stored. */
+  issued: boolean;
+  /** The session row exists; only then does the response name it in X-Session-Id. */
+  stored: boolean;
+};
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: RequestIdVariables & {
+    db: Database;
+    session: RequestSession;
+    responder: Responder;
+  };
+};

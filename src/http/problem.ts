@@ -1,0 +1,94 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Every problem code of API.md §6, with the status it always has. */
+export const problemStatus = {
+  invalid_json: 400,
+  validation_error: 400,
+  session_conflict: 400,
+  session_not_found: 404,
+  not_found: 404,
+  method_not_allowed: 405,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  answer_failed: 502,
+  database_unavailable: 503,
+  answer_unavailable: 503,
+  answer_timeout: 504,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ProblemCode = keyof typeof problemStatus;
+
+const titles: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+export type FieldError = { path: string; message: string };
+
+export type ProblemOptions = {
+  errors?: FieldError[];
+  /** Extra members of the problem object, e.g. `session_uuid` on answer failures. */
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  cause?: unknown;
+};
+
+/** The one error type of the service: whatever is thrown ends up as one of these. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly options: ProblemOptions = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.name = "ApiError";
+    this.status = problemStatus[code];
+  }
+}
+
+export type Problem = {
+  type: "about:blank";
+  title: string;
+  status: number;
+  code: ProblemCode;
+  detail: string;
+  request_id: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+};
+
+export function toProblem(error: ApiError, requestId: string): Problem {
+  return {
+    ...error.options.extensions,
+    type: "about:blank",
+    title: titles[error.status] ?? "Error",
+    status: error.status,
+    code: error.code,
+    detail: error.detail,
+    ...(error.options.errors ? { errors: error.options.errors } : {}),
+    request_id: requestId,
+  };
+}
+
+export function problemResponse(c: Context, error: ApiError): Response {
+  const headers: Record<string, string> = {
+    ...error.options.headers,
+    "Content-Type": "application/problem+json",
+  };
+  return c.body(JSON.stringify(toProblem(error, c.get("requestId") ?? "")), error.status, headers);
+}

@@ -1,0 +1,26 @@
+import { zValidator } from "@hono/zod-validator";
+import type { ValidationTargets } from "hono";
+import type { ZodType } from "zod";
+import { ApiError, type FieldError } from "./problem";
+
+type Issue = { path: PropertyKey[]; message: string };
+
+export function fieldErrors(issues: readonly Issue[]): FieldError[] {
+  return issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+}
+
+export function validationError(errors: FieldError[]): ApiError {
+  const [first] = errors;
+  const detail = first ? `${first.path || "body"} ${first.message}` : "the request is not valid";
+  return new ApiError("validation_error", detail, { errors });
+}
+
+/** zValidator whose failures become `400 validation_error` problems with `errors[]`. */
+export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(
+  target: Target,
+  schema: Schema,
+) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) throw validationError(fieldErrors(result.error.issues));
+  });
+}

@@ -1,0 +1,49 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../context";
+import { ApiError } from "../http/problem";
+import { validationError } from "../http/validate";
+import { isCanonicalUuid } from "../schemas/uuid";
+
+export const sessionHeader = "X-Session-Id";
+
+/**
+ * Resolves the session a request concerns: the `session_uuid` of the path or of the validated JSON
+ * body, or the X-Session-Id header; the two must agree. With `issue`, a request without one gets
+ * a fresh UUID (the server is the only issuer); its row is written with the first message.
+ * X-Session-Id is set on the response once the session is known to exist.
+ */
+export const session = (options: { issue: boolean }) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const fromRequest = validatedSessionUuid(c.req as unknown as ValidatedRequest);
+    const fromHeader = headerSessionUuid(c.req.header(sessionHeader));
+    if (fromRequest && fromHeader && fromRequest !== fromHeader) {
+      throw new ApiError("session_conflict", `session_uuid and the ${sessionHeader} header name different sessions`);
+    }
+    const known = fromRequest ?? fromHeader;
+    if (!known && !options.issue) throw new ApiError("session_not_found", "no session was named");
+    const state = known
+      ? { uuid: known, issued: false, stored: true }
+      : { uuid: crypto.randomUUID(), issued: true, stored: false };
+    c.set("session", state);
+    await next();
+    if (state.stored) c.header(sessionHeader, state.uuid);
+  });
+
+function headerSessionUuid(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  // An empty header is what clients send for "no session yet"; treat it as absent.
+  if (!trimmed) return undefined;
+  if (!isCanonicalUuid(trimmed)) {
+    throw validationError([{ path: sessionHeader, message: "must be a UUID in the 8-4-4-4-12 hex form" }]);
+  }
+  return trimmed.toLowerCase();
+}
+
+type WithSessionUuid = { session_uuid?: string | null } | undefined;
+// This middleware serves routes with different validators, so it reads them untyped.
+type ValidatedRequest = { valid(target: "param" | "json"): WithSessionUuid };
+
+/** From the validated path parameters or JSON body: already checked and lower-cased. */
+function validatedSessionUuid(request: ValidatedRequest): string | undefined {
+  return request.valid("param")?.session_uuid ?? request.valid("json")?.session_uuid ?? undefined;
+}

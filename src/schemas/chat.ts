@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { uuidSchema } from "./uuid";
+
+export const maxQuestionLength = 8000;
+
+/**
+ * Questions are stored exactly as sent, so what Postgres cannot store (U+0000) and what it would
+ * store altered (a lone surrogate would become U+FFFD) is refused instead. Length counts Unicode
+ * code points, so an emoji is one character, as a reader would count it.
+ */
+export const questionSchema = z
+  .string({ error: "must be a string" })
+  .min(1, "must not be empty")
+  .refine((value) => [...value].length <= maxQuestionLength, `must be at most ${maxQuestionLength} characters`)
+  .refine((value) => /\S/u.test(value), "must contain a non-whitespace character")
+  .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
+  .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
+
+/** `null` is accepted for the optional fields: clients commonly send null for "none". */
+export const chatRequestSchema = z.object({
+  question: questionSchema,
+  session_uuid: uuidSchema.nullish(),
+  client_message_id: uuidSchema.nullish(),
+  stream: z.boolean({ error: "must be a boolean" }).optional(),
+});
+
+export type ChatRequest = z.infer<typeof chatRequestSchema>;

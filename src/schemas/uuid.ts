@@ -1,0 +1,13 @@
+import { z } from "zod";
+
+const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** API.md: the canonical 8-4-4-4-12 form in any letter case, always handled in lower case. */
+export const uuidSchema = z
+  .string({ error: "must be a string" })
+  .regex(canonicalUuid, "must be a UUID in the 8-4-4-4-12 hex form")
+  .transform((value) => value.toLowerCase());
+
+export function isCanonicalUuid(value: string): boolean {
+  return canonicalUuid.test(value);
+}

@@ -1,0 +1,6 @@
+// Bindings that exist only in the test pool (vitest.config.ts).
+declare namespace Cloudflare {
+  interface Env {
+    UNREACHABLE_HYPERDRIVE: Hyperdrive;
+  }
+}

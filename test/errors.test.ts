@@ -1,0 +1,211 @@
+// The problem format of API.md §6 and the headers every response carries: one test per code.
+// Calls the Worker's fetch handler, or an app instance with a substituted responder or binding.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Responder } from "../src/answers/responder";
+import { createApp } from "../src/app";
+import { ApiError } from "../src/http/problem";
+import { ask, call, expectProblem, history, postChat } from "./helpers/http";
+
+async function requestApp(app: ReturnType<typeof createApp>, path: string, init: RequestInit, bindings: Partial<Env> = {}) {
+  const ctx = createExecutionContext();
+  const response = await app.request(path, init, { ...env, ...bindings }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+function chatInit(body: unknown): RequestInit {
+  return { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+}
+
+describe("request validation", () => {
+  it("answers 400 invalid_json for a malformed body", async () => {
+    const response = await call("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"question": "hi"' });
+    await expectProblem(response, 400, "invalid_json");
+  });
+
+  it("answers 400 invalid_json for a body that is not valid UTF-8", async () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"question":"caf'), 0xe9, ...new TextEncoder().encode('"}')]);
+    const response = await call("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: bytes });
+    await expectProblem(response, 400, "invalid_json");
+  });
+
+  it.each([
+    ["a missing question", {}, "question"],
+    ["an empty question", { question: "" }, "question"],
+    ["a whitespace-only question", { question: " \n\t " }, "question"],
+    ["a question over 8000 characters", { question: "a".repeat(8_001) }, "question"],
+    ["a question with U+0000", { question: "nul\u0000here" }, "question"],
+    ["a question with a lone surrogate", { question: "broken \ud83e" }, "question"],
+    ["a question that is not a string", { question: 42 }, "question"],
+    ["a malformed session_uuid", { question: "hi", session_uuid: "{6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10}" }, "session_uuid"],
+    ["a session_uuid without dashes", { question: "hi", session_uuid: "6f1c1a527f5e4a879d2e3b8f0f3c9a10" }, "session_uuid"],
+    ["a malformed client_message_id", { question: "hi", client_message_id: "abc" }, "client_message_id"],
+    ["a stream flag that is not a boolean", { question: "hi", stream: "yes" }, "stream"],
+    ["a body that is not an object", ["question"], ""],
+  ])("answers 400 validation_error for %s, storing nothing", async (_, body, path) => {
+    const problem = await expectProblem(await postChat(body), 400, "validation_error");
+    expect(problem.errors?.map((e) => e.path)).toContain(path);
+  });
+
+  it("answers 400 validation_error for a malformed X-Session-Id header", async () => {
+    const problem = await expectProblem(await postChat({ question: "hi" }, { "X-Session-Id": "urn:uuid:6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10" }), 400, "validation_error");
+    expect(problem.errors).toEqual([{ path: "X-Session-Id", message: expect.any(String) }]);
+  });
+
+  it("answers 415 unsupported_media_type for a body that is not JSON", async () => {
+    const response = await call("/api/chat", { method: "POST", headers: { "Content-Type": "text/plain" }, body: '{"question":"hi"}' });
+    await expectProblem(response, 415, "unsupported_media_type");
+  });
+
+  it("answers 413 payload_too_large for a body over 64 KiB, before parsing it", async () => {
+    const response = await call("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: `{"question": "${"a".repeat(70_000)}"`,
+    });
+    await expectProblem(response, 413, "payload_too_large");
+  });
+});
+
+describe("routing", () => {
+  it("answers 404 not_found for an unknown path", async () => {
+    await expectProblem(await call("/api/nothing-here"), 404, "not_found");
+  });
+
+  it("answers 405 method_not_allowed with Allow for a known path and a wrong method", async () => {
+    const response = await call("/api/chat", { method: "GET" });
+    await expectProblem(response, 405, "method_not_allowed");
+    expect(response.headers.get("Allow")).toBe("POST");
+    const onSession = await call(`/api/sessions/${crypto.randomUUID()}`, { method: "PUT" });
+    await expectProblem(onSession, 405, "method_not_allowed");
+    expect(onSession.headers.get("Allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD"]);
+  });
+});
+
+describe("rate limiting", () => {
+  it("answers 429 rate_limited with Retry-After once a client exceeds its chat budget", async () => {
+    const client = { "CF-Connecting-IP": `rate-${crypto.randomUUID()}` };
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 25 && !limited; i++) {
+      const response = await postChat({ question: `q${i}` }, client);
+      statuses.push(response.status);
+      if (response.status === 429) limited = response;
+      else await response.body?.cancel();
+    }
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(200));
+    expect(limited).toBeDefined();
+    await expectProblem(limited!, 429, "rate_limited");
+    expect(Number(limited!.headers.get("Retry-After"))).toBeGreaterThan(0);
+  });
+});
+
+describe("failures of the service's dependencies", () => {
+  it("answers 502 answer_failed with the session_uuid when the responder throws, keeping the question", async () => {
+    const failing: Responder = { name: "failing", answer: async () => { throw new Error("model exploded: sk-secret"); } };
+    const app = createApp({ responderFor: () => failing });
+    const client_message_id = crypto.randomUUID();
+    const response = await requestApp(app, "/api/chat", chatInit({ question: "will it fail?", client_message_id }));
+    const problem = await expectProblem(response, 502, "answer_failed");
+    expect(JSON.stringify(problem)).not.toContain("sk-secret");
+    const sessionUuid = problem.session_uuid as string;
+    expect(response.headers.get("X-Session-Id")).toBe(sessionUuid);
+    const stored = await history(sessionUuid);
+    expect(stored.messages.map((m) => [m.sender, m.message])).toEqual([["user", "will it fail?"]]);
+
+    // The retry answers the kept question without storing it twice.
+    const retry = await postChat({ question: "will it fail?", session_uuid: sessionUuid, client_message_id });
+    expect(retry.status).toBe(200);
+    const reply = await retry.json<{ user_message: { id: number }; bot_message: { seq: number } }>();
+    expect(reply.user_message.id).toBe(stored.messages[0]!.id);
+    expect(reply.bot_message.seq).toBe(2);
+    expect((await history(sessionUuid)).messages).toHaveLength(2);
+  });
+
+  it("answers 504 answer_timeout when the responder takes longer than LLM_TIMEOUT_MS", async () => {
+    const slow: Responder = {
+      name: "slow",
+      answer: ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+    };
+    const app = createApp({ responderFor: () => slow });
+    const response = await requestApp(app, "/api/chat", chatInit({ question: "anyone there?" }), { LLM_TIMEOUT_MS: "50" } as Partial<Env>);
+    const problem = await expectProblem(response, 504, "answer_timeout");
+    expect((await history(problem.session_uuid as string)).messages).toHaveLength(1);
+  });
+
+  it("answers 503 database_unavailable when the database cannot be reached, without leaking details", async () => {
+    const response = await requestApp(createApp(), "/api/chat", chatInit({ question: "hello" }), { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
+    const problem = await expectProblem(response, 503, "database_unavailable");
+    expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|postgres|insert|select/i);
+    expect(response.headers.get("X-Session-Id")).toBeNull();
+  });
+
+  it("answers 500 internal_error for an unexpected failure, without its message or stack", async () => {
+    const app = createApp();
+    app.get("/explode", () => {
+      throw new Error("secret internals at src/app.ts:42");
+    });
+    const response = await requestApp(app, "/explode", {});
+    const problem = await expectProblem(response, 500, "internal_error");
+    expect(JSON.stringify(problem)).not.toMatch(/secret|src\/|at /);
+  });
+
+  it("keeps extensions from overriding the problem's own members", () => {
+    const error = new ApiError("answer_failed", "x", { extensions: { status: 200, code: "ok" } });
+    expect(error.status).toBe(502);
+  });
+});
+
+describe("headers on every response", () => {
+  it("sets X-Request-Id, honouring a sane incoming one, and secure headers", async () => {
+    const generated = await call("/health");
+    expect(generated.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    const honoured = await call("/health", { headers: { "X-Request-Id": "trace-123" } });
+    expect(honoured.headers.get("X-Request-Id")).toBe("trace-123");
+    const replaced = await call("/health", { headers: { "X-Request-Id": "<script>" } });
+    expect(replaced.headers.get("X-Request-Id")).not.toBe("<script>");
+    const problem = await call("/nowhere");
+    expect(problem.headers.get("X-Request-Id")).toEqual(expect.any(String));
+    expect(problem.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
+  it("answers a CORS preflight from an allowed origin, exposing X-Session-Id and X-Request-Id", async () => {
+    const response = await call("/api/chat", {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://book.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-session-id",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://book.example");
+    expect(response.headers.get("Access-Control-Allow-Methods")).toContain("POST");
+    expect(response.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("x-session-id");
+    const actual = await postChat({ question: "cors?" }, { Origin: "https://book.example" });
+    expect(actual.headers.get("Access-Control-Allow-Origin")).toBe("https://book.example");
+    expect(actual.headers.get("Access-Control-Expose-Headers")?.toLowerCase()).toContain("x-session-id");
+    expect(actual.headers.get("Access-Control-Expose-Headers")?.toLowerCase()).toContain("x-request-id");
+  });
+
+  it("gives no CORS grant to an origin that is not configured", async () => {
+    const response = await postChat({ question: "cors?" }, { Origin: "https://evil.example" });
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+});
+
+it("replays of an answered turn are served even when the answer model is failing", async () => {
+  const client_message_id = crypto.randomUUID();
+  const original = await ask("cached?", { client_message_id });
+  const failing: Responder = { name: "failing", answer: async () => { throw new Error("down"); } };
+  const response = await requestApp(
+    createApp({ responderFor: () => failing }),
+    "/api/chat",
+    chatInit({ question: "cached?", session_uuid: original.session_uuid, client_message_id }),
+  );
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual(original);
+});

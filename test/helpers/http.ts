@@ -1,0 +1,83 @@
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const origin = "http://chat.test";
+
+/**
+ * Sends a request to the Worker's own fetch handler, as the runtime would. Each request comes
+ * from a fresh client address unless the test names one, so the per-address rate limit only
+ * applies where a test means it to.
+ */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has("CF-Connecting-IP")) headers.set("CF-Connecting-IP", `test-${crypto.randomUUID()}`);
+  return exports.default.fetch(new Request(new URL(path, origin), { ...init, headers }));
+}
+
+export function postChat(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call("/api/chat", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+export type Message = {
+  id: number;
+  seq: number;
+  sender: "user" | "bot";
+  message: string;
+  timestamp: string;
+  status: "complete" | "incomplete";
+  client_message_id: string | null;
+  sources: unknown[];
+};
+
+export type ChatReply = {
+  session_uuid: string;
+  answer: string;
+  sources: unknown[];
+  user_message: Message;
+  bot_message: Message;
+};
+
+/** Asks a question and expects a 200 turn. */
+export async function ask(question: string, extra: Record<string, unknown> = {}): Promise<ChatReply> {
+  const response = await postChat({ question, ...extra });
+  expect(response.status, await cloneText(response)).toBe(200);
+  return response.json();
+}
+
+export async function history(sessionUuid: string, query = ""): Promise<{ messages: Message[]; next_cursor: string | null }> {
+  const response = await call(`/api/sessions/${sessionUuid}/messages${query}`);
+  expect(response.status, await cloneText(response)).toBe(200);
+  return response.json();
+}
+
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  request_id: string;
+  errors?: { path: string; message: string }[];
+  [key: string]: unknown;
+};
+
+/** Asserts the response is the RFC 9457 problem of API.md §6 with this status and code. */
+export async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+  const problem = JSON.parse(text) as Problem;
+  expect(problem).toMatchObject({ type: "about:blank", status, code });
+  expect(problem.title).toEqual(expect.any(String));
+  expect(problem.detail).toEqual(expect.any(String));
+  expect(problem.request_id).toBe(response.headers.get("X-Request-Id"));
+  return problem;
+}
+
+function cloneText(response: Response): Promise<string> {
+  return response.clone().text();
+}
