@@ -7,11 +7,11 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { echoResponder } from "./answers/echo";
 import type { Responder } from "./answers/responder";
+import { answerSetup } from "./answers/select";
 import { readConfig } from "./config";
 import type { AppEnv } from "./context";
-import { isDatabaseUnavailable } from "./db/errors";
+import { toApiError } from "./http/error-handler";
 import { ApiError, problemResponse } from "./http/problem";
 import { accessLog } from "./middleware/access-log";
 import { database } from "./middleware/database";
@@ -27,7 +27,7 @@ export type AppOptions = {
   responderFor?: (env: Env) => Responder;
 };
 
-export function createApp({ responderFor = () => echoResponder }: AppOptions = {}) {
+export function createApp({ responderFor }: AppOptions = {}) {
   const app = new Hono<AppEnv>();
 
   app.use(requestId());
@@ -35,7 +35,7 @@ export function createApp({ responderFor = () => echoResponder }: AppOptions = {
   app.use(secureHeaders());
   app.use(
     cors({
-      origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
+      origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
       allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
       exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After"],
@@ -52,7 +52,8 @@ export function createApp({ responderFor = () => echoResponder }: AppOptions = {
   );
   app.use(database());
   app.use(async (c, next) => {
-    c.set("responder", responderFor(c.env));
+    const responder = responderFor?.(c.env);
+    c.set("answers", responder ? { provider: responder.name, responder, problem: null } : answerSetup(readConfig(c.env).answer));
     await next();
   });
 
@@ -69,29 +70,9 @@ export function createApp({ responderFor = () => echoResponder }: AppOptions = {
     });
   });
 
-  app.onError((error, c) => problemResponse(c, toApiError(error, c)));
+  app.onError((error, c) => problemResponse(c, toApiError(error, c.get("requestId"))));
 
   return routes;
-}
-
-function toApiError(error: Error, c: Context<AppEnv>): ApiError {
-  if (error instanceof ApiError) {
-    if (error.status >= 500) logFailure(c, error.code, error.cause);
-    return error;
-  }
-  if (isDatabaseUnavailable(error)) {
-    logFailure(c, "database_unavailable", error);
-    return new ApiError("database_unavailable", "the database cannot be reached; try again shortly");
-  }
-  logFailure(c, "internal_error", error);
-  return new ApiError("internal_error", "something went wrong on our side");
-}
-
-/** Logs the cause's kind and message only: Drizzle's messages hold SQL, so those are cut to the cause. */
-function logFailure(c: Context<AppEnv>, code: string, cause: unknown) {
-  const inner = cause instanceof Error && cause.name === "DrizzleQueryError" ? cause.cause : cause;
-  const detail = inner instanceof Error ? `${inner.name}: ${inner.message}` : String(inner);
-  console.error(JSON.stringify({ request_id: c.get("requestId"), code, cause: detail }));
 }
 
 /** The methods that do have a route at `path`, to tell 405 from 404. */

@@ -1,20 +1,79 @@
 import { z } from "zod";
 
-/** Every configuration value the Worker reads, parsed in this one place. */
+/**
+ * Every configuration value the Worker reads, parsed in this one place. Errors name the
+ * variable, never its value: some values are secrets.
+ */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+const count = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (!value?.trim()) return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        context.addIssue({ code: "custom", message: `${name} must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const httpUrl = (name: string) =>
+  optionalText.refine((value) => value === undefined || /^https?:\/\/[^\s/]+/.test(value), `${name} must be an http(s) URL`);
+
 const configSchema = z.object({
   CORS_ORIGINS: z
     .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
-  LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((origin) => origin.trim()).filter(Boolean)),
+  LLM_BASE_URL: httpUrl("LLM_BASE_URL"),
+  LLM_API_KEY: optionalText,
+  LLM_MODEL: optionalText,
+  EMBEDDING_MODEL: optionalText,
+  QDRANT_URL: httpUrl("QDRANT_URL"),
+  QDRANT_API_KEY: optionalText,
+  QDRANT_COLLECTION: optionalText,
+  QDRANT_TITLE_KEY: optionalText,
+  QDRANT_URL_KEY: optionalText,
+  QDRANT_TEXT_KEY: optionalText,
+  RAG_TOP_K: count("RAG_TOP_K", 5, 1, 50),
+  HISTORY_TURNS: count("HISTORY_TURNS", 10, 0, 100),
+  LLM_TIMEOUT_MS: count("LLM_TIMEOUT_MS", 30_000, 1, 600_000),
 });
 
-export type Config = z.infer<typeof configSchema>;
+type RawConfig = z.infer<typeof configSchema>;
+
+export type ModelConfig = { baseUrl: string; apiKey: string | undefined; model: string };
+export type RetrievalConfig = {
+  url: string;
+  apiKey: string | undefined;
+  collection: string;
+  embeddingModel: string;
+  topK: number;
+  payloadKeys: { title: string; url: string; text: string };
+};
+
+/** Which answer generator the configuration asks for; `unavailable` says what is wrong. */
+export type AnswerConfig =
+  | { kind: "echo" }
+  | { kind: "rag"; model: ModelConfig; retrieval: RetrievalConfig | null }
+  | { kind: "unavailable"; problem: string };
+
+export type Config = {
+  corsOrigins: string[];
+  /** How long a turn may wait for its answer (LLM_TIMEOUT_MS). */
+  answerTimeoutMs: number;
+  /** How many earlier messages of the session the model sees (HISTORY_TURNS). */
+  historyTurns: number;
+  answer: AnswerConfig;
+};
+
+export const defaultLlmBaseUrl = "https://api.openai.com/v1";
 
 // Parsed once per isolate and env object, not per request.
 const parsed = new WeakMap<object, Config>();
@@ -22,8 +81,69 @@ const parsed = new WeakMap<object, Config>();
 export function readConfig(env: Env): Config {
   let config = parsed.get(env);
   if (!config) {
-    config = configSchema.parse(env);
+    config = parseConfig(env as unknown as Record<string, unknown>);
     parsed.set(env, config);
   }
   return config;
+}
+
+function parseConfig(env: Record<string, unknown>): Config {
+  const strings = Object.fromEntries(
+    Object.keys(configSchema.shape).map((key) => [key, typeof env[key] === "string" ? env[key] : undefined]),
+  );
+  const result = configSchema.safeParse(strings);
+  const corsOrigins = typeof env.CORS_ORIGINS === "string" ? configSchema.shape.CORS_ORIGINS.parse(env.CORS_ORIGINS) : [];
+  if (!result.success) {
+    const problem = result.error.issues.map((issue) => issue.message).join("; ");
+    return { corsOrigins, answerTimeoutMs: 30_000, historyTurns: 10, answer: { kind: "unavailable", problem } };
+  }
+  return {
+    corsOrigins,
+    answerTimeoutMs: result.data.LLM_TIMEOUT_MS,
+    historyTurns: result.data.HISTORY_TURNS,
+    answer: answerConfig(result.data),
+  };
+}
+
+function answerConfig(raw: RawConfig): AnswerConfig {
+  const modelSettings = [raw.LLM_BASE_URL, raw.LLM_API_KEY, raw.LLM_MODEL, raw.EMBEDDING_MODEL];
+  const retrievalSettings = [raw.QDRANT_URL, raw.QDRANT_API_KEY, raw.QDRANT_COLLECTION];
+  if ([...modelSettings, ...retrievalSettings].every((value) => value === undefined)) {
+    return { kind: "echo" };
+  }
+
+  const missing: string[] = [];
+  if (!raw.LLM_MODEL) missing.push("LLM_MODEL");
+  // OpenAI itself needs a key; a self-hosted server at another LLM_BASE_URL may not.
+  if (!raw.LLM_API_KEY && !raw.LLM_BASE_URL) missing.push("LLM_API_KEY");
+  const wantsRetrieval = retrievalSettings.some((value) => value !== undefined);
+  if (wantsRetrieval) {
+    if (!raw.QDRANT_URL) missing.push("QDRANT_URL");
+    if (!raw.QDRANT_COLLECTION) missing.push("QDRANT_COLLECTION");
+    if (!raw.EMBEDDING_MODEL) missing.push("EMBEDDING_MODEL");
+  }
+  if (missing.length > 0) return { kind: "unavailable", problem: `missing ${missing.join(", ")}` };
+
+  return {
+    kind: "rag",
+    model: {
+      baseUrl: (raw.LLM_BASE_URL ?? defaultLlmBaseUrl).replace(/\/+$/, ""),
+      apiKey: raw.LLM_API_KEY,
+      model: raw.LLM_MODEL!,
+    },
+    retrieval: wantsRetrieval
+      ? {
+          url: raw.QDRANT_URL!.replace(/\/+$/, ""),
+          apiKey: raw.QDRANT_API_KEY,
+          collection: raw.QDRANT_COLLECTION!,
+          embeddingModel: raw.EMBEDDING_MODEL!,
+          topK: raw.RAG_TOP_K,
+          payloadKeys: {
+            title: raw.QDRANT_TITLE_KEY ?? "title",
+            url: raw.QDRANT_URL_KEY ?? "url",
+            text: raw.QDRANT_TEXT_KEY ?? "text",
+          },
+        }
+      : null,
+  };
 }

@@ -1,5 +1,5 @@
 import type { RequestIdVariables } from "hono/request-id";
-import type { Responder } from "./answers/responder";
+import type { AnswerSetup } from "./answers/select";
 import type { Database } from "./db/client";
 
 /** The session a request concerns, as the session middleware resolved it. */
@@ -16,6 +16,6 @@ export type AppEnv = {
   Variables: RequestIdVariables & {
     db: Database;
     session: RequestSession;
-    responder: Responder;
+    answers: AnswerSetup;
   };
 };

@@ -6,14 +6,16 @@ export type HistoryMessage = { sender: Sender; message: string };
 export type AnswerRequest = {
   question: string;
   history: HistoryMessage[];
-  /** Aborted when the answer is no longer wanted (time-out); implementations stop their I/O. */
+  /** Aborted when the answer is no longer wanted (time-out, client gone); stop all I/O. */
   signal: AbortSignal;
+  /** Streaming: called with each piece of the answer as the model produces it, in order. */
+  onDelta?: (text: string) => Promise<void>;
 };
 
 export type Answer = {
   text: string;
   sources: Source[];
-  /** Stored with the bot message: model, token usage, latency. */
+  /** Stored with the bot message: model, token usage, latency, how retrieval went. */
   metadata: Record<string, unknown>;
 };
 
@@ -22,4 +24,12 @@ export interface Responder {
   /** Named on /health as `answer_provider`. */
   readonly name: string;
   answer(request: AnswerRequest): Promise<Answer>;
+}
+
+/** A failure of a service the answer depends on, described without URLs or credentials. */
+export class UpstreamError extends Error {
+  constructor(service: "model" | "embeddings" | "qdrant", problem: string, options?: { cause?: unknown }) {
+    super(`${service}: ${problem}`, options);
+    this.name = "UpstreamError";
+  }
 }

@@ -9,6 +9,7 @@ import type { Database } from "../db/client";
 import {
   appendQuestion,
   findTurn,
+  recentMessages,
   startSessionWithQuestion,
   storeAnswer,
   type Message,
@@ -33,8 +34,7 @@ export async function recordQuestion(db: Database, session: RequestSession, requ
 
   // Nothing was appended: the session does not exist, or this client_message_id was seen before.
   const turn = input.clientMessageId ? await findTurn(db, session.uuid, input.clientMessageId) : null;
-  if (!turn) throw sessionNotFound();
-  if (!turn.question) throw sessionNotFound(); // deleted between the two statements
+  if (!turn?.question) throw sessionNotFound();
   if (turn.question.message !== request.question) {
     throw new ApiError(
       "idempotency_conflict",
@@ -44,47 +44,81 @@ export async function recordQuestion(db: Database, session: RequestSession, requ
   return { sessionId: turn.sessionId, question: turn.question, storedAnswer: turn.answer };
 }
 
-type AnswerTurn = {
+export type AnswerTurn = {
   db: Database;
   responder: Responder;
   timeoutMs: number;
+  historyTurns: number;
   sessionUuid: string;
   sessionId: number;
   question: Message;
+  /** Streaming: receives each piece of the answer as it is generated. */
+  onDelta?: (text: string) => Promise<void>;
+  /** Streaming: aborted when the client went away; what was generated is kept as incomplete. */
+  clientGone?: AbortSignal;
 };
 
+/**
+ * Generates the answer and stores it. If generation stops after part of a streamed answer was
+ * sent (failure, time-out, client gone), that part is stored with status "incomplete" before the
+ * failure is reported; if nothing was generated, nothing is stored and a retry can answer.
+ */
 export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
-  const answer = await generateAnswer(turn);
-  const stored = await storeAnswer(turn.db, {
-    sessionId: turn.sessionId,
-    replyToId: turn.question.id,
-    text: answer.text,
-    status: "complete",
-    sources: answer.sources,
-    metadata: answer.metadata,
-  });
+  const history =
+    turn.historyTurns > 0 ? await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns) : [];
+  let partial = "";
+  const onDelta =
+    turn.onDelta &&
+    (async (text: string) => {
+      partial += text;
+      await turn.onDelta!(text);
+    });
+  try {
+    const answer = await withDeadline(turn.timeoutMs, (deadline) =>
+      turn.responder.answer({
+        question: turn.question.message,
+        history,
+        signal: turn.clientGone ? AbortSignal.any([deadline, turn.clientGone]) : deadline,
+        onDelta,
+      }),
+    );
+    return await store(turn, { text: answer.text, status: "complete", sources: answer.sources, metadata: answer.metadata });
+  } catch (error) {
+    const failure = answerFailure(error, turn);
+    if (partial.length > 0 && !(error instanceof ApiError)) {
+      const stored = await store(turn, {
+        text: partial,
+        status: "incomplete",
+        sources: [],
+        metadata: { cut_short: turn.clientGone?.aborted ? "client_disconnected" : failure.code },
+      });
+      if (turn.clientGone?.aborted) return stored;
+    }
+    throw failure;
+  }
+}
+
+async function store(turn: AnswerTurn, answer: Pick<Message, "status" | "sources"> & { text: string; metadata: Record<string, unknown> }) {
+  const stored = await storeAnswer(turn.db, { sessionId: turn.sessionId, replyToId: turn.question.id, ...answer });
   if (!stored) throw sessionNotFound();
   return stored;
 }
 
-async function generateAnswer({ responder, timeoutMs, sessionUuid, question }: AnswerTurn) {
-  const retry = { session_uuid: sessionUuid };
-  try {
-    return await withDeadline(timeoutMs, (signal) =>
-      responder.answer({ question: question.message, history: [], signal }),
+function answerFailure(error: unknown, turn: AnswerTurn): ApiError {
+  if (error instanceof ApiError) return error;
+  const retry = { extensions: { session_uuid: turn.sessionUuid }, cause: error };
+  if (error instanceof DeadlineExceeded) {
+    return new ApiError(
+      "answer_timeout",
+      `no answer within ${turn.timeoutMs} ms; the question is kept, retry with the same client_message_id`,
+      retry,
     );
-  } catch (error) {
-    if (error instanceof DeadlineExceeded) {
-      throw new ApiError("answer_timeout", `no answer within ${timeoutMs} ms; the question is kept, retry with the same client_message_id`, {
-        extensions: retry,
-        cause: error,
-      });
-    }
-    throw new ApiError("answer_failed", "the answer could not be generated; the question is kept, retry with the same client_message_id", {
-      extensions: retry,
-      cause: error,
-    });
   }
+  return new ApiError(
+    "answer_failed",
+    "the answer could not be generated; the question is kept, retry with the same client_message_id",
+    retry,
+  );
 }
 
 export function sessionNotFound(): ApiError {

@@ -7,7 +7,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
 import type { Message, SessionSummary } from "./rows";
-import type { MessageStatus, Source } from "./schema";
+import type { MessageStatus, Sender, Source } from "./schema";
 
 export type { Message, SessionSummary } from "./rows";
 
@@ -165,6 +165,24 @@ export async function storeAnswer(db: Database, input: AnswerInput): Promise<Mes
       select ${messageJson("m")} as answer from chat_messages m where m.reply_to_id = ${input.replyToId}`);
     return rows[0]?.answer ?? null;
   }
+}
+
+/** The last `limit` messages before seq `beforeSeq`, oldest first: the model's memory of the session. */
+export async function recentMessages(
+  db: Database,
+  sessionId: number,
+  beforeSeq: number,
+  limit: number,
+): Promise<{ sender: Sender; message: string }[]> {
+  const rows = await db.execute<{ sender: Sender; message: string }>(sql`
+    select sender, message from (
+      select seq, sender, message from chat_messages
+      where session_id = ${sessionId} and seq < ${beforeSeq}
+      order by seq desc
+      limit ${limit}
+    ) recent
+    order by seq`);
+  return [...rows];
 }
 
 export type HistoryPageQuery = {

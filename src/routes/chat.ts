@@ -1,7 +1,10 @@
 import { Hono } from "hono";
-import { answerQuestion, recordQuestion } from "../chat/turn";
+import { streamSSE } from "hono/streaming";
+import { answerQuestion, recordQuestion, type AnswerTurn } from "../chat/turn";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
+import { toApiError } from "../http/error-handler";
+import { ApiError, toProblem } from "../http/problem";
 import { validate } from "../http/validate";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
@@ -16,25 +19,58 @@ export const chatRoutes = new Hono<AppEnv>().post(
   session({ issue: true }),
   async (c) => {
     const request = c.req.valid("json");
+    const { responder, problem } = c.var.answers;
+    // Checked before anything is stored: a service that cannot answer keeps no questions.
+    if (!responder) throw new ApiError("answer_unavailable", `no usable answer model is configured (${problem})`);
+
     const current = c.get("session");
     const recorded = await recordQuestion(c.var.db, current, request);
     current.stored = true;
-    const botMessage =
-      recorded.storedAnswer ??
-      (await answerQuestion({
-        db: c.var.db,
-        responder: c.var.responder,
-        timeoutMs: readConfig(c.env).LLM_TIMEOUT_MS,
-        sessionUuid: current.uuid,
-        sessionId: recorded.sessionId,
-        question: recorded.question,
-      }));
-    return c.json({
-      session_uuid: current.uuid,
-      answer: botMessage.message,
-      sources: botMessage.sources,
-      user_message: recorded.question,
-      bot_message: botMessage,
+    const config = readConfig(c.env);
+    const turn: AnswerTurn = {
+      db: c.var.db,
+      responder,
+      timeoutMs: config.answerTimeoutMs,
+      historyTurns: config.historyTurns,
+      sessionUuid: current.uuid,
+      sessionId: recorded.sessionId,
+      question: recorded.question,
+    };
+    const wantsStream = request.stream ?? (c.req.header("Accept") ?? "").includes("text/event-stream");
+
+    if (!wantsStream) {
+      const botMessage = recorded.storedAnswer ?? (await answerQuestion(turn));
+      return c.json({
+        session_uuid: current.uuid,
+        answer: botMessage.message,
+        sources: botMessage.sources,
+        user_message: recorded.question,
+        bot_message: botMessage,
+      });
+    }
+
+    return streamSSE(c, async (stream) => {
+      const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data) });
+      await send("start", { session_uuid: current.uuid, user_message: recorded.question });
+      if (recorded.storedAnswer) {
+        await send("delta", { text: recorded.storedAnswer.message });
+        await send("done", { bot_message: recorded.storedAnswer });
+        return;
+      }
+      const clientGone = new AbortController();
+      stream.onAbort(() => clientGone.abort(new Error("the client went away")));
+      const answering = answerQuestion({
+        ...turn,
+        clientGone: clientGone.signal,
+        onDelta: (text) => send("delta", { text }),
+      });
+      // Keeps the Worker alive to store the answer when the client disconnects mid-stream.
+      c.executionCtx.waitUntil(answering.catch(() => {}));
+      try {
+        await send("done", { bot_message: await answering });
+      } catch (error) {
+        await send("error", toProblem(toApiError(error, c.get("requestId")), c.get("requestId")));
+      }
     });
   },
 );

@@ -13,5 +13,12 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   } catch (error) {
     throw new ApiError("database_unavailable", "the database cannot be reached", { cause: error });
   }
-  return c.json({ status: "ok", database: "ok", answer_provider: c.var.responder.name });
+  const { provider, problem } = c.var.answers;
+  // The database is what /health answers for; an unusable answer model is reported, not fatal.
+  return c.json({
+    status: problem ? "degraded" : "ok",
+    database: "ok",
+    answer_provider: provider,
+    ...(problem ? { answer_problem: problem } : {}),
+  });
 });
