@@ -16,7 +16,11 @@ async function requestApp(app: ReturnType<typeof createApp>, path: string, init:
 }
 
 function chatInit(body: unknown): RequestInit {
-  return { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  return {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "CF-Connecting-IP": `test-${crypto.randomUUID()}` },
+    body: JSON.stringify(body),
+  };
 }
 
 describe("request validation", () => {

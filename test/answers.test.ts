@@ -1,0 +1,284 @@
+// Real answers (issue 4): retrieval from Qdrant, an OpenAI-compatible model, memory, streaming,
+// failures. An app instance is configured to use the fake upstream of test/fakes on loopback,
+// and each test checks what the service sent there and what it stored in PostgreSQL.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import { createApp } from "../src/app";
+import { openSql } from "./helpers/database";
+import { expectProblem, history, type ChatReply, type Message } from "./helpers/http";
+import { newKey, recordedRequests, setScenario, type Scenario } from "./helpers/upstream";
+
+const upstream = inject("fakeUpstreamUrl");
+
+/** The configuration of a fully set-up service, pointed at the fake with this test's key. */
+function ragEnv(key: string, overrides: Record<string, string | undefined> = {}): Env {
+  return {
+    ...env,
+    LLM_BASE_URL: `${upstream}/v1`,
+    LLM_API_KEY: key,
+    LLM_MODEL: "fake-chat-model",
+    EMBEDDING_MODEL: "fake-embedding-model",
+    QDRANT_URL: `${upstream}/qdrant`,
+    QDRANT_API_KEY: key,
+    QDRANT_COLLECTION: "humanoid-book",
+    RAG_TOP_K: "3",
+    ...overrides,
+  } as Env;
+}
+
+async function send(bindings: Env, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const ctx = createExecutionContext();
+  const response = await createApp().request(
+    "/api/chat",
+    {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": `test-${crypto.randomUUID()}`, ...headers },
+      body: JSON.stringify(body),
+    },
+    bindings,
+    ctx,
+  );
+  return { response, finished: () => waitOnExecutionContext(ctx) };
+}
+
+async function chat(bindings: Env, body: Record<string, unknown>): Promise<ChatReply> {
+  const { response, finished } = await send(bindings, body);
+  expect(response.status, await response.clone().text()).toBe(200);
+  await finished();
+  return response.json();
+}
+
+async function given(scenario: Scenario): Promise<string> {
+  const key = newKey();
+  await setScenario(upstream, key, scenario);
+  return key;
+}
+
+type SseEvent = { event: string; data: any };
+
+/** Reads server-sent events one at a time, so a test can act between them. */
+function sseReader(response: Response) {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  return {
+    async next(): Promise<SseEvent | null> {
+      for (;;) {
+        const end = buffer.indexOf("\n\n");
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
+          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+          return { event, data: JSON.parse(data) };
+        }
+        const { done, value } = await reader.read();
+        if (done) return null;
+        buffer += value;
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+async function allEvents(response: Response): Promise<SseEvent[]> {
+  const reader = sseReader(response);
+  const events: SseEvent[] = [];
+  for (let e = await reader.next(); e; e = await reader.next()) events.push(e);
+  return events;
+}
+
+async function storedMetadata(messageId: number): Promise<Record<string, any>> {
+  const [row] = await openSql()`select metadata from chat_messages where id = ${messageId}`;
+  return row!.metadata;
+}
+
+describe("a retrieval-augmented answer", () => {
+  it("embeds the question, searches Qdrant and sends the model the passages, with the right credentials and models", async () => {
+    const key = await given({ chat: { text: "The ZMP is where the net moment vanishes [1]." } });
+    const reply = await chat(ragEnv(key), { question: "What is the ZMP?" });
+    expect(reply.answer).toBe("The ZMP is where the net moment vanishes [1].");
+
+    const [embedding, search, completion] = await recordedRequests(upstream, key);
+    expect(embedding).toMatchObject({ method: "POST", path: "/v1/embeddings", body: { model: "fake-embedding-model", input: "What is the ZMP?" } });
+    expect(embedding!.headers.authorization).toBe(`Bearer ${key}`);
+    expect(search).toMatchObject({ method: "POST", path: "/qdrant/collections/humanoid-book/points/search" });
+    expect(search!.headers["api-key"]).toBe(key);
+    expect(search!.body).toMatchObject({ vector: [0.1, 0.2, 0.3], limit: 3, with_payload: true });
+    expect(completion).toMatchObject({ path: "/v1/chat/completions", body: { model: "fake-chat-model" } });
+    expect(completion!.headers.authorization).toBe(`Bearer ${key}`);
+    const prompt: { role: string; content: string }[] = completion!.body.messages;
+    expect(prompt[0]!.role).toBe("system");
+    expect(prompt[1]).toMatchObject({ role: "system", content: expect.stringContaining("zero moment point") });
+    expect(prompt.at(-1)).toEqual({ role: "user", content: "What is the ZMP?" });
+  });
+
+  it("stores the answer with its sources and metadata (model, token usage, latency)", async () => {
+    const key = await given({});
+    const reply = await chat(ragEnv(key), { question: "How do humanoids balance?" });
+    expect(reply.sources.length).toBeGreaterThan(0);
+    expect(reply.sources[0]).toEqual({
+      title: expect.any(String),
+      url: expect.stringMatching(/^https?:/),
+      snippet: expect.any(String),
+      score: expect.any(Number),
+    });
+    const [, stored] = (await history(reply.session_uuid)).messages;
+    expect(stored!.sources).toEqual(reply.sources);
+    const metadata = await storedMetadata(reply.bot_message.id);
+    expect(metadata).toMatchObject({
+      model: "fake-chat-model",
+      usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
+      latency_ms: expect.any(Number),
+      retrieval: { provider: "qdrant", passages: reply.sources.length },
+    });
+  });
+
+  it("gives the model the earlier turns of the session, limited to HISTORY_TURNS messages", async () => {
+    const key = await given({});
+    const bindings = ragEnv(key, { HISTORY_TURNS: "3" });
+    const first = await chat(bindings, { question: "First question" });
+    await chat(bindings, { question: "Second question", session_uuid: first.session_uuid });
+    await chat(bindings, { question: "Third question", session_uuid: first.session_uuid });
+    const completions = (await recordedRequests(upstream, key)).filter((r) => r.path === "/v1/chat/completions");
+    const lastPrompt: { role: string; content: string }[] = completions.at(-1)!.body.messages;
+    expect(lastPrompt.filter((m) => m.role !== "system")).toEqual([
+      { role: "assistant", content: "Fake answer." },
+      { role: "user", content: "Second question" },
+      { role: "assistant", content: "Fake answer." },
+      { role: "user", content: "Third question" },
+    ]);
+  });
+
+  it("answers without retrieval when Qdrant is not configured, and says so in metadata", async () => {
+    const key = await given({});
+    const bindings = ragEnv(key, { QDRANT_URL: undefined, QDRANT_API_KEY: undefined, QDRANT_COLLECTION: undefined });
+    const reply = await chat(bindings, { question: "No retrieval?" });
+    expect(reply.sources).toEqual([]);
+    expect((await recordedRequests(upstream, key)).map((r) => r.path)).toEqual(["/v1/chat/completions"]);
+    expect((await storedMetadata(reply.bot_message.id)).retrieval).toMatch(/disabled/);
+  });
+});
+
+describe("streaming", () => {
+  it("sends start, the model's deltas before the answer is complete, then done; and stores the answer", async () => {
+    const key = await given({ chat: { chunks: ["Balance ", "comes ", "from the ZMP."], chunkDelayMs: 200 } });
+    const { response, finished } = await send(ragEnv(key), { question: "Stream it" }, { Accept: "text/event-stream" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toContain("text/event-stream");
+    const sessionUuid = response.headers.get("X-Session-Id")!;
+    const reader = sseReader(response);
+    const start = await reader.next();
+    expect(start).toMatchObject({ event: "start", data: { session_uuid: sessionUuid, user_message: { seq: 1, message: "Stream it" } } });
+    const firstDelta = await reader.next();
+    expect(firstDelta).toEqual({ event: "delta", data: { text: "Balance " } });
+    // The first piece arrived while the model was still writing: no answer is stored yet.
+    expect((await history(sessionUuid)).messages.map((m) => m.sender)).toEqual(["user"]);
+    const rest: SseEvent[] = [];
+    for (let e = await reader.next(); e; e = await reader.next()) rest.push(e);
+    await finished();
+    expect(rest.map((e) => e.event)).toEqual(["delta", "delta", "done"]);
+    const done = rest.at(-1)!.data.bot_message as Message;
+    expect(done).toMatchObject({ seq: 2, sender: "bot", status: "complete", message: "Balance comes from the ZMP." });
+    expect((await history(sessionUuid)).messages[1]).toEqual(done);
+    const completion = (await recordedRequests(upstream, key)).find((r) => r.path === "/v1/chat/completions");
+    expect(completion!.body).toMatchObject({ stream: true });
+  });
+
+  it('streams when the body says "stream": true', async () => {
+    const key = await given({});
+    const { response, finished } = await send(ragEnv(key), { question: "Stream by flag", stream: true });
+    const events = await allEvents(response);
+    await finished();
+    expect(events.map((e) => e.event)).toEqual(["start", "delta", "delta", "done"]);
+  });
+
+  it("stores the part already sent as incomplete when the client disconnects mid-stream", async () => {
+    const key = await given({ chat: { chunks: ["One ", "two ", "three ", "four."], stallAfterChunks: 2 } });
+    const { response, finished } = await send(ragEnv(key), { question: "I will leave early", stream: true });
+    const sessionUuid = response.headers.get("X-Session-Id")!;
+    const reader = sseReader(response);
+    expect((await reader.next())!.event).toBe("start");
+    expect((await reader.next())!.data).toEqual({ text: "One " });
+    expect((await reader.next())!.data).toEqual({ text: "two " });
+    await reader.cancel();
+    await finished();
+    const [, answer] = (await history(sessionUuid)).messages;
+    expect(answer).toMatchObject({ sender: "bot", status: "incomplete", message: "One two " });
+  });
+
+  it("reports a model failure as an error event carrying a problem", async () => {
+    const key = await given({ chat: { status: 500, body: "upstream exploded" } });
+    const { response, finished } = await send(ragEnv(key), { question: "Fail while streaming", stream: true });
+    const events = await allEvents(response);
+    await finished();
+    expect(events.map((e) => e.event)).toEqual(["start", "error"]);
+    expect(events[1]!.data).toMatchObject({ status: 502, code: "answer_failed", session_uuid: response.headers.get("X-Session-Id") });
+  });
+});
+
+describe("failures of the model or of Qdrant", () => {
+  const failures: [string, Scenario | null, Record<string, string>, number, string][] = [
+    ["the model answers HTTP 500", { chat: { status: 500 } }, {}, 502, "answer_failed"],
+    ["the model answers HTTP 401", { chat: { status: 401 } }, {}, 502, "answer_failed"],
+    ["the model answers malformed JSON", { chat: { body: "not json{" } }, {}, 502, "answer_failed"],
+    ["the embeddings API answers HTTP 429", { embeddings: { status: 429 } }, {}, 502, "answer_failed"],
+    ["Qdrant answers HTTP 503", { qdrant: { status: 503 } }, {}, 502, "answer_failed"],
+    ["Qdrant answers malformed JSON", { qdrant: { body: "<html>" } }, {}, 502, "answer_failed"],
+    ["the connection is dropped", { chat: { destroy: true } }, {}, 502, "answer_failed"],
+    ["the model cannot be reached", null, { LLM_BASE_URL: "http://127.0.0.1:9/v1" }, 502, "answer_failed"],
+    ["Qdrant cannot be reached", null, { QDRANT_URL: "http://127.0.0.1:9" }, 502, "answer_failed"],
+    ["the model takes longer than LLM_TIMEOUT_MS", { chat: { hang: true } }, { LLM_TIMEOUT_MS: "300" }, 504, "answer_timeout"],
+  ];
+
+  it.each(failures)("when %s: the problem, the question kept, no answer stored, and a retry answers once", async (_, scenario, overrides, status, code) => {
+    const key = await given(scenario ?? {});
+    const client_message_id = crypto.randomUUID();
+    const { response, finished } = await send(ragEnv(key, overrides), { question: "Will this work?", client_message_id });
+    const text = await response.clone().text();
+    expect(text).not.toContain(key);
+    const problem = await expectProblem(response, status, code);
+    await finished();
+    const sessionUuid = problem.session_uuid as string;
+    expect((await history(sessionUuid)).messages.map((m) => m.sender)).toEqual(["user"]);
+
+    await setScenario(upstream, key, {});
+    const retry = await chat(ragEnv(key), { question: "Will this work?", session_uuid: sessionUuid, client_message_id });
+    expect(retry.answer).toBe("Fake answer.");
+    expect((await history(sessionUuid)).messages.map((m) => [m.seq, m.sender])).toEqual([[1, "user"], [2, "bot"]]);
+  });
+});
+
+describe("configuration", () => {
+  it("answers 503 answer_unavailable for a partial configuration, stores nothing, and /health names the problem", async () => {
+    const bindings = ragEnv("some-key", { LLM_MODEL: undefined, QDRANT_COLLECTION: undefined });
+    const { response } = await send(bindings, { question: "Anyone?" });
+    const problem = await expectProblem(response, 503, "answer_unavailable");
+    expect(problem.detail).toContain("LLM_MODEL");
+    expect(problem.detail).toContain("QDRANT_COLLECTION");
+    expect(response.headers.get("X-Session-Id")).toBeNull();
+
+    const ctx = createExecutionContext();
+    const health = await createApp().request("/health", {}, bindings, ctx);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({
+      status: "degraded",
+      database: "ok",
+      answer_provider: "unavailable",
+      answer_problem: expect.stringContaining("LLM_MODEL"),
+    });
+  });
+
+  it("answers 503 answer_unavailable for an invalid value, naming the variable but not the secrets", async () => {
+    const { response } = await send(ragEnv("secret-key-value", { RAG_TOP_K: "lots" }), { question: "Anyone?" });
+    const problem = await expectProblem(response, 503, "answer_unavailable");
+    expect(problem.detail).toContain("RAG_TOP_K");
+    expect(JSON.stringify(problem)).not.toContain("secret-key-value");
+  });
+
+  it("/health names the configured model provider", async () => {
+    const ctx = createExecutionContext();
+    const health = await createApp().request("/health", {}, ragEnv("k"), ctx);
+    expect(await health.json()).toMatchObject({ status: "ok", answer_provider: "openai-compatible:fake-chat-model+qdrant" });
+  });
+});

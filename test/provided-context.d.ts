@@ -1,0 +1,10 @@
+// What test/global-setup.ts provides to vitest.config.ts and to the tests.
+import "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    unreachableDatabaseUrl: string;
+    fakeUpstreamUrl: string;
+  }
+}
