@@ -15,7 +15,7 @@ export default async function setup(project: TestProject) {
   let databaseUrl: string | undefined = process.env.TEST_DATABASE_URL;
   let stop = async () => {};
   if (!databaseUrl) {
-    const dataDir = path.join(await mkdtemp(path.join(tmpdir(), "chat-history-test-")), "pgdata");
+    const dataDir = await mkdtemp(path.join(tmpdir(), "chat-history-test-"));
     const database = await startLocalDatabase({ dataDir, port: await findFreePort(), persistent: false });
     databaseUrl = database.url;
     stop = database.stop;

@@ -61,6 +61,17 @@ export type StoredQuestion = { sessionId: number; question: Message };
 
 type QuestionInput = { sessionUuid: string; question: string; clientMessageId: string | null };
 
+/** The tail of a statement whose `session` CTE returned the session row and the seq to use. */
+function insertQuestionFromSession(input: QuestionInput): SQL {
+  return sql`m as (
+      insert into chat_messages (session_id, seq, sender, message, timestamp, client_message_id)
+      select id, message_count, 'user', ${input.question}, last_message_at, ${input.clientMessageId}::uuid
+      from session
+      returning *
+    )
+    select m.session_id, ${messageJson("m")} as question from m`;
+}
+
 /** Creates a session together with its first message, so a failed request leaves no empty session. */
 export async function startSessionWithQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion> {
   const rows = await db.execute<{ session_id: string; question: Message }>(sql`
@@ -68,13 +79,7 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
       insert into chat_sessions (session_uuid, message_count, last_message_at)
       values (${input.sessionUuid}, 1, clock_timestamp())
       returning id, message_count, last_message_at
-    ), m as (
-      insert into chat_messages (session_id, seq, sender, message, timestamp, client_message_id)
-      select id, message_count, 'user', ${input.question}, last_message_at, ${input.clientMessageId}::uuid
-      from session
-      returning *
-    )
-    select m.session_id, ${messageJson("m")} as question from m`);
+    ), ${insertQuestionFromSession(input)}`);
   const row = rows[0]!;
   return { sessionId: Number(row.session_id), question: row.question };
 }
@@ -94,13 +99,7 @@ export async function appendQuestion(db: Database, input: QuestionInput): Promis
             select 1 from chat_messages
             where session_id = chat_sessions.id and client_message_id = ${input.clientMessageId}::uuid)
         returning id, message_count, last_message_at
-      ), m as (
-        insert into chat_messages (session_id, seq, sender, message, timestamp, client_message_id)
-        select id, message_count, 'user', ${input.question}, last_message_at, ${input.clientMessageId}::uuid
-        from session
-        returning *
-      )
-      select m.session_id, ${messageJson("m")} as question from m`);
+      ), ${insertQuestionFromSession(input)}`);
     const row = rows[0];
     return row ? { sessionId: Number(row.session_id), question: row.question } : null;
   } catch (error) {

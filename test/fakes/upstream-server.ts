@@ -13,49 +13,16 @@
  *   GET /__fake/requests/:key                    → 200 RecordedRequest[] in arrival order
  *
  * Keep this file within what `node --experimental-strip-types` can run: no enums, namespaces or
- * parameter properties. The types mirror test/helpers/upstream.ts (the workerd side).
+ * parameter properties. The scenario types live in ./scenario.ts, shared with the workerd side.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 
-export type Failure = {
-  /** Answer with this status (and `body`, or a default error body for the upstream). */
-  status?: number;
-  /** Answer with this raw body (status 200 unless `status` is set); e.g. "not json{". */
-  body?: string;
-  /** Wait this long before answering (or before hanging/destroying). */
-  delayMs?: number;
-  /** Never answer; the socket stays open until the client gives up or close() is called. */
-  hang?: boolean;
-  /** Destroy the socket without an HTTP response. */
-  destroy?: boolean;
-};
+import type { Failure, QdrantPoint, RecordedRequest, Scenario, Usage } from "./scenario.ts";
 
-export type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
-
-export type QdrantPoint = { id: number | string; score: number; payload: Record<string, unknown> };
-
-export type Scenario = {
-  embeddings?: Failure & { vector?: number[] };
-  chat?: Failure & {
-    text?: string;
-    chunks?: string[];
-    chunkDelayMs?: number;
-    /** streaming: after this many chunks stop sending but keep the stream open (a stalled model) */
-    stallAfterChunks?: number;
-    usage?: Usage;
-  };
-  qdrant?: Failure & { collection?: string; points?: QdrantPoint[] };
-};
-
-export type RecordedRequest = {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: unknown;
-};
+export type { Failure, QdrantPoint, RecordedRequest, Scenario, Usage } from "./scenario.ts";
 
 export const DEFAULT_VECTOR: readonly number[] = [0.1, 0.2, 0.3];
 export const DEFAULT_TEXT = "Fake answer.";

@@ -2,48 +2,12 @@
  * Test-side client of the fake upstream (test/fakes/upstream-server.ts): runs inside workerd, so it
  * uses only fetch. Every test takes its own key (newKey()), makes the service send it as the
  * OpenAI bearer token and the Qdrant api-key, scripts the upstreams with setScenario and reads
- * back what the service sent with recordedRequests. The types mirror the server's.
+ * back what the service sent with recordedRequests.
  */
 
-export type Failure = {
-  /** Answer with this status (and `body`, or a default error body for the upstream). */
-  status?: number;
-  /** Answer with this raw body (status 200 unless `status` is set); e.g. "not json{". */
-  body?: string;
-  /** Wait this long before answering (or before hanging/destroying). */
-  delayMs?: number;
-  /** Never answer; the socket stays open until the client gives up or the fake closes. */
-  hang?: boolean;
-  /** Destroy the socket without an HTTP response. */
-  destroy?: boolean;
-};
+import type { RecordedRequest, Scenario } from "../fakes/scenario";
 
-export type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
-
-export type QdrantPoint = { id: number | string; score: number; payload: Record<string, unknown> };
-
-export type Scenario = {
-  embeddings?: Failure & { vector?: number[] };
-  chat?: Failure & {
-    text?: string;
-    chunks?: string[];
-    chunkDelayMs?: number;
-    /** streaming: after this many chunks stop sending but keep the stream open (a stalled model) */
-    stallAfterChunks?: number;
-    usage?: Usage;
-  };
-  qdrant?: Failure & { collection?: string; points?: QdrantPoint[] };
-};
-
-export type RecordedRequest = {
-  method: string;
-  /** Path and query string, e.g. "/v1/chat/completions" or "/qdrant/collections/book/points/search". */
-  path: string;
-  /** Lower-cased header names → values. */
-  headers: Record<string, string>;
-  /** Parsed JSON, the raw string when it was not JSON, or null when there was no body. */
-  body: any;
-};
+export type { RecordedRequest, Scenario } from "../fakes/scenario";
 
 /** A fresh credential that partitions the fake's state for one test. */
 export function newKey(): string {
