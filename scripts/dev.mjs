@@ -51,7 +51,8 @@ process.on('unhandledRejection', (error) => {
 });
 
 const startup = (async () => {
-  remoteUrl = process.env.NEON_DATABASE_URL || readDevVars().NEON_DATABASE_URL || undefined;
+  const devVars = readDevVars();
+  remoteUrl = process.env.NEON_DATABASE_URL || devVars.NEON_DATABASE_URL || undefined;
   let url;
   if (remoteUrl) {
     url = remoteUrl;
@@ -76,7 +77,14 @@ const startup = (async () => {
 
   // Its own process group, so that wrangler and everything it starts (workerd, esbuild)
   // can be signalled together and none of it outlives this script.
-  wrangler = spawn(WRANGLER, ['dev', ...process.argv.slice(2)], {
+  // One developer's client is every request's client here, so the per-address chat limit of
+  // production would refuse a local test run after 20 questions. Off unless .dev.vars asks.
+  const devArgs = [];
+  if (!(process.env.CHAT_RATE_LIMIT || devVars.CHAT_RATE_LIMIT)) {
+    devArgs.push('--var', 'CHAT_RATE_LIMIT:off');
+    console.error('Chat rate limit: off (set CHAT_RATE_LIMIT=on in .dev.vars to try it).');
+  }
+  wrangler = spawn(WRANGLER, ['dev', ...devArgs, ...process.argv.slice(2)], {
     cwd: REPO_ROOT,
     env,
     stdio: 'inherit',

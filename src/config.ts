@@ -66,6 +66,8 @@ export type AnswerConfig =
 
 export type Config = {
   corsOrigins: string[];
+  /** Whether POST /api/chat is limited per client address (CHAT_RATE_LIMIT, on by default). */
+  rateLimit: boolean;
   /** How long a turn may wait for its answer (LLM_TIMEOUT_MS). */
   answerTimeoutMs: number;
   /** How many earlier messages of the session the model sees (HISTORY_TURNS). */
@@ -92,13 +94,17 @@ function parseConfig(env: Record<string, unknown>): Config {
     Object.keys(configSchema.shape).map((key) => [key, typeof env[key] === "string" ? env[key] : undefined]),
   );
   const result = configSchema.safeParse(strings);
-  const corsOrigins = typeof env.CORS_ORIGINS === "string" ? configSchema.shape.CORS_ORIGINS.parse(env.CORS_ORIGINS) : [];
+  // These two keep working when an answer setting is invalid: a bad model setting must not
+  // switch off CORS or the rate limit.
+  const corsOrigins = configSchema.shape.CORS_ORIGINS.parse(strings.CORS_ORIGINS);
+  const rateLimit = env.CHAT_RATE_LIMIT !== "off";
   if (!result.success) {
     const problem = result.error.issues.map((issue) => issue.message).join("; ");
-    return { corsOrigins, answerTimeoutMs: 30_000, historyTurns: 10, answer: { kind: "unavailable", problem } };
+    return { corsOrigins, rateLimit, answerTimeoutMs: 30_000, historyTurns: 10, answer: { kind: "unavailable", problem } };
   }
   return {
     corsOrigins,
+    rateLimit,
     answerTimeoutMs: result.data.LLM_TIMEOUT_MS,
     historyTurns: result.data.HISTORY_TURNS,
     answer: answerConfig(result.data),

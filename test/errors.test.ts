@@ -104,6 +104,18 @@ describe("rate limiting", () => {
     await expectProblem(limited!, 429, "rate_limited");
     expect(Number(limited!.headers.get("Retry-After"))).toBeGreaterThan(0);
   });
+
+  it("does not limit when CHAT_RATE_LIMIT is off, as in npm run dev", async () => {
+    const app = createApp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) {
+      const init = chatInit({ question: `unlimited ${i}` });
+      (init.headers as Record<string, string>)["CF-Connecting-IP"] = "one-local-client";
+      const response = await requestApp(app, "/api/chat", init, { CHAT_RATE_LIMIT: "off" } as Partial<Env>);
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual(Array(22).fill(200));
+  });
 });
 
 describe("failures of the service's dependencies", () => {

@@ -19,7 +19,7 @@ function rfc3339(column: SQL): SQL {
 /** The API's message object (API.md §2), built from the chat_messages row `alias`. */
 function messageJson(alias: "m" | "question" | "answer"): SQL {
   const m = sql.raw(alias);
-  return sql`jsonb_build_object(
+  return sql`json_build_object(
     'id', ${m}.id, 'seq', ${m}.seq, 'sender', ${m}.sender, 'message', ${m}.message,
     'timestamp', ${rfc3339(sql`${m}.timestamp`)}, 'status', ${m}.status,
     'client_message_id', ${m}.client_message_id, 'sources', ${m}.sources)`;
@@ -204,7 +204,7 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
     query.afterSeq === null ? sql`` : query.order === "asc" ? sql`and m.seq > ${query.afterSeq}` : sql`and m.seq < ${query.afterSeq}`;
   const rows = await db.execute<{ messages: Message[] }>(sql`
     select coalesce((
-      select jsonb_agg(page.message order by page.seq ${direction})
+      select json_agg(page.message order by page.seq ${direction})
       from (
         select m.seq, ${messageJson("m")} as message
         from chat_messages m
@@ -212,7 +212,7 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
         order by m.seq ${direction}
         limit ${query.limit + 1}
       ) page
-    ), '[]'::jsonb) as messages
+    ), '[]'::json) as messages
     from chat_sessions s
     where s.session_uuid = ${query.sessionUuid}`);
   return rows[0]?.messages ?? null;
