@@ -150,6 +150,24 @@ describe("a retrieval-augmented answer", () => {
     ]);
   });
 
+  it("gives a retried turn the same earlier messages, without the question twice", async () => {
+    const key = await given({});
+    const first = await chat(ragEnv(key), { question: "Earlier question" });
+    await setScenario(upstream, key, { chat: { status: 500 } });
+    const client_message_id = crypto.randomUUID();
+    const failed = await send(ragEnv(key), { question: "Retried question", session_uuid: first.session_uuid, client_message_id });
+    await expectProblem(failed.response, 502, "answer_failed");
+    await setScenario(upstream, key, {});
+    await chat(ragEnv(key), { question: "Retried question", session_uuid: first.session_uuid, client_message_id });
+    const [completion] = (await recordedRequests(upstream, key)).filter((r) => r.path === "/v1/chat/completions");
+    const prompt: { role: string; content: string }[] = completion!.body.messages;
+    expect(prompt.filter((m) => m.role !== "system")).toEqual([
+      { role: "user", content: "Earlier question" },
+      { role: "assistant", content: "Fake answer." },
+      { role: "user", content: "Retried question" },
+    ]);
+  });
+
   it("answers without retrieval when Qdrant is not configured, and says so in metadata", async () => {
     const key = await given({});
     const bindings = ragEnv(key, { QDRANT_URL: undefined, QDRANT_API_KEY: undefined, QDRANT_COLLECTION: undefined });

@@ -1,10 +1,9 @@
-import type { Sender, Source } from "../db/schema";
-
-/** A message of the conversation so far, oldest first, for the model's memory. */
-export type HistoryMessage = { sender: Sender; message: string };
+import type { HistoryMessage } from "../db/rows";
+import type { Source } from "../db/schema";
 
 export type AnswerRequest = {
   question: string;
+  /** The conversation before the question, oldest first. */
   history: HistoryMessage[];
   /** Aborted when the answer is no longer wanted (time-out, client gone); stop all I/O. */
   signal: AbortSignal;

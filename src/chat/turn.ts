@@ -12,19 +12,33 @@ import {
   recentMessages,
   startSessionWithQuestion,
   storeAnswer,
+  type HistoryMessage,
   type Message,
 } from "../db/queries";
 import { DeadlineExceeded, withDeadline } from "../deadline";
 import { ApiError } from "../http/problem";
 import type { ChatRequest } from "../schemas/chat";
 
-export type RecordedQuestion = { sessionId: number; question: Message; storedAnswer: Message | null };
+export type RecordedQuestion = {
+  sessionId: number;
+  question: Message;
+  /** The answer a replayed turn already has. */
+  storedAnswer: Message | null;
+  /** The messages before the question, when recording could read them in the same statement. */
+  history: HistoryMessage[] | null;
+};
 
-export async function recordQuestion(db: Database, session: RequestSession, request: ChatRequest): Promise<RecordedQuestion> {
+export async function recordQuestion(
+  db: Database,
+  session: RequestSession,
+  request: ChatRequest,
+  historyTurns: number,
+): Promise<RecordedQuestion> {
   const input = {
     sessionUuid: session.uuid,
     question: request.question,
     clientMessageId: request.client_message_id ?? null,
+    historyLimit: historyTurns,
   };
   if (session.issued) {
     return { ...(await startSessionWithQuestion(db, input)), storedAnswer: null };
@@ -41,7 +55,7 @@ export async function recordQuestion(db: Database, session: RequestSession, requ
       "client_message_id was already used for a different question in this session",
     );
   }
-  return { sessionId: turn.sessionId, question: turn.question, storedAnswer: turn.answer };
+  return { sessionId: turn.sessionId, question: turn.question, storedAnswer: turn.answer, history: null };
 }
 
 export type AnswerTurn = {
@@ -49,6 +63,8 @@ export type AnswerTurn = {
   responder: Responder;
   timeoutMs: number;
   historyTurns: number;
+  /** The messages before the question; read here when null (a retried turn). */
+  history: HistoryMessage[] | null;
   sessionUuid: string;
   sessionId: number;
   question: Message;
@@ -64,8 +80,7 @@ export type AnswerTurn = {
  * failure is reported; if nothing was generated, nothing is stored and a retry can answer.
  */
 export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
-  const history =
-    turn.historyTurns > 0 ? await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns) : [];
+  const history = turn.history ?? (await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns));
   let partial = "";
   const onDelta =
     turn.onDelta &&

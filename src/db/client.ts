@@ -18,7 +18,6 @@ export function createDatabase(connectionString: string) {
     fetch_types: false,
     // Bounded, so a database that is down answers 503 quickly instead of hanging.
     connect_timeout: 3,
-    prepare: true,
     onnotice: () => {},
   });
   return drizzle(client, { schema });

@@ -6,10 +6,10 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import type { Message, SessionSummary } from "./rows";
-import type { MessageStatus, Sender, Source } from "./schema";
+import type { HistoryMessage, Message, SessionSummary } from "./rows";
+import type { MessageStatus, Source } from "./schema";
 
-export type { Message, SessionSummary } from "./rows";
+export type { HistoryMessage, Message, SessionSummary } from "./rows";
 
 /** RFC 3339 UTC with milliseconds, as the API promises; the columns are stored at ms precision. */
 function rfc3339(column: SQL): SQL {
@@ -57,11 +57,24 @@ export async function deleteSession(db: Database, sessionUuid: string): Promise<
   return rows.length > 0;
 }
 
-export type StoredQuestion = { sessionId: number; question: Message };
+/** The new user message and, for the model's memory, up to `historyLimit` messages before it. */
+export type StoredQuestion = { sessionId: number; question: Message; history: HistoryMessage[] };
 
-type QuestionInput = { sessionUuid: string; question: string; clientMessageId: string | null };
+type QuestionInput = {
+  sessionUuid: string;
+  question: string;
+  clientMessageId: string | null;
+  historyLimit: number;
+};
 
-/** The tail of a statement whose `session` CTE returned the session row and the seq to use. */
+type StoredQuestionRow = { session_id: string; question: Message; history: HistoryMessage[] };
+
+/**
+ * The tail of a statement whose `session` CTE returned the session row and the seq to use. The
+ * history is read in the same statement, saving a round trip per turn; its snapshot predates the
+ * insert, so it holds the messages before the question (a turn racing on the same session may be
+ * missing from it, as it would be from a separate read).
+ */
 function insertQuestionFromSession(input: QuestionInput): SQL {
   return sql`m as (
       insert into chat_messages (session_id, seq, sender, message, timestamp, client_message_id)
@@ -69,19 +82,36 @@ function insertQuestionFromSession(input: QuestionInput): SQL {
       from session
       returning *
     )
-    select m.session_id, ${messageJson("m")} as question from m`;
+    select m.session_id, ${messageJson("m")} as question, ${historyBefore(sql`m.session_id`, null, input.historyLimit)} as history
+    from m`;
+}
+
+function toStoredQuestion(row: StoredQuestionRow): StoredQuestion {
+  return { sessionId: Number(row.session_id), question: row.question, history: row.history };
+}
+
+/** The last `limit` messages of a session (before seq `beforeSeq`, if given), oldest first, as JSON. */
+function historyBefore(sessionId: SQL, beforeSeq: number | null, limit: number): SQL {
+  const bound = beforeSeq === null ? sql`` : sql`and seq < ${beforeSeq}`;
+  return sql`(
+      select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
+      from (
+        select seq, sender, message from chat_messages
+        where session_id = ${sessionId} ${bound}
+        order by seq desc
+        limit ${limit}
+      ) recent)`;
 }
 
 /** Creates a session together with its first message, so a failed request leaves no empty session. */
 export async function startSessionWithQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion> {
-  const rows = await db.execute<{ session_id: string; question: Message }>(sql`
+  const rows = await db.execute<StoredQuestionRow>(sql`
     with session as (
       insert into chat_sessions (session_uuid, message_count, last_message_at)
       values (${input.sessionUuid}, 1, clock_timestamp())
       returning id, message_count, last_message_at
     ), ${insertQuestionFromSession(input)}`);
-  const row = rows[0]!;
-  return { sessionId: Number(row.session_id), question: row.question };
+  return toStoredQuestion(rows[0]!);
 }
 
 /**
@@ -90,7 +120,7 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
  */
 export async function appendQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion | null> {
   try {
-    const rows = await db.execute<{ session_id: string; question: Message }>(sql`
+    const rows = await db.execute<StoredQuestionRow>(sql`
       with session as (
         update chat_sessions
         set message_count = message_count + 1, last_message_at = clock_timestamp()
@@ -101,7 +131,7 @@ export async function appendQuestion(db: Database, input: QuestionInput): Promis
         returning id, message_count, last_message_at
       ), ${insertQuestionFromSession(input)}`);
     const row = rows[0];
-    return row ? { sessionId: Number(row.session_id), question: row.question } : null;
+    return row ? toStoredQuestion(row) : null;
   } catch (error) {
     // A concurrent duplicate committed first; the statement rolled back as a whole.
     if (isUniqueViolation(error, "chat_messages_session_client_message_id_unique")) return null;
@@ -167,21 +197,9 @@ export async function storeAnswer(db: Database, input: AnswerInput): Promise<Mes
 }
 
 /** The last `limit` messages before seq `beforeSeq`, oldest first: the model's memory of the session. */
-export async function recentMessages(
-  db: Database,
-  sessionId: number,
-  beforeSeq: number,
-  limit: number,
-): Promise<{ sender: Sender; message: string }[]> {
-  const rows = await db.execute<{ sender: Sender; message: string }>(sql`
-    select sender, message from (
-      select seq, sender, message from chat_messages
-      where session_id = ${sessionId} and seq < ${beforeSeq}
-      order by seq desc
-      limit ${limit}
-    ) recent
-    order by seq`);
-  return [...rows];
+export async function recentMessages(db: Database, sessionId: number, beforeSeq: number, limit: number): Promise<HistoryMessage[]> {
+  const rows = await db.execute<{ history: HistoryMessage[] }>(sql`select ${historyBefore(sql`${sessionId}`, beforeSeq, limit)} as history`);
+  return rows[0]!.history;
 }
 
 export type HistoryPageQuery = {

@@ -18,3 +18,6 @@ export type SessionSummary = {
   last_message_at: string | null;
   message_count: number;
 };
+
+/** A message as the model's memory holds it. */
+export type HistoryMessage = { sender: Sender; message: string };

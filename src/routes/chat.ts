@@ -24,14 +24,15 @@ export const chatRoutes = new Hono<AppEnv>().post(
     if (!responder) throw new ApiError("answer_unavailable", `no usable answer model is configured (${problem})`);
 
     const current = c.get("session");
-    const recorded = await recordQuestion(c.var.db, current, request);
-    current.stored = true;
     const config = readConfig(c.env);
+    const recorded = await recordQuestion(c.var.db, current, request, config.historyTurns);
+    current.stored = true;
     const turn: AnswerTurn = {
       db: c.var.db,
       responder,
       timeoutMs: config.answerTimeoutMs,
       historyTurns: config.historyTurns,
+      history: recorded.history,
       sessionUuid: current.uuid,
       sessionId: recorded.sessionId,
       question: recorded.question,
