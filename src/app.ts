@@ -80,7 +80,8 @@ function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
   const methods = new Set<string>();
   for (const route of app.routes) {
     if (route.method === "ALL") continue;
-    const pattern = new RegExp(`^${route.path.replace(/\/$/, "").replace(/:[^/]+/g, "[^/]+")}/?$`);
+    // Same matching as the router: strict, so "/api/chat/" is another path than "/api/chat".
+    const pattern = new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+")}$`);
     if (pattern.test(path)) methods.add(route.method);
   }
   if (methods.has("GET")) methods.add("HEAD");

@@ -48,6 +48,7 @@ describe("request validation", () => {
     ["a malformed client_message_id", { question: "hi", client_message_id: "abc" }, "client_message_id"],
     ["a stream flag that is not a boolean", { question: "hi", stream: "yes" }, "stream"],
     ["a body that is not an object", ["question"], ""],
+    ["a body that is null", null, ""],
   ])("answers 400 validation_error for %s, storing nothing", async (_, body, path) => {
     const problem = await expectProblem(await postChat(body), 400, "validation_error");
     expect(problem.errors?.map((e) => e.path)).toContain(path);
@@ -74,8 +75,9 @@ describe("request validation", () => {
 });
 
 describe("routing", () => {
-  it("answers 404 not_found for an unknown path", async () => {
+  it("answers 404 not_found for an unknown path, including a known one with a trailing slash", async () => {
     await expectProblem(await call("/api/nothing-here"), 404, "not_found");
+    await expectProblem(await call("/api/chat/", { method: "POST" }), 404, "not_found");
   });
 
   it("answers 405 method_not_allowed with Allow for a known path and a wrong method", async () => {

@@ -17,11 +17,14 @@ export const questionSchema = z
   .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
 
 /** `null` is accepted for the optional fields: clients commonly send null for "none". */
-export const chatRequestSchema = z.object({
-  question: questionSchema,
-  session_uuid: uuidSchema.nullish(),
-  client_message_id: uuidSchema.nullish(),
-  stream: z.boolean({ error: "must be a boolean" }).optional(),
-});
+export const chatRequestSchema = z.object(
+  {
+    question: questionSchema,
+    session_uuid: uuidSchema.nullish(),
+    client_message_id: uuidSchema.nullish(),
+    stream: z.boolean({ error: "must be a boolean" }).optional(),
+  },
+  { error: "must be a JSON object" },
+);
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
