@@ -211,9 +211,22 @@ describe("streaming", () => {
     expect(events.map((e) => e.event)).toEqual(["start", "delta", "delta", "done"]);
   });
 
-  it("stores the part already sent as incomplete when the client disconnects mid-stream", async () => {
-    const key = await given({ chat: { chunks: ["One ", "two ", "three ", "four."], stallAfterChunks: 2 } });
+  it("finishes and stores the whole answer when the client disconnects mid-stream", async () => {
+    const key = await given({ chat: { chunks: ["One ", "two ", "three ", "four."], chunkDelayMs: 100 } });
     const { response, finished } = await send(ragEnv(key), { question: "I will leave early", stream: true });
+    const sessionUuid = response.headers.get("X-Session-Id")!;
+    const reader = sseReader(response);
+    expect((await reader.next())!.event).toBe("start");
+    expect((await reader.next())!.data).toEqual({ text: "One " });
+    await reader.cancel();
+    await finished();
+    const [, answer] = (await history(sessionUuid)).messages;
+    expect(answer).toMatchObject({ sender: "bot", status: "complete", message: "One two three four." });
+  });
+
+  it("stores the part already sent as incomplete when the model stalls mid-stream, even with the client gone", async () => {
+    const key = await given({ chat: { chunks: ["One ", "two ", "three ", "four."], stallAfterChunks: 2 } });
+    const { response, finished } = await send(ragEnv(key, { LLM_TIMEOUT_MS: "500" }), { question: "Stalled answer", stream: true });
     const sessionUuid = response.headers.get("X-Session-Id")!;
     const reader = sseReader(response);
     expect((await reader.next())!.event).toBe("start");
@@ -223,6 +236,16 @@ describe("streaming", () => {
     await finished();
     const [, answer] = (await history(sessionUuid)).messages;
     expect(answer).toMatchObject({ sender: "bot", status: "incomplete", message: "One two " });
+    expect((await storedMetadata(answer!.id)).cut_short).toBe("answer_timeout");
+  });
+
+  it("reports a stall as an answer_timeout error event after the deltas already sent", async () => {
+    const key = await given({ chat: { chunks: ["Half ", "an answer"], stallAfterChunks: 1 } });
+    const { response, finished } = await send(ragEnv(key, { LLM_TIMEOUT_MS: "300" }), { question: "Stall", stream: true });
+    const events = await allEvents(response);
+    await finished();
+    expect(events.map((e) => e.event)).toEqual(["start", "delta", "error"]);
+    expect(events[2]!.data).toMatchObject({ status: 504, code: "answer_timeout" });
   });
 
   it("reports a model failure as an error event carrying a problem", async () => {

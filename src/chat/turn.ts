@@ -70,14 +70,13 @@ export type AnswerTurn = {
   question: Message;
   /** Streaming: receives each piece of the answer as it is generated. */
   onDelta?: (text: string) => Promise<void>;
-  /** Streaming: aborted when the client went away; what was generated is kept as incomplete. */
-  clientGone?: AbortSignal;
 };
 
 /**
- * Generates the answer and stores it. If generation stops after part of a streamed answer was
- * sent (failure, time-out, client gone), that part is stored with status "incomplete" before the
- * failure is reported; if nothing was generated, nothing is stored and a retry can answer.
+ * Generates the answer and stores it. If generation is cut short after part of a streamed answer
+ * was sent (model failure, time-out), that part is stored with status "incomplete" before the
+ * failure is reported: the reader saw it. If nothing was generated, nothing is stored, and a
+ * retry with the same client_message_id answers the question.
  */
 export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
   const history = turn.history ?? (await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns));
@@ -93,7 +92,7 @@ export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
       turn.responder.answer({
         question: turn.question.message,
         history,
-        signal: turn.clientGone ? AbortSignal.any([deadline, turn.clientGone]) : deadline,
+        signal: deadline,
         onDelta,
       }),
     );
@@ -101,13 +100,7 @@ export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
   } catch (error) {
     const failure = answerFailure(error, turn);
     if (partial.length > 0 && !(error instanceof ApiError)) {
-      const stored = await store(turn, {
-        text: partial,
-        status: "incomplete",
-        sources: [],
-        metadata: { cut_short: turn.clientGone?.aborted ? "client_disconnected" : failure.code },
-      });
-      if (turn.clientGone?.aborted) return stored;
+      await store(turn, { text: partial, status: "incomplete", sources: [], metadata: { cut_short: failure.code } });
     }
     throw failure;
   }

@@ -58,14 +58,9 @@ export const chatRoutes = new Hono<AppEnv>().post(
         await send("done", { bot_message: recorded.storedAnswer });
         return;
       }
-      const clientGone = new AbortController();
-      stream.onAbort(() => clientGone.abort(new Error("the client went away")));
-      const answering = answerQuestion({
-        ...turn,
-        clientGone: clientGone.signal,
-        onDelta: (text) => send("delta", { text }),
-      });
-      // Keeps the Worker alive to store the answer when the client disconnects mid-stream.
+      // A client that goes away does not stop the answer: it is generated to the end and stored,
+      // so the reader finds it in the history. waitUntil keeps the Worker running for that.
+      const answering = answerQuestion({ ...turn, onDelta: (text) => send("delta", { text }) });
       c.executionCtx.waitUntil(answering.catch(() => {}));
       try {
         await send("done", { bot_message: await answering });
