@@ -106,6 +106,9 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
       // No Unix socket: nothing here uses it, and it would be one more lock file in /tmp.
       '-c', 'unix_socket_directories=',
       '-c', 'log_min_error_statement=panic',
+      // Locally every request opens its own connection (no Hyperdrive pool in front), so a burst
+      // of concurrent requests needs more than the default 100.
+      '-c', 'max_connections=500',
       // Test clusters are thrown away, so durability only costs time.
       ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ],
