@@ -1,7 +1,8 @@
 /**
- * Every statement the service runs, one named function each. Each function is one round trip;
- * none opens a transaction, because each statement is atomic on its own: a message and the
- * session counter that numbers it are written by the same statement.
+ * Every statement the service runs, one named function each. Each function runs one statement
+ * (storeAnswer a second one only after losing a race); none opens a transaction, because each
+ * statement is atomic on its own: a message and the session counter that numbers it are written
+ * by the same statement. docs/benchmarks.md counts the round trips.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
