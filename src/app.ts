@@ -17,6 +17,7 @@ import { accessLog } from "./middleware/access-log";
 import { database } from "./middleware/database";
 import { sessionHeader } from "./middleware/session";
 import { chatRoutes } from "./routes/chat";
+import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { sessionRoutes } from "./routes/sessions";
 
@@ -58,6 +59,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
   });
 
   const routes = app
+    .route("/", docsRoutes)
     .route("/health", healthRoutes)
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes);

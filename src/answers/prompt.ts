@@ -1,7 +1,7 @@
 /** The messages the model is given: instruction, the retrieved passages, the conversation so far. */
 import type { ChatMessage } from "./openai";
 import type { Passage } from "./qdrant";
-import type { HistoryMessage } from "../db/rows";
+import type { HistoryMessage } from "../db/queries";
 
 export const systemInstruction =
   "You are the assistant of the Humanoid Robotics Book. Answer the reader's questions about " +

@@ -1,6 +1,6 @@
 /** Retrieval of the book's passages from a Qdrant collection over its REST API. */
 import type { RetrievalConfig } from "../config";
-import type { Source } from "../db/schema";
+import type { Source } from "../schemas/responses";
 import { UpstreamError } from "./responder";
 
 export type Passage = Source & { text: string };

@@ -1,5 +1,5 @@
-import type { HistoryMessage } from "../db/rows";
-import type { Source } from "../db/schema";
+import type { HistoryMessage } from "../db/queries";
+import type { Source } from "../schemas/responses";
 
 export type AnswerRequest = {
   question: string;

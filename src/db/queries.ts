@@ -7,17 +7,20 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import type { HistoryMessage, Message, SessionSummary } from "./rows";
-import type { MessageStatus, Source } from "./schema";
+import type { Message, SessionSummary, Source } from "../schemas/responses";
+import type { MessageStatus, Sender } from "./schema";
 
-export type { HistoryMessage, Message, SessionSummary } from "./rows";
+export type { Message, SessionSummary } from "../schemas/responses";
+
+/** A message as the model's memory holds it. */
+export type HistoryMessage = { sender: Sender; message: string };
 
 /** RFC 3339 UTC with milliseconds, as the API promises; the columns are stored at ms precision. */
 function rfc3339(column: SQL): SQL {
   return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** The API's message object (API.md §2), built from the chat_messages row `alias`. */
+/** The API's message object (messageSchema, API.md §2), built from the chat_messages row `alias`. */
 function messageJson(alias: "m" | "question" | "answer"): SQL {
   const m = sql.raw(alias);
   return sql`json_build_object(

@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { Source } from "../schemas/responses";
 
 export const senders = ["user", "bot"] as const;
 export const messageStatuses = ["complete", "incomplete"] as const;
@@ -20,7 +21,6 @@ export const messageStatuses = ["complete", "incomplete"] as const;
 export type Sender = (typeof senders)[number];
 export type MessageStatus = (typeof messageStatuses)[number];
 
-export type Source = { title: string; url: string | null; snippet: string; score: number };
 
 export const chatSessions = pgTable("chat_sessions", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),

@@ -14,15 +14,20 @@ export const questionSchema = z
   .refine((value) => [...value].length <= maxQuestionLength, `must be at most ${maxQuestionLength} characters`)
   .refine((value) => /\S/u.test(value), "must contain a non-whitespace character")
   .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
-  .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
+  .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
+  .meta({
+    // JSON Schema's maxLength counts code points too.
+    maxLength: maxQuestionLength,
+    description: "Stored exactly as sent: at least one non-whitespace character, no U+0000, no lone surrogates",
+  });
 
 /** `null` is accepted for the optional fields: clients commonly send null for "none". */
 export const chatRequestSchema = z.object(
   {
     question: questionSchema,
     session_uuid: uuidSchema.nullish(),
-    client_message_id: uuidSchema.nullish(),
-    stream: z.boolean({ error: "must be a boolean" }).optional(),
+    client_message_id: uuidSchema.nullish().describe("Idempotency key of this turn within its session"),
+    stream: z.boolean({ error: "must be a boolean" }).optional().describe("Answer as server-sent events"),
   },
   { error: "must be a JSON object" },
 );

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
-const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Both letter cases spelled out (no /i flag), so the pattern reads the same in the OpenAPI document.
+const canonicalUuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** API.md: the canonical 8-4-4-4-12 form in any letter case, always handled in lower case. */
 export const uuidSchema = z
