@@ -3,7 +3,7 @@
 // and each test checks what the service sent there and what it stored in PostgreSQL.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { openSql } from "./helpers/database";
 import { expectProblem, history, type ChatReply, type Message } from "./helpers/http";
@@ -272,12 +272,20 @@ describe("failures of the model or of Qdrant", () => {
     ["the model takes longer than LLM_TIMEOUT_MS", { chat: { hang: true } }, { LLM_TIMEOUT_MS: "300" }, 504, "answer_timeout"],
   ];
 
-  it.each(failures)("when %s: the problem, the question kept, no answer stored, and a retry answers once", async (_, scenario, overrides, status, code) => {
+  it.each(failures)("when %s: the problem (no secret in it or in the logs), the question kept, no answer stored, and a retry answers once", async (_, scenario, overrides, status, code) => {
     const key = await given(scenario ?? {});
     const client_message_id = crypto.randomUUID();
+    const logged: unknown[][] = [];
+    const spies = [vi.spyOn(console, "error"), vi.spyOn(console, "log"), vi.spyOn(console, "warn")].map((spy) =>
+      spy.mockImplementation((...args) => void logged.push(args)),
+    );
     const { response, finished } = await send(ragEnv(key, overrides), { question: "Will this work?", client_message_id });
     const text = await response.clone().text();
+    await finished();
+    for (const spy of spies) spy.mockRestore();
     expect(text).not.toContain(key);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(JSON.stringify(logged)).not.toContain(key);
     const problem = await expectProblem(response, status, code);
     await finished();
     const sessionUuid = problem.session_uuid as string;
