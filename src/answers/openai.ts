@@ -3,40 +3,20 @@
  * /chat/completions (plain or streamed as server-sent events).
  */
 import type { ModelConfig } from "../config";
-import { UpstreamError } from "./responder";
+import { postJson, readJson, UpstreamError } from "./upstream";
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
 export type Usage = { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 export type Completion = { text: string; model: string; usage: Usage | null };
 
-async function post(config: Pick<ModelConfig, "baseUrl" | "apiKey">, path: string, body: unknown, signal: AbortSignal, service: "model" | "embeddings") {
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (config.apiKey) headers.Authorization = `Bearer ${config.apiKey}`;
-  let response: Response;
-  try {
-    response = await fetch(`${config.baseUrl}${path}`, { method: "POST", headers, body: JSON.stringify(body), signal });
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    throw new UpstreamError(service, "the API could not be reached", { cause: error });
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new UpstreamError(service, `the API answered HTTP ${response.status}`);
-  }
-  return response;
-}
-
-async function readJson(response: Response, service: "model" | "embeddings"): Promise<any> {
-  try {
-    return await response.json();
-  } catch (error) {
-    throw new UpstreamError(service, "the API answered with malformed JSON", { cause: error });
-  }
+function post(config: ModelConfig, path: string, body: unknown, signal: AbortSignal, service: "model" | "embeddings") {
+  const headers: Record<string, string> = config.apiKey ? { Authorization: `Bearer ${config.apiKey}` } : {};
+  return postJson(service, `${config.baseUrl}${path}`, headers, body, signal);
 }
 
 export async function embed(config: ModelConfig, model: string, input: string, signal: AbortSignal): Promise<number[]> {
   const response = await post(config, "/embeddings", { model, input }, signal, "embeddings");
-  const vector = (await readJson(response, "embeddings"))?.data?.[0]?.embedding;
+  const vector = (await readJson("embeddings", response))?.data?.[0]?.embedding;
   if (!Array.isArray(vector) || vector.length === 0 || !vector.every((x) => typeof x === "number")) {
     throw new UpstreamError("embeddings", "the answer holds no embedding vector");
   }
@@ -45,7 +25,7 @@ export async function embed(config: ModelConfig, model: string, input: string, s
 
 export async function complete(config: ModelConfig, messages: ChatMessage[], signal: AbortSignal): Promise<Completion> {
   const response = await post(config, "/chat/completions", { model: config.model, messages }, signal, "model");
-  const body = await readJson(response, "model");
+  const body = await readJson("model", response);
   const text = body?.choices?.[0]?.message?.content;
   if (typeof text !== "string") throw new UpstreamError("model", "the answer holds no message content");
   return { text, model: typeof body.model === "string" ? body.model : config.model, usage: body.usage ?? null };

@@ -24,11 +24,3 @@ export interface Responder {
   readonly name: string;
   answer(request: AnswerRequest): Promise<Answer>;
 }
-
-/** A failure of a service the answer depends on, described without URLs or credentials. */
-export class UpstreamError extends Error {
-  constructor(service: "model" | "embeddings" | "qdrant", problem: string, options?: { cause?: unknown }) {
-    super(`${service}: ${problem}`, options);
-    this.name = "UpstreamError";
-  }
-}
