@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ApiError } from "../http/problem";
-import { validationError } from "../http/validate";
-import { isCanonicalUuid } from "../schemas/uuid";
+import { fieldErrors, validationError } from "../http/validate";
+import { uuidSchema } from "../schemas/uuid";
 
 export const sessionHeader = "X-Session-Id";
 
@@ -33,10 +33,11 @@ function headerSessionUuid(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   // An empty header is what clients send for "no session yet"; treat it as absent.
   if (!trimmed) return undefined;
-  if (!isCanonicalUuid(trimmed)) {
-    throw validationError([{ path: sessionHeader, message: "must be a UUID in the 8-4-4-4-12 hex form" }]);
+  const parsed = uuidSchema.safeParse(trimmed);
+  if (!parsed.success) {
+    throw validationError(fieldErrors(parsed.error.issues.map((issue) => ({ ...issue, path: [sessionHeader] }))));
   }
-  return trimmed.toLowerCase();
+  return parsed.data;
 }
 
 type WithSessionUuid = { session_uuid?: string | null } | undefined;

@@ -8,7 +8,3 @@ export const uuidSchema = z
   .string({ error: "must be a string" })
   .regex(canonicalUuid, "must be a UUID in the 8-4-4-4-12 hex form")
   .transform((value) => value.toLowerCase());
-
-export function isCanonicalUuid(value: string): boolean {
-  return canonicalUuid.test(value);
-}
