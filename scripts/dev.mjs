@@ -14,7 +14,7 @@ import {
   applyMigrations,
   describeDatabaseUrl,
   errorMessage,
-  readDevVars,
+  localSetting,
   startLocalDatabase,
 } from './local-database.mjs';
 
@@ -51,8 +51,7 @@ process.on('unhandledRejection', (error) => {
 });
 
 const startup = (async () => {
-  const devVars = readDevVars();
-  remoteUrl = process.env.NEON_DATABASE_URL || devVars.NEON_DATABASE_URL || undefined;
+  remoteUrl = localSetting('NEON_DATABASE_URL');
   let url;
   if (remoteUrl) {
     url = remoteUrl;
@@ -80,7 +79,7 @@ const startup = (async () => {
   // One developer's client is every request's client here, so the per-address chat limit of
   // production would refuse a local test run after 20 questions. Off unless .dev.vars asks.
   const devArgs = [];
-  if (!(process.env.CHAT_RATE_LIMIT || devVars.CHAT_RATE_LIMIT)) {
+  if (!localSetting('CHAT_RATE_LIMIT')) {
     devArgs.push('--var', 'CHAT_RATE_LIMIT:off');
     console.error('Chat rate limit: off (set CHAT_RATE_LIMIT=on in .dev.vars to try it).');
   }

@@ -212,11 +212,21 @@ export async function applyMigrations(url) {
 }
 
 /**
+ * A local setting: from the environment, else from <repo>/.dev.vars, as wrangler dev reads it.
+ *
+ * @param {string} name
+ * @returns {string | undefined} undefined when unset or empty in both
+ */
+export function localSetting(name) {
+  return process.env[name] || readDevVars()[name] || undefined;
+}
+
+/**
  * Reads <repo>/.dev.vars (dotenv format).
  *
  * @returns {Record<string, string>} {} when the file does not exist
  */
-export function readDevVars() {
+function readDevVars() {
   let text;
   try {
     text = readFileSync(path.join(REPO_ROOT, '.dev.vars'), 'utf8');

@@ -7,7 +7,7 @@ import {
   applyMigrations,
   describeDatabaseUrl,
   errorMessage,
-  readDevVars,
+  localSetting,
   startLocalDatabase,
 } from './local-database.mjs';
 
@@ -45,7 +45,7 @@ try {
   const args = process.argv.slice(2);
   const unknown = args.find((arg) => arg !== '--remote');
   if (unknown) throw new Error(`unknown argument "${unknown}" (the only option is --remote)`);
-  remoteUrl = process.env.NEON_DATABASE_URL || readDevVars().NEON_DATABASE_URL || undefined;
+  remoteUrl = localSetting('NEON_DATABASE_URL');
   if (args.includes('--remote') && !remoteUrl) {
     throw new Error('--remote needs NEON_DATABASE_URL, in the environment or in .dev.vars.');
   }
