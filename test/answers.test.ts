@@ -1,12 +1,11 @@
 // Real answers (issue 4): retrieval from Qdrant, an OpenAI-compatible model, memory, streaming,
 // failures. An app instance is configured to use the fake upstream of test/fakes on loopback,
 // and each test checks what the service sent there and what it stored in PostgreSQL.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { openSql } from "./helpers/database";
-import { expectProblem, history, type ChatReply, type Message } from "./helpers/http";
+import { callApp, chatRequest, expectProblem, history, type ChatReply, type Message } from "./helpers/http";
 import { newKey, recordedRequests, setScenario, type Scenario } from "./helpers/upstream";
 
 const upstream = inject("fakeUpstreamUrl");
@@ -27,19 +26,8 @@ function ragEnv(key: string, overrides: Record<string, string | undefined> = {})
   } as Env;
 }
 
-async function send(bindings: Env, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const ctx = createExecutionContext();
-  const response = await createApp().request(
-    "/api/chat",
-    {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "CF-Connecting-IP": `test-${crypto.randomUUID()}`, ...headers },
-      body: JSON.stringify(body),
-    },
-    bindings,
-    ctx,
-  );
-  return { response, finished: () => waitOnExecutionContext(ctx) };
+function send(bindings: Env, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  return callApp(createApp(), "/api/chat", chatRequest(body, headers), bindings);
 }
 
 async function chat(bindings: Env, body: Record<string, unknown>): Promise<ChatReply> {
@@ -307,8 +295,7 @@ describe("configuration", () => {
     expect(problem.detail).toContain("QDRANT_COLLECTION");
     expect(response.headers.get("X-Session-Id")).toBeNull();
 
-    const ctx = createExecutionContext();
-    const health = await createApp().request("/health", {}, bindings, ctx);
+    const { response: health } = await callApp(createApp(), "/health", {}, bindings);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({
       status: "degraded",
@@ -326,8 +313,7 @@ describe("configuration", () => {
   });
 
   it("/health names the configured model provider", async () => {
-    const ctx = createExecutionContext();
-    const health = await createApp().request("/health", {}, ragEnv("k"), ctx);
+    const { response: health } = await callApp(createApp(), "/health", {}, ragEnv("k"));
     expect(await health.json()).toMatchObject({ status: "ok", answer_provider: "openai-compatible:fake-chat-model+qdrant" });
   });
 });

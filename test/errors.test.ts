@@ -1,26 +1,17 @@
 // The problem format of API.md §6 and the headers every response carries: one test per code.
 // Calls the Worker's fetch handler, or an app instance with a substituted responder or binding.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
 import { ApiError } from "../src/http/problem";
-import { ask, call, expectProblem, history, postChat } from "./helpers/http";
+import { ask, call, callApp, chatRequest, expectProblem, history, postChat } from "./helpers/http";
 
+/** callApp, waiting for the request's background work before the test looks at the response. */
 async function requestApp(app: ReturnType<typeof createApp>, path: string, init: RequestInit, bindings: Partial<Env> = {}) {
-  const ctx = createExecutionContext();
-  const response = await app.request(path, init, { ...env, ...bindings }, ctx);
-  await waitOnExecutionContext(ctx);
+  const { response, finished } = await callApp(app, path, init, bindings);
+  await finished();
   return response;
-}
-
-function chatInit(body: unknown): RequestInit {
-  return {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "CF-Connecting-IP": `test-${crypto.randomUUID()}` },
-    body: JSON.stringify(body),
-  };
 }
 
 describe("request validation", () => {
@@ -111,8 +102,7 @@ describe("rate limiting", () => {
     const app = createApp();
     const statuses: number[] = [];
     for (let i = 0; i < 22; i++) {
-      const init = chatInit({ question: `unlimited ${i}` });
-      (init.headers as Record<string, string>)["CF-Connecting-IP"] = "one-local-client";
+      const init = chatRequest({ question: `unlimited ${i}` }, { "CF-Connecting-IP": "one-local-client" });
       const response = await requestApp(app, "/api/chat", init, { CHAT_RATE_LIMIT: "off" } as Partial<Env>);
       statuses.push(response.status);
     }
@@ -125,7 +115,7 @@ describe("failures of the service's dependencies", () => {
     const failing: Responder = { name: "failing", answer: async () => { throw new Error("model exploded: sk-secret"); } };
     const app = createApp({ responderFor: () => failing });
     const client_message_id = crypto.randomUUID();
-    const response = await requestApp(app, "/api/chat", chatInit({ question: "will it fail?", client_message_id }));
+    const response = await requestApp(app, "/api/chat", chatRequest({ question: "will it fail?", client_message_id }));
     const problem = await expectProblem(response, 502, "answer_failed");
     expect(JSON.stringify(problem)).not.toContain("sk-secret");
     const sessionUuid = problem.session_uuid as string;
@@ -148,13 +138,13 @@ describe("failures of the service's dependencies", () => {
       answer: ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
     };
     const app = createApp({ responderFor: () => slow });
-    const response = await requestApp(app, "/api/chat", chatInit({ question: "anyone there?" }), { LLM_TIMEOUT_MS: "50" } as Partial<Env>);
+    const response = await requestApp(app, "/api/chat", chatRequest({ question: "anyone there?" }), { LLM_TIMEOUT_MS: "50" } as Partial<Env>);
     const problem = await expectProblem(response, 504, "answer_timeout");
     expect((await history(problem.session_uuid as string)).messages).toHaveLength(1);
   });
 
   it("answers 503 database_unavailable when the database cannot be reached, without leaking details", async () => {
-    const response = await requestApp(createApp(), "/api/chat", chatInit({ question: "hello" }), { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
+    const response = await requestApp(createApp(), "/api/chat", chatRequest({ question: "hello" }), { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
     const problem = await expectProblem(response, 503, "database_unavailable");
     expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|postgres|insert|select/i);
     expect(response.headers.get("X-Session-Id")).toBeNull();
@@ -222,7 +212,7 @@ it("replays of an answered turn are served even when the answer model is failing
   const response = await requestApp(
     createApp({ responderFor: () => failing }),
     "/api/chat",
-    chatInit({ question: "cached?", session_uuid: original.session_uuid, client_message_id }),
+    chatRequest({ question: "cached?", session_uuid: original.session_uuid, client_message_id }),
   );
   expect(response.status).toBe(200);
   expect(await response.json()).toEqual(original);

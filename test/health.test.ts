@@ -1,10 +1,9 @@
 // GET /health: the one query that tells an operator whether the database answers.
 // Calls the Worker's fetch handler, and an app instance bound to a port where nothing listens.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { call, expectProblem } from "./helpers/http";
+import { call, callApp, expectProblem } from "./helpers/http";
 
 describe("GET /health", () => {
   it("answers 200 with the database ok and names the answer provider", async () => {
@@ -14,10 +13,7 @@ describe("GET /health", () => {
   });
 
   it("answers 503 database_unavailable quickly when the database cannot be reached", async () => {
-    const app = createApp();
-    const ctx = createExecutionContext();
-    const response = await app.request("/health", {}, { ...env, HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE }, ctx);
-    await waitOnExecutionContext(ctx);
+    const { response } = await callApp(createApp(), "/health", {}, { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
     const problem = await expectProblem(response, 503, "database_unavailable");
     expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|postgres:\/\/|select/i);
   });

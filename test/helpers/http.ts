@@ -1,25 +1,46 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { createApp } from "../../src/app";
 
 export const origin = "http://chat.test";
 
 /**
- * Sends a request to the Worker's own fetch handler, as the runtime would. Each request comes
- * from a fresh client address unless the test names one, so the per-address rate limit only
- * applies where a test means it to.
+ * Each request comes from a fresh client address unless the test names one, so the per-address
+ * rate limit only applies where a test means it to.
  */
-export function call(path: string, init: RequestInit = {}): Promise<Response> {
+function fromFreshClient(init: RequestInit): RequestInit {
   const headers = new Headers(init.headers);
   if (!headers.has("CF-Connecting-IP")) headers.set("CF-Connecting-IP", `test-${crypto.randomUUID()}`);
-  return exports.default.fetch(new Request(new URL(path, origin), { ...init, headers }));
+  return { ...init, headers };
+}
+
+/** Sends a request to the Worker's own fetch handler, as the runtime would. */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(new URL(path, origin), fromFreshClient(init)));
+}
+
+/**
+ * Sends a request to an app instance (a substituted responder, say) with the test pool's bindings
+ * and `bindings` over them. `finished` waits for the work the request left to ctx.waitUntil.
+ */
+export async function callApp(
+  app: ReturnType<typeof createApp>,
+  path: string,
+  init: RequestInit = {},
+  bindings: Partial<Env> = {},
+): Promise<{ response: Response; finished: () => Promise<void> }> {
+  const ctx = createExecutionContext();
+  const response = await app.request(path, fromFreshClient(init), { ...env, ...bindings }, ctx);
+  return { response, finished: () => waitOnExecutionContext(ctx) };
+}
+
+export function chatRequest(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) };
 }
 
 export function postChat(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return call("/api/chat", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
+  return call("/api/chat", chatRequest(body, headers));
 }
 
 export type Message = {
