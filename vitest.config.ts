@@ -34,6 +34,6 @@ export default defineConfig({
  * only when a connection is refused, which the "database is down" tests do on purpose; the query
  * itself has already failed and been answered with 503. Anything else still fails the run.
  */
-function isPostgresJsSocketTeardown(error: { message?: string; stack?: string }): boolean | void {
+function isPostgresJsSocketTeardown(error: { message?: string; stack?: string }): boolean | undefined {
   if (error.message === "Stream was cancelled." && error.stack?.includes("postgres/cf/polyfills.js")) return false;
 }

@@ -5,15 +5,15 @@
 // on free 127.0.0.1 ports; sends a fixed, bounded workload; prints a Markdown table for
 // docs/benchmarks.md; stops everything. Answers come from the echo responder, so the figures
 // are the service's own cost, without a model.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT, applyMigrations, findFreePort, startLocalDatabase } from './local-database.mjs';
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
-const counterScript = process.env.PG_ROUNDTRIPS ?? path.resolve(REPO_ROOT, '../shared/tools/pg-roundtrips.mjs');
+const counterScript = process.env.PG_ROUNDTRIPS ?? path.resolve(REPO_ROOT, "../shared/tools/pg-roundtrips.mjs");
 if (!existsSync(counterScript)) {
   console.error(`bench: ${counterScript} not found (set PG_ROUNDTRIPS to pg-roundtrips.mjs)`);
   process.exit(1);
@@ -22,15 +22,27 @@ if (!existsSync(counterScript)) {
 const children = [];
 let database;
 async function cleanUp() {
-  for (const child of children) if (child.exitCode === null) { try { process.kill(-child.pid, 'SIGTERM'); } catch {} }
+  for (const child of children)
+    if (child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+    }
   await database?.stop();
 }
-process.on('SIGINT', () => void cleanUp().then(() => process.exit(130)));
+process.on("SIGINT", () => void cleanUp().then(() => process.exit(130)));
 
 function start(command, args, env = {}) {
-  const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+  const child = spawn(command, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
   child.lastOutput = () => stderr;
   children.push(child);
   return child;
@@ -38,7 +50,9 @@ function start(command, args, env = {}) {
 
 async function waitFor(url, child, seconds = 60) {
   for (let i = 0; i < seconds * 4; i++) {
-    try { if ((await fetch(url)).ok) return; } catch {}
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -50,36 +64,66 @@ function percentile(sorted, p) {
 }
 
 try {
-  database = await startLocalDatabase({ dataDir: await mkdtemp(path.join(tmpdir(), 'chat-history-bench-')), port: await findFreePort(), persistent: false, log: () => {} });
+  database = await startLocalDatabase({
+    dataDir: await mkdtemp(path.join(tmpdir(), "chat-history-bench-")),
+    port: await findFreePort(),
+    persistent: false,
+    log: () => {},
+  });
   await applyMigrations(database.url);
   const dbPort = Number(new URL(database.url).port);
   const [proxyPort, controlPort, httpPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const counter = start(process.execPath, [counterScript, '--listen', `127.0.0.1:${proxyPort}`, '--target', `127.0.0.1:${dbPort}`, '--control', `127.0.0.1:${controlPort}`]);
+  const counter = start(process.execPath, [
+    counterScript,
+    "--listen",
+    `127.0.0.1:${proxyPort}`,
+    "--target",
+    `127.0.0.1:${dbPort}`,
+    "--control",
+    `127.0.0.1:${controlPort}`,
+  ]);
   await waitFor(`http://127.0.0.1:${controlPort}/stats`, counter);
-  const wrangler = start(path.join(REPO_ROOT, 'node_modules/.bin/wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(httpPort), '--var', 'CHAT_RATE_LIMIT:off'], {
-    CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: database.url.replace(`:${dbPort}/`, `:${proxyPort}/`),
-    WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true',
-  });
+  const wrangler = start(
+    path.join(REPO_ROOT, "node_modules/.bin/wrangler"),
+    ["dev", "--ip", "127.0.0.1", "--port", String(httpPort), "--var", "CHAT_RATE_LIMIT:off"],
+    {
+      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: database.url.replace(`:${dbPort}/`, `:${proxyPort}/`),
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_HIDE_BANNER: "true",
+    },
+  );
   const base = `http://127.0.0.1:${httpPort}`;
   await waitFor(`${base}/health`, wrangler, 90);
 
   const stats = async () => (await fetch(`http://127.0.0.1:${controlPort}/stats`)).json();
-  const reset = () => fetch(`http://127.0.0.1:${controlPort}/reset`, { method: 'POST' });
-  const chat = (body) => fetch(`${base}/api/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const reset = () => fetch(`http://127.0.0.1:${controlPort}/reset`, { method: "POST" });
+  const chat = (body) =>
+    fetch(`${base}/api/chat`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
-  const seed = await (await chat({ question: 'seed' })).json();
+  const seed = await (await chat({ question: "seed" })).json();
   for (let i = 0; i < 100; i++) await chat({ question: `seed ${i}`, session_uuid: seed.session_uuid });
 
+  const replayKey = crypto.randomUUID();
   const workloads = [
-    ['GET /health', () => fetch(`${base}/health`)],
-    ['POST /api/chat, new session', () => chat({ question: 'What is the zero moment point?' })],
-    ['POST /api/chat, existing session', () => chat({ question: 'And how is it measured?', session_uuid: seed.session_uuid })],
-    ['POST /api/chat, replay of an answered turn', () => chat({ question: 'seed', session_uuid: seed.session_uuid, client_message_id: replayKey })],
-    ['GET messages, 100 per page', () => fetch(`${base}/api/sessions/${seed.session_uuid}/messages?limit=100`)],
-    ['GET /api/sessions/{uuid}', () => fetch(`${base}/api/sessions/${seed.session_uuid}`)],
+    ["GET /health", () => fetch(`${base}/health`)],
+    ["POST /api/chat, new session", () => chat({ question: "What is the zero moment point?" })],
+    [
+      "POST /api/chat, existing session",
+      () => chat({ question: "And how is it measured?", session_uuid: seed.session_uuid }),
+    ],
+    [
+      "POST /api/chat, replay of an answered turn",
+      () => chat({ question: "seed", session_uuid: seed.session_uuid, client_message_id: replayKey }),
+    ],
+    ["GET messages, 100 per page", () => fetch(`${base}/api/sessions/${seed.session_uuid}/messages?limit=100`)],
+    ["GET /api/sessions/{uuid}", () => fetch(`${base}/api/sessions/${seed.session_uuid}`)],
   ];
-  var replayKey = crypto.randomUUID();
-  await chat({ question: 'seed', session_uuid: seed.session_uuid, client_message_id: replayKey });
+  await chat({ question: "seed", session_uuid: seed.session_uuid, client_message_id: replayKey });
 
   const rows = [];
   for (const [name, run] of workloads) {
@@ -95,24 +139,32 @@ try {
     }
     const s = await stats();
     times.sort((a, b) => a - b);
-    rows.push(`| ${name} | ${ROUNDS} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${(s.query / ROUNDS).toFixed(2)} | ${(s.statements / ROUNDS).toFixed(2)} | ${(s.connections / ROUNDS).toFixed(2)} |`);
+    rows.push(
+      `| ${name} | ${ROUNDS} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${(s.query / ROUNDS).toFixed(2)} | ${(s.statements / ROUNDS).toFixed(2)} | ${(s.connections / ROUNDS).toFixed(2)} |`,
+    );
   }
 
   // 20 concurrent turns on one session, as the ordering test does, repeated.
-  const concurrent = await (await chat({ question: 'concurrency' })).json();
+  const concurrent = await (await chat({ question: "concurrency" })).json();
   await reset();
   const burstStarted = performance.now();
   for (let burst = 0; burst < 10; burst++) {
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => chat({ question: `c${burst}-${i}`, session_uuid: concurrent.session_uuid })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => chat({ question: `c${burst}-${i}`, session_uuid: concurrent.session_uuid })),
+    );
     if (responses.some((r) => !r.ok)) throw new Error(`concurrent burst: ${responses.map((r) => r.status)}`);
     await Promise.all(responses.map((r) => r.arrayBuffer()));
   }
   const burstMs = performance.now() - burstStarted;
 
-  console.log(`| request | n | p50 ms | p95 ms | query round trips / request | statements / request | new connections / request |`);
+  console.log(
+    `| request | n | p50 ms | p95 ms | query round trips / request | statements / request | new connections / request |`,
+  );
   console.log(`|---|---|---|---|---|---|---|`);
   for (const row of rows) console.log(row);
-  console.log(`\n10 bursts of 20 concurrent turns on one session: ${(200 / (burstMs / 1000)).toFixed(0)} turns/s, ${(burstMs / 10).toFixed(0)} ms per burst.`);
+  console.log(
+    `\n10 bursts of 20 concurrent turns on one session: ${(200 / (burstMs / 1000)).toFixed(0)} turns/s, ${(burstMs / 10).toFixed(0)} ms per burst.`,
+  );
 } catch (error) {
   console.error(`bench: ${error instanceof Error ? error.message : error}`);
   process.exitCode = 1;

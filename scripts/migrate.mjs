@@ -2,14 +2,14 @@
 // set (environment or .dev.vars), otherwise to the local embedded PostgreSQL.
 // `--remote` (used by predeploy) requires NEON_DATABASE_URL instead of falling back to local.
 import {
+  applyMigrations,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
-  applyMigrations,
   describeDatabaseUrl,
   errorMessage,
   localSetting,
   startLocalDatabase,
-} from './local-database.mjs';
+} from "./local-database.mjs";
 
 /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
 let db;
@@ -33,21 +33,25 @@ function finish(code, message) {
   return finishing;
 }
 
-for (const [signal, code] of /** @type {const} */ ([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])) {
+for (const [signal, code] of /** @type {const} */ ([
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129],
+])) {
   process.on(signal, () => void finish(code));
 }
 // postgres.js can reject a promise nobody holds when the server vanishes mid-handshake.
-process.on('unhandledRejection', (error) => {
+process.on("unhandledRejection", (error) => {
   void finish(1, `db:migrate failed: ${errorMessage(error, remoteUrl)}`);
 });
 
 try {
   const args = process.argv.slice(2);
-  const unknown = args.find((arg) => arg !== '--remote');
+  const unknown = args.find((arg) => arg !== "--remote");
   if (unknown) throw new Error(`unknown argument "${unknown}" (the only option is --remote)`);
-  remoteUrl = localSetting('NEON_DATABASE_URL');
-  if (args.includes('--remote') && !remoteUrl) {
-    throw new Error('--remote needs NEON_DATABASE_URL, in the environment or in .dev.vars.');
+  remoteUrl = localSetting("NEON_DATABASE_URL");
+  if (args.includes("--remote") && !remoteUrl) {
+    throw new Error("--remote needs NEON_DATABASE_URL, in the environment or in .dev.vars.");
   }
   let target;
   if (remoteUrl) {
@@ -61,7 +65,7 @@ try {
     0,
     applied === 0
       ? `No pending migrations: ${target} is up to date.`
-      : `Applied ${applied} migration${applied === 1 ? '' : 's'} to ${target}.`,
+      : `Applied ${applied} migration${applied === 1 ? "" : "s"} to ${target}.`,
   );
 } catch (error) {
   await finish(1, `db:migrate failed: ${errorMessage(error, remoteUrl)}`);

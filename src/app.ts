@@ -2,7 +2,7 @@
  * The request pipeline, top to bottom. Every middleware is wired here and nowhere else, so the
  * order in which a request meets them can be read in one place.
  */
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
@@ -54,7 +54,10 @@ export function createApp({ responderFor }: AppOptions = {}) {
   app.use(database());
   app.use(async (c, next) => {
     const responder = responderFor?.(c.env);
-    c.set("answers", responder ? { provider: responder.name, responder, problem: null } : answerSetup(readConfig(c.env).answer));
+    c.set(
+      "answers",
+      responder ? { provider: responder.name, responder, problem: null } : answerSetup(readConfig(c.env).answer),
+    );
     await next();
   });
 

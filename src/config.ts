@@ -24,13 +24,21 @@ const count = (name: string, fallback: number, min: number, max: number) =>
     });
 
 const httpUrl = (name: string) =>
-  optionalText.refine((value) => value === undefined || /^https?:\/\/[^\s/]+/.test(value), `${name} must be an http(s) URL`);
+  optionalText.refine(
+    (value) => value === undefined || /^https?:\/\/[^\s/]+/.test(value),
+    `${name} must be an http(s) URL`,
+  );
 
 const configSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .optional()
-    .transform((value) => (value ?? "").split(",").map((origin) => origin.trim()).filter(Boolean)),
+    .transform((value) =>
+      (value ?? "")
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
   LLM_BASE_URL: httpUrl("LLM_BASE_URL"),
   LLM_API_KEY: optionalText,
   LLM_MODEL: optionalText,
@@ -100,7 +108,13 @@ function parseConfig(env: Record<string, unknown>): Config {
   const rateLimit = env.CHAT_RATE_LIMIT !== "off";
   if (!result.success) {
     const problem = result.error.issues.map((issue) => issue.message).join("; ");
-    return { corsOrigins, rateLimit, answerTimeoutMs: 30_000, historyTurns: 10, answer: { kind: "unavailable", problem } };
+    return {
+      corsOrigins,
+      rateLimit,
+      answerTimeoutMs: 30_000,
+      historyTurns: 10,
+      answer: { kind: "unavailable", problem },
+    };
   }
   return {
     corsOrigins,

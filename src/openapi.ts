@@ -3,7 +3,7 @@
  * requests (src/schemas) and describe the answers (src/schemas/responses.ts).
  */
 import { z } from "zod";
-import { problemStatus, type ProblemCode } from "./http/problem";
+import { type ProblemCode, problemStatus } from "./http/problem";
 import { chatRequestSchema } from "./schemas/chat";
 import { historyQuerySchema } from "./schemas/history";
 import {
@@ -48,7 +48,12 @@ const sessionHeader = {
   description: "The session UUID; must agree with the one in the path or body",
   schema: jsonSchema(uuidSchema, "input"),
 };
-const sessionPathParameter = { name: "session_uuid", in: "path", required: true, schema: jsonSchema(uuidSchema, "input") };
+const sessionPathParameter = {
+  name: "session_uuid",
+  in: "path",
+  required: true,
+  schema: jsonSchema(uuidSchema, "input"),
+};
 const common = ["validation_error", "internal_error", "database_unavailable"] as const;
 
 function historyQueryParameters(): Json[] {
@@ -125,7 +130,10 @@ export function openApiDocument(): Json {
       "/api/sessions": {
         post: {
           summary: "Create an empty session",
-          responses: { "201": { description: "Created", content: json(ref("SessionCreated")) }, ...problems(...common) },
+          responses: {
+            "201": { description: "Created", content: json(ref("SessionCreated")) },
+            ...problems(...common),
+          },
         },
       },
       "/api/sessions/{session_uuid}": {
@@ -139,7 +147,10 @@ export function openApiDocument(): Json {
         },
         delete: {
           summary: "Delete a session and all its messages",
-          responses: { "204": { description: "Deleted" }, ...problems(...common, "session_conflict", "session_not_found") },
+          responses: {
+            "204": { description: "Deleted" },
+            ...problems(...common, "session_conflict", "session_not_found"),
+          },
         },
       },
       "/api/sessions/{session_uuid}/messages": {

@@ -5,8 +5,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { openSql } from "./helpers/database";
-import { callApp, chatRequest, expectProblem, history, type ChatReply, type Message } from "./helpers/http";
-import { newKey, recordedRequests, setScenario, type Scenario } from "./helpers/upstream";
+import { type ChatReply, callApp, chatRequest, expectProblem, history, type Message } from "./helpers/http";
+import { newKey, recordedRequests, type Scenario, setScenario } from "./helpers/upstream";
 
 const upstream = inject("fakeUpstreamUrl");
 
@@ -57,7 +57,11 @@ function sseReader(response: Response) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
-          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+          const data = block
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5).trimStart())
+            .join("\n");
           return { event, data: JSON.parse(data) };
         }
         const { done, value } = await reader.read();
@@ -88,7 +92,11 @@ describe("a retrieval-augmented answer", () => {
     expect(reply.answer).toBe("The ZMP is where the net moment vanishes [1].");
 
     const [embedding, search, completion] = await recordedRequests(upstream, key);
-    expect(embedding).toMatchObject({ method: "POST", path: "/v1/embeddings", body: { model: "fake-embedding-model", input: "What is the ZMP?" } });
+    expect(embedding).toMatchObject({
+      method: "POST",
+      path: "/v1/embeddings",
+      body: { model: "fake-embedding-model", input: "What is the ZMP?" },
+    });
     expect(embedding!.headers.authorization).toBe(`Bearer ${key}`);
     expect(search).toMatchObject({ method: "POST", path: "/qdrant/collections/humanoid-book/points/search" });
     expect(search!.headers["api-key"]).toBe(key);
@@ -143,7 +151,11 @@ describe("a retrieval-augmented answer", () => {
     const first = await chat(ragEnv(key), { question: "Earlier question" });
     await setScenario(upstream, key, { chat: { status: 500 } });
     const client_message_id = crypto.randomUUID();
-    const failed = await send(ragEnv(key), { question: "Retried question", session_uuid: first.session_uuid, client_message_id });
+    const failed = await send(ragEnv(key), {
+      question: "Retried question",
+      session_uuid: first.session_uuid,
+      client_message_id,
+    });
     await expectProblem(failed.response, 502, "answer_failed");
     await setScenario(upstream, key, {});
     await chat(ragEnv(key), { question: "Retried question", session_uuid: first.session_uuid, client_message_id });
@@ -175,7 +187,10 @@ describe("streaming", () => {
     const sessionUuid = response.headers.get("X-Session-Id")!;
     const reader = sseReader(response);
     const start = await reader.next();
-    expect(start).toMatchObject({ event: "start", data: { session_uuid: sessionUuid, user_message: { seq: 1, message: "Stream it" } } });
+    expect(start).toMatchObject({
+      event: "start",
+      data: { session_uuid: sessionUuid, user_message: { seq: 1, message: "Stream it" } },
+    });
     const firstDelta = await reader.next();
     expect(firstDelta).toEqual({ event: "delta", data: { text: "Balance " } });
     // The first piece arrived while the model was still writing: no answer is stored yet.
@@ -214,7 +229,10 @@ describe("streaming", () => {
 
   it("stores the part already sent as incomplete when the model stalls mid-stream, even with the client gone", async () => {
     const key = await given({ chat: { chunks: ["One ", "two ", "three ", "four."], stallAfterChunks: 2 } });
-    const { response, finished } = await send(ragEnv(key, { LLM_TIMEOUT_MS: "500" }), { question: "Stalled answer", stream: true });
+    const { response, finished } = await send(ragEnv(key, { LLM_TIMEOUT_MS: "500" }), {
+      question: "Stalled answer",
+      stream: true,
+    });
     const sessionUuid = response.headers.get("X-Session-Id")!;
     const reader = sseReader(response);
     expect((await reader.next())!.event).toBe("start");
@@ -229,7 +247,10 @@ describe("streaming", () => {
 
   it("reports a stall as an answer_timeout error event after the deltas already sent", async () => {
     const key = await given({ chat: { chunks: ["Half ", "an answer"], stallAfterChunks: 1 } });
-    const { response, finished } = await send(ragEnv(key, { LLM_TIMEOUT_MS: "300" }), { question: "Stall", stream: true });
+    const { response, finished } = await send(ragEnv(key, { LLM_TIMEOUT_MS: "300" }), {
+      question: "Stall",
+      stream: true,
+    });
     const events = await allEvents(response);
     await finished();
     expect(events.map((e) => e.event)).toEqual(["start", "delta", "error"]);
@@ -242,7 +263,11 @@ describe("streaming", () => {
     const events = await allEvents(response);
     await finished();
     expect(events.map((e) => e.event)).toEqual(["start", "error"]);
-    expect(events[1]!.data).toMatchObject({ status: 502, code: "answer_failed", session_uuid: response.headers.get("X-Session-Id") });
+    expect(events[1]!.data).toMatchObject({
+      status: 502,
+      code: "answer_failed",
+      session_uuid: response.headers.get("X-Session-Id"),
+    });
   });
 });
 
@@ -257,33 +282,52 @@ describe("failures of the model or of Qdrant", () => {
     ["the connection is dropped", { chat: { destroy: true } }, {}, 502, "answer_failed"],
     ["the model cannot be reached", null, { LLM_BASE_URL: "http://127.0.0.1:9/v1" }, 502, "answer_failed"],
     ["Qdrant cannot be reached", null, { QDRANT_URL: "http://127.0.0.1:9" }, 502, "answer_failed"],
-    ["the model takes longer than LLM_TIMEOUT_MS", { chat: { hang: true } }, { LLM_TIMEOUT_MS: "300" }, 504, "answer_timeout"],
+    [
+      "the model takes longer than LLM_TIMEOUT_MS",
+      { chat: { hang: true } },
+      { LLM_TIMEOUT_MS: "300" },
+      504,
+      "answer_timeout",
+    ],
   ];
 
-  it.each(failures)("when %s: the problem (no secret in it or in the logs), the question kept, no answer stored, and a retry answers once", async (_, scenario, overrides, status, code) => {
-    const key = await given(scenario ?? {});
-    const client_message_id = crypto.randomUUID();
-    const logged: unknown[][] = [];
-    const spies = [vi.spyOn(console, "error"), vi.spyOn(console, "log"), vi.spyOn(console, "warn")].map((spy) =>
-      spy.mockImplementation((...args) => void logged.push(args)),
-    );
-    const { response, finished } = await send(ragEnv(key, overrides), { question: "Will this work?", client_message_id });
-    const text = await response.clone().text();
-    await finished();
-    for (const spy of spies) spy.mockRestore();
-    expect(text).not.toContain(key);
-    expect(logged.length).toBeGreaterThan(0);
-    expect(JSON.stringify(logged)).not.toContain(key);
-    const problem = await expectProblem(response, status, code);
-    await finished();
-    const sessionUuid = problem.session_uuid as string;
-    expect((await history(sessionUuid)).messages.map((m) => m.sender)).toEqual(["user"]);
+  it.each(failures)(
+    "when %s: the problem (no secret in it or in the logs), the question kept, no answer stored, and a retry answers once",
+    async (_, scenario, overrides, status, code) => {
+      const key = await given(scenario ?? {});
+      const client_message_id = crypto.randomUUID();
+      const logged: unknown[][] = [];
+      const spies = [vi.spyOn(console, "error"), vi.spyOn(console, "log"), vi.spyOn(console, "warn")].map((spy) =>
+        spy.mockImplementation((...args) => void logged.push(args)),
+      );
+      const { response, finished } = await send(ragEnv(key, overrides), {
+        question: "Will this work?",
+        client_message_id,
+      });
+      const text = await response.clone().text();
+      await finished();
+      for (const spy of spies) spy.mockRestore();
+      expect(text).not.toContain(key);
+      expect(logged.length).toBeGreaterThan(0);
+      expect(JSON.stringify(logged)).not.toContain(key);
+      const problem = await expectProblem(response, status, code);
+      await finished();
+      const sessionUuid = problem.session_uuid as string;
+      expect((await history(sessionUuid)).messages.map((m) => m.sender)).toEqual(["user"]);
 
-    await setScenario(upstream, key, {});
-    const retry = await chat(ragEnv(key), { question: "Will this work?", session_uuid: sessionUuid, client_message_id });
-    expect(retry.answer).toBe("Fake answer.");
-    expect((await history(sessionUuid)).messages.map((m) => [m.seq, m.sender])).toEqual([[1, "user"], [2, "bot"]]);
-  });
+      await setScenario(upstream, key, {});
+      const retry = await chat(ragEnv(key), {
+        question: "Will this work?",
+        session_uuid: sessionUuid,
+        client_message_id,
+      });
+      expect(retry.answer).toBe("Fake answer.");
+      expect((await history(sessionUuid)).messages.map((m) => [m.seq, m.sender])).toEqual([
+        [1, "user"],
+        [2, "bot"],
+      ]);
+    },
+  );
 });
 
 describe("configuration", () => {
@@ -314,6 +358,9 @@ describe("configuration", () => {
 
   it("/health names the configured model provider", async () => {
     const { response: health } = await callApp(createApp(), "/health", {}, ragEnv("k"));
-    expect(await health.json()).toMatchObject({ status: "ok", answer_provider: "openai-compatible:fake-chat-model+qdrant" });
+    expect(await health.json()).toMatchObject({
+      status: "ok",
+      answer_provider: "openai-compatible:fake-chat-model+qdrant",
+    });
   });
 });

@@ -38,20 +38,25 @@ describe("POST /api/chat", () => {
     expect(viaHeader.status).toBe(200);
     expect(second.session_uuid).toBe(first.session_uuid);
     const stored = await history(first.session_uuid);
-    expect(stored.messages.map((m) => [m.seq, m.sender, m.message.startsWith("[echo") ? "answer" : m.message])).toEqual([
-      [1, "user", "first"],
-      [2, "bot", "answer"],
-      [3, "user", "second"],
-      [4, "bot", "answer"],
-      [5, "user", "third"],
-      [6, "bot", "answer"],
-    ]);
+    expect(stored.messages.map((m) => [m.seq, m.sender, m.message.startsWith("[echo") ? "answer" : m.message])).toEqual(
+      [
+        [1, "user", "first"],
+        [2, "bot", "answer"],
+        [3, "user", "second"],
+        [4, "bot", "answer"],
+        [5, "user", "third"],
+        [6, "bot", "answer"],
+      ],
+    );
   });
 
   it("answers 400 session_conflict when body and header name different sessions, storing nothing", async () => {
     const first = await ask("one");
     const other = await ask("two");
-    const response = await postChat({ question: "which?", session_uuid: first.session_uuid }, { "X-Session-Id": other.session_uuid });
+    const response = await postChat(
+      { question: "which?", session_uuid: first.session_uuid },
+      { "X-Session-Id": other.session_uuid },
+    );
     await expectProblem(response, 400, "session_conflict");
     expect((await history(first.session_uuid)).messages).toHaveLength(2);
     expect((await history(other.session_uuid)).messages).toHaveLength(2);
@@ -86,7 +91,7 @@ describe("POST /api/chat", () => {
       "e\u0301 n\u0303 a\u030a\u0323 Z̤͔ͧ̑̓",
       `'; DROP TABLE chat_messages; -- "quoted" \\backslash\\ $1 %s {{x}}`,
       "  leading and trailing whitespace\n\ttabs and newlines\r\n  ",
-      "x".repeat(7_999) + "é",
+      `${"x".repeat(7_999)}é`,
       "🤖".repeat(8_000),
     ];
     for (const question of samples) {
@@ -102,7 +107,10 @@ describe("POST /api/chat", () => {
       const client_message_id = crypto.randomUUID();
       const { session_uuid, ...first } = await ask("first", {});
       const original = await ask("Why do bipeds fall?", { session_uuid, client_message_id });
-      const retry = await ask("Why do bipeds fall?", { session_uuid, client_message_id: client_message_id.toUpperCase() });
+      const retry = await ask("Why do bipeds fall?", {
+        session_uuid,
+        client_message_id: client_message_id.toUpperCase(),
+      });
       expect(retry).toEqual(original);
       expect(original.user_message.client_message_id).toBe(client_message_id);
       const stored = await history(session_uuid);

@@ -8,7 +8,12 @@ import { ApiError } from "../src/http/problem";
 import { ask, call, callApp, chatRequest, expectProblem, history, postChat } from "./helpers/http";
 
 /** callApp, waiting for the request's background work before the test looks at the response. */
-async function requestApp(app: ReturnType<typeof createApp>, path: string, init: RequestInit, bindings: Partial<Env> = {}) {
+async function requestApp(
+  app: ReturnType<typeof createApp>,
+  path: string,
+  init: RequestInit,
+  bindings: Partial<Env> = {},
+) {
   const { response, finished } = await callApp(app, path, init, bindings);
   await finished();
   return response;
@@ -16,13 +21,25 @@ async function requestApp(app: ReturnType<typeof createApp>, path: string, init:
 
 describe("request validation", () => {
   it("answers 400 invalid_json for a malformed body", async () => {
-    const response = await call("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"question": "hi"' });
+    const response = await call("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"question": "hi"',
+    });
     await expectProblem(response, 400, "invalid_json");
   });
 
   it("answers 400 invalid_json for a body that is not valid UTF-8", async () => {
-    const bytes = new Uint8Array([...new TextEncoder().encode('{"question":"caf'), 0xe9, ...new TextEncoder().encode('"}')]);
-    const response = await call("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: bytes });
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('{"question":"caf'),
+      0xe9,
+      ...new TextEncoder().encode('"}'),
+    ]);
+    const response = await call("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: bytes,
+    });
     await expectProblem(response, 400, "invalid_json");
   });
 
@@ -34,8 +51,16 @@ describe("request validation", () => {
     ["a question with U+0000", { question: "nul\u0000here" }, "question"],
     ["a question with a lone surrogate", { question: "broken \ud83e" }, "question"],
     ["a question that is not a string", { question: 42 }, "question"],
-    ["a malformed session_uuid", { question: "hi", session_uuid: "{6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10}" }, "session_uuid"],
-    ["a session_uuid without dashes", { question: "hi", session_uuid: "6f1c1a527f5e4a879d2e3b8f0f3c9a10" }, "session_uuid"],
+    [
+      "a malformed session_uuid",
+      { question: "hi", session_uuid: "{6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10}" },
+      "session_uuid",
+    ],
+    [
+      "a session_uuid without dashes",
+      { question: "hi", session_uuid: "6f1c1a527f5e4a879d2e3b8f0f3c9a10" },
+      "session_uuid",
+    ],
     ["a malformed client_message_id", { question: "hi", client_message_id: "abc" }, "client_message_id"],
     ["a stream flag that is not a boolean", { question: "hi", stream: "yes" }, "stream"],
     ["a body that is not an object", ["question"], ""],
@@ -46,12 +71,20 @@ describe("request validation", () => {
   });
 
   it("answers 400 validation_error for a malformed X-Session-Id header", async () => {
-    const problem = await expectProblem(await postChat({ question: "hi" }, { "X-Session-Id": "urn:uuid:6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10" }), 400, "validation_error");
+    const problem = await expectProblem(
+      await postChat({ question: "hi" }, { "X-Session-Id": "urn:uuid:6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10" }),
+      400,
+      "validation_error",
+    );
     expect(problem.errors).toEqual([{ path: "X-Session-Id", message: expect.any(String) }]);
   });
 
   it("answers 415 unsupported_media_type for a body that is not JSON", async () => {
-    const response = await call("/api/chat", { method: "POST", headers: { "Content-Type": "text/plain" }, body: '{"question":"hi"}' });
+    const response = await call("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: '{"question":"hi"}',
+    });
     await expectProblem(response, 415, "unsupported_media_type");
   });
 
@@ -112,7 +145,12 @@ describe("rate limiting", () => {
 
 describe("failures of the service's dependencies", () => {
   it("answers 502 answer_failed with the session_uuid when the responder throws, keeping the question", async () => {
-    const failing: Responder = { name: "failing", answer: async () => { throw new Error("model exploded: sk-secret"); } };
+    const failing: Responder = {
+      name: "failing",
+      answer: async () => {
+        throw new Error("model exploded: sk-secret");
+      },
+    };
     const app = createApp({ responderFor: () => failing });
     const client_message_id = crypto.randomUUID();
     const response = await requestApp(app, "/api/chat", chatRequest({ question: "will it fail?", client_message_id }));
@@ -138,13 +176,17 @@ describe("failures of the service's dependencies", () => {
       answer: ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
     };
     const app = createApp({ responderFor: () => slow });
-    const response = await requestApp(app, "/api/chat", chatRequest({ question: "anyone there?" }), { LLM_TIMEOUT_MS: "50" } as Partial<Env>);
+    const response = await requestApp(app, "/api/chat", chatRequest({ question: "anyone there?" }), {
+      LLM_TIMEOUT_MS: "50",
+    } as Partial<Env>);
     const problem = await expectProblem(response, 504, "answer_timeout");
     expect((await history(problem.session_uuid as string)).messages).toHaveLength(1);
   });
 
   it("answers 503 database_unavailable when the database cannot be reached, without leaking details", async () => {
-    const response = await requestApp(createApp(), "/api/chat", chatRequest({ question: "hello" }), { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
+    const response = await requestApp(createApp(), "/api/chat", chatRequest({ question: "hello" }), {
+      HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE,
+    });
     const problem = await expectProblem(response, 503, "database_unavailable");
     expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|postgres|insert|select/i);
     expect(response.headers.get("X-Session-Id")).toBeNull();
@@ -208,7 +250,12 @@ describe("headers on every response", () => {
 it("replays of an answered turn are served even when the answer model is failing", async () => {
   const client_message_id = crypto.randomUUID();
   const original = await ask("cached?", { client_message_id });
-  const failing: Responder = { name: "failing", answer: async () => { throw new Error("down"); } };
+  const failing: Responder = {
+    name: "failing",
+    answer: async () => {
+      throw new Error("down");
+    },
+  };
   const response = await requestApp(
     createApp({ responderFor: () => failing }),
     "/api/chat",

@@ -25,7 +25,10 @@ export default async function setup(project: TestProject) {
 
   project.provide("databaseUrl", databaseUrl);
   project.provide("fakeUpstreamUrl", upstream.url);
-  project.provide("unreachableDatabaseUrl", `postgres://postgres:postgres@127.0.0.1:${await findFreePort()}/chat_history`);
+  project.provide(
+    "unreachableDatabaseUrl",
+    `postgres://postgres:postgres@127.0.0.1:${await findFreePort()}/chat_history`,
+  );
   return async () => {
     await upstream.close();
     await stop();

@@ -1,7 +1,7 @@
 // GET /api/sessions/{uuid}/messages (API.md §4): ordered, keyset-paged history.
 // Calls the Worker's fetch handler; messages are written through POST /api/chat.
 import { describe, expect, it } from "vitest";
-import { ask, call, expectProblem, history, postChat, type Message } from "./helpers/http";
+import { ask, call, expectProblem, history, type Message, postChat } from "./helpers/http";
 
 async function sessionWithTurns(turns: number): Promise<string> {
   const { session_uuid } = await ask("turn 0");
@@ -43,7 +43,9 @@ describe("GET /api/sessions/{session_uuid}/messages", () => {
 
   it("pages never skip or repeat a message while messages are being appended", async () => {
     const session = await sessionWithTurns(2);
-    const writes = Promise.all(Array.from({ length: 10 }, (_, i) => postChat({ question: `late ${i}`, session_uuid: session })));
+    const writes = Promise.all(
+      Array.from({ length: 10 }, (_, i) => postChat({ question: `late ${i}`, session_uuid: session })),
+    );
     const seen: Message[] = [];
     let cursor: string | null = null;
     do {
@@ -75,7 +77,11 @@ describe("GET /api/sessions/{session_uuid}/messages", () => {
     ["cursor=", "cursor"],
   ])("answers 400 validation_error for %s", async (query, path) => {
     const session = await sessionWithTurns(1);
-    const problem = await expectProblem(await call(`/api/sessions/${session}/messages?${query}`), 400, "validation_error");
+    const problem = await expectProblem(
+      await call(`/api/sessions/${session}/messages?${query}`),
+      400,
+      "validation_error",
+    );
     expect(problem.errors?.map((e) => e.path)).toContain(path);
   });
 
@@ -91,7 +97,12 @@ describe("GET /api/sessions/{session_uuid}/messages", () => {
   });
 
   it("answers 400 validation_error, not 404, for a malformed session UUID", async () => {
-    for (const bad of ["not-a-uuid", "{00000000-0000-0000-0000-000000000000}", "0000000000000000000000000000000g", "urn:uuid:00000000-0000-0000-0000-000000000000"]) {
+    for (const bad of [
+      "not-a-uuid",
+      "{00000000-0000-0000-0000-000000000000}",
+      "0000000000000000000000000000000g",
+      "urn:uuid:00000000-0000-0000-0000-000000000000",
+    ]) {
       await expectProblem(await call(`/api/sessions/${encodeURIComponent(bad)}/messages`), 400, "validation_error");
     }
   });

@@ -22,10 +22,14 @@ describe("the OpenAPI description", () => {
     const document = await openApi();
     expect(document.openapi).toBe("3.1.0");
     const served = createApp()
-      .routes.filter((route) => !["ALL", "HEAD"].includes(route.method) && !["/openapi.json", "/docs"].includes(route.path))
+      .routes.filter(
+        (route) => !["ALL", "HEAD"].includes(route.method) && !["/openapi.json", "/docs"].includes(route.path),
+      )
       .map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, "{$1}")}`);
     const documented = Object.entries(document.paths).flatMap(([path, item]) =>
-      Object.keys(item).filter((key) => key !== "parameters").map((method) => `${method.toUpperCase()} ${path}`),
+      Object.keys(item)
+        .filter((key) => key !== "parameters")
+        .map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(documented.sort()).toEqual([...new Set(served)].sort());
   });
@@ -41,7 +45,11 @@ describe("the OpenAPI description", () => {
     const { ChatRequest } = (await openApi()).components.schemas;
     expect(ChatRequest.required).toEqual(["question"]);
     expect(ChatRequest.properties.question).toMatchObject({ type: "string", minLength: 1, maxLength: 8000 });
-    const uuidPattern = new RegExp(JSON.stringify(ChatRequest.properties.session_uuid).match(/"pattern":"([^"]+)"/)![1]!.replace(/\\\\/g, "\\"));
+    const uuidPattern = new RegExp(
+      JSON.stringify(ChatRequest.properties.session_uuid)
+        .match(/"pattern":"([^"]+)"/)![1]!
+        .replace(/\\\\/g, "\\"),
+    );
     expect(uuidPattern.test("6F1C1A52-7F5E-4A87-9D2E-3B8F0F3C9A10")).toBe(true);
     expect(uuidPattern.test("{6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10}")).toBe(false);
   });

@@ -71,7 +71,9 @@ describe("the migrated schema", () => {
     await insertMessage(sql, sessionId, { seq: 1 });
     const questionId = await firstMessageId(sql, sessionId);
     await insertMessage(sql, sessionId, { seq: 2, sender: "bot", reply_to_id: questionId });
-    await expect(insertMessage(sql, sessionId, { seq: 3, sender: "bot", reply_to_id: questionId })).rejects.toMatchObject({
+    await expect(
+      insertMessage(sql, sessionId, { seq: 3, sender: "bot", reply_to_id: questionId }),
+    ).rejects.toMatchObject({
       code: "23505",
       constraint_name: "chat_messages_reply_to_id_unique",
     });
@@ -83,7 +85,9 @@ describe("the migrated schema", () => {
     await insertMessage(sql, sessionId, { seq: 1 });
     await insertMessage(sql, sessionId, { seq: 2, sender: "bot", reply_to_id: await firstMessageId(sql, sessionId) });
     await sql`delete from chat_sessions where id = ${sessionId}`;
-    const [row] = await sql<{ count: number }[]>`select count(*)::int as count from chat_messages where session_id = ${sessionId}`;
+    const [row] = await sql<
+      { count: number }[]
+    >`select count(*)::int as count from chat_messages where session_id = ${sessionId}`;
     expect(row!.count).toBe(0);
   });
 });

@@ -9,6 +9,11 @@ export type ChatMessage = { role: "system" | "user" | "assistant"; content: stri
 export type Usage = { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 export type Completion = { text: string; model: string; usage: Usage | null };
 
+// What we read of the API's answers; see readJson.
+type EmbeddingsBody = { data?: { embedding?: unknown }[] };
+type CompletionBody = { model?: unknown; usage?: Usage; choices?: { message?: { content?: unknown } }[] };
+type CompletionChunk = { model?: unknown; usage?: Usage; choices?: { delta?: { content?: unknown } }[] };
+
 function post(config: ModelConfig, path: string, body: unknown, signal: AbortSignal, service: "model" | "embeddings") {
   const headers: Record<string, string> = config.apiKey ? { Authorization: `Bearer ${config.apiKey}` } : {};
   return postJson(service, `${config.baseUrl}${path}`, headers, body, signal);
@@ -16,7 +21,7 @@ function post(config: ModelConfig, path: string, body: unknown, signal: AbortSig
 
 export async function embed(config: ModelConfig, model: string, input: string, signal: AbortSignal): Promise<number[]> {
   const response = await post(config, "/embeddings", { model, input }, signal, "embeddings");
-  const vector = (await readJson("embeddings", response))?.data?.[0]?.embedding;
+  const vector = (await readJson<EmbeddingsBody>("embeddings", response))?.data?.[0]?.embedding;
   if (!Array.isArray(vector) || vector.length === 0 || !vector.every((x) => typeof x === "number")) {
     throw new UpstreamError("embeddings", "the answer holds no embedding vector");
   }
@@ -25,10 +30,10 @@ export async function embed(config: ModelConfig, model: string, input: string, s
 
 export async function complete(config: ModelConfig, messages: ChatMessage[], signal: AbortSignal): Promise<Completion> {
   const response = await post(config, "/chat/completions", { model: config.model, messages }, signal, "model");
-  const body = await readJson("model", response);
+  const body = await readJson<CompletionBody>("model", response);
   const text = body?.choices?.[0]?.message?.content;
   if (typeof text !== "string") throw new UpstreamError("model", "the answer holds no message content");
-  return { text, model: typeof body.model === "string" ? body.model : config.model, usage: body.usage ?? null };
+  return { text, model: typeof body?.model === "string" ? body.model : config.model, usage: body?.usage ?? null };
 }
 
 /**
@@ -54,7 +59,7 @@ export async function streamCompletion(
   let usage: Usage | null = null;
   for await (const data of serverSentData(response.body, signal)) {
     if (data === "[DONE]") return { text, model, usage };
-    let chunk: any;
+    let chunk: CompletionChunk;
     try {
       chunk = JSON.parse(data);
     } catch (error) {
@@ -89,8 +94,7 @@ async function* serverSentData(body: ReadableStream<Uint8Array>, signal: AbortSi
       if (signal.aborted) throw signal.reason;
       if (chunk.done) return;
       buffer += chunk.value.replace(/\r\n?/g, "\n");
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
         const event = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const data = event

@@ -1,7 +1,8 @@
 /** The messages the model is given: instruction, the retrieved passages, the conversation so far. */
+
+import type { HistoryMessage } from "../db/queries";
 import type { ChatMessage } from "./openai";
 import type { Passage } from "./qdrant";
-import type { HistoryMessage } from "../db/queries";
 
 export const systemInstruction =
   "You are the assistant of the Humanoid Robotics Book. Answer the reader's questions about " +
@@ -15,9 +16,7 @@ export function buildPrompt(question: string, passages: Passage[] | null, histor
     const context =
       passages.length === 0
         ? "No passage of the book matched this question."
-        : passages
-            .map((p, i) => `[${i + 1}] ${p.title}${p.url ? ` (${p.url})` : ""}\n${p.text}`)
-            .join("\n\n");
+        : passages.map((p, i) => `[${i + 1}] ${p.title}${p.url ? ` (${p.url})` : ""}\n${p.text}`).join("\n\n");
     messages.push({ role: "system", content: `Passages from the book:\n\n${context}` });
   }
   for (const earlier of history) {

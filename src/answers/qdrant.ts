@@ -7,27 +7,35 @@ export type Passage = Source & { text: string };
 
 const snippetLength = 300;
 
-export async function searchPassages(config: RetrievalConfig, vector: number[], signal: AbortSignal): Promise<Passage[]> {
+export async function searchPassages(
+  config: RetrievalConfig,
+  vector: number[],
+  signal: AbortSignal,
+): Promise<Passage[]> {
   const headers: Record<string, string> = config.apiKey ? { "api-key": config.apiKey } : {};
   const url = `${config.url}/collections/${encodeURIComponent(config.collection)}/points/search`;
   const response = await postJson("qdrant", url, headers, { vector, limit: config.topK, with_payload: true }, signal);
-  const body = await readJson("qdrant", response);
+  const body = await readJson<SearchBody>("qdrant", response);
   if (!Array.isArray(body?.result)) throw new UpstreamError("qdrant", "the answer holds no result list");
-  return body.result.map((point: any) => toPassage(config, point));
+  return body.result.map((point) => toPassage(config, point));
 }
 
-function toPassage(config: RetrievalConfig, point: any): Passage {
+// What we read of a search answer; see readJson.
+type Point = { score?: unknown; payload?: Record<string, unknown> } | null;
+type SearchBody = { result?: Point[] };
+
+function toPassage(config: RetrievalConfig, point: Point): Passage {
   const payload = point?.payload ?? {};
   const text = stringOr(payload[config.payloadKeys.text], "");
   return {
     title: stringOr(payload[config.payloadKeys.title], "Untitled passage"),
-    url: typeof payload[config.payloadKeys.url] === "string" ? payload[config.payloadKeys.url] : null,
+    url: stringOr(payload[config.payloadKeys.url], null),
     snippet: [...text].length > snippetLength ? `${[...text].slice(0, snippetLength).join("")}…` : text,
     score: typeof point?.score === "number" ? point.score : 0,
     text,
   };
 }
 
-function stringOr(value: unknown, fallback: string): string {
+function stringOr<Fallback extends string | null>(value: unknown, fallback: Fallback): string | Fallback {
   return typeof value === "string" ? value : fallback;
 }

@@ -5,7 +5,7 @@
 import type { ModelConfig, RetrievalConfig } from "../config";
 import { complete, embed, streamCompletion } from "./openai";
 import { buildPrompt } from "./prompt";
-import { searchPassages, type Passage } from "./qdrant";
+import { type Passage, searchPassages } from "./qdrant";
 import type { Responder } from "./responder";
 
 export function createRagResponder(model: ModelConfig, retrieval: RetrievalConfig | null): Responder {
@@ -31,7 +31,13 @@ export function createRagResponder(model: ModelConfig, retrieval: RetrievalConfi
           usage: completion.usage,
           latency_ms: Date.now() - started,
           retrieval: retrieval
-            ? { provider: "qdrant", collection: retrieval.collection, embedding_model: retrieval.embeddingModel, passages: passages!.length, latency_ms: retrievedMs }
+            ? {
+                provider: "qdrant",
+                collection: retrieval.collection,
+                embedding_model: retrieval.embeddingModel,
+                passages: passages!.length,
+                latency_ms: retrievedMs,
+              }
             : "disabled: QDRANT_URL is not configured",
           history_messages: history.length,
         },

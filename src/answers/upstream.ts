@@ -40,9 +40,13 @@ export async function postJson(
   return response;
 }
 
-export async function readJson(service: UpstreamService, response: Response): Promise<any> {
+/**
+ * The JSON body of a service we do not control. `T` is the shape we hope for, written with
+ * optional members and `unknown` leaves, so the caller has to check every value it uses.
+ */
+export async function readJson<T extends object>(service: UpstreamService, response: Response): Promise<T | null> {
   try {
-    return await response.json();
+    return await response.json<T | null>();
   } catch (error) {
     throw new UpstreamError(service, "answered with malformed JSON", { cause: error });
   }

@@ -9,11 +9,11 @@ import type { Database } from "../db/client";
 import {
   appendQuestion,
   findTurn,
+  type HistoryMessage,
+  type Message,
   recentMessages,
   startSessionWithQuestion,
   storeAnswer,
-  type HistoryMessage,
-  type Message,
 } from "../db/queries";
 import { DeadlineExceeded, withDeadline } from "../deadline";
 import { ApiError } from "../http/problem";
@@ -96,7 +96,12 @@ export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
         onDelta,
       }),
     );
-    return await store(turn, { text: answer.text, status: "complete", sources: answer.sources, metadata: answer.metadata });
+    return await store(turn, {
+      text: answer.text,
+      status: "complete",
+      sources: answer.sources,
+      metadata: answer.metadata,
+    });
   } catch (error) {
     const failure = answerFailure(error, turn);
     if (partial.length > 0 && !(error instanceof ApiError)) {
@@ -106,7 +111,10 @@ export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
   }
 }
 
-async function store(turn: AnswerTurn, answer: Pick<Message, "status" | "sources"> & { text: string; metadata: Record<string, unknown> }) {
+async function store(
+  turn: AnswerTurn,
+  answer: Pick<Message, "status" | "sources"> & { text: string; metadata: Record<string, unknown> },
+) {
   const stored = await storeAnswer(turn.db, { sessionId: turn.sessionId, replyToId: turn.question.id, ...answer });
   if (!stored) throw sessionNotFound();
   return stored;

@@ -4,10 +4,10 @@
  * statement is atomic on its own: a message and the session counter that numbers it are written
  * by the same statement. docs/benchmarks.md counts the round trips.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import type { Message, SessionSummary, Source } from "../schemas/responses";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import type { Message, SessionSummary, Source } from "../schemas/responses";
 import type { MessageStatus, Sender } from "./schema";
 
 export type { Message, SessionSummary } from "../schemas/responses";
@@ -201,8 +201,15 @@ export async function storeAnswer(db: Database, input: AnswerInput): Promise<Mes
 }
 
 /** The last `limit` messages before seq `beforeSeq`, oldest first: the model's memory of the session. */
-export async function recentMessages(db: Database, sessionId: number, beforeSeq: number, limit: number): Promise<HistoryMessage[]> {
-  const rows = await db.execute<{ history: HistoryMessage[] }>(sql`select ${historyBefore(sql`${sessionId}`, beforeSeq, limit)} as history`);
+export async function recentMessages(
+  db: Database,
+  sessionId: number,
+  beforeSeq: number,
+  limit: number,
+): Promise<HistoryMessage[]> {
+  const rows = await db.execute<{ history: HistoryMessage[] }>(
+    sql`select ${historyBefore(sql`${sessionId}`, beforeSeq, limit)} as history`,
+  );
   return rows[0]!.history;
 }
 
@@ -223,7 +230,11 @@ export type HistoryPageQuery = {
 export async function listMessages(db: Database, query: HistoryPageQuery): Promise<Message[] | null> {
   const direction = sql.raw(query.order === "asc" ? "asc" : "desc");
   const after =
-    query.afterSeq === null ? sql`` : query.order === "asc" ? sql`and m.seq > ${query.afterSeq}` : sql`and m.seq < ${query.afterSeq}`;
+    query.afterSeq === null
+      ? sql``
+      : query.order === "asc"
+        ? sql`and m.seq > ${query.afterSeq}`
+        : sql`and m.seq < ${query.afterSeq}`;
   const rows = await db.execute<{ messages: Message[] }>(sql`
     select coalesce((
       select json_agg(page.message order by page.seq ${direction})

@@ -3,7 +3,6 @@ import {
   bigint,
   check,
   foreignKey,
-  index,
   integer,
   jsonb,
   pgTable,
@@ -20,7 +19,6 @@ export const messageStatuses = ["complete", "incomplete"] as const;
 
 export type Sender = (typeof senders)[number];
 export type MessageStatus = (typeof messageStatuses)[number];
-
 
 export const chatSessions = pgTable("chat_sessions", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
@@ -60,9 +58,6 @@ export const chatMessages = pgTable(
     check("chat_messages_sender_check", sql`${table.sender} in ('user', 'bot')`),
     check("chat_messages_status_check", sql`${table.status} in ('complete', 'incomplete')`),
     check("chat_messages_seq_positive", sql`${table.seq} > 0`),
-    check(
-      "chat_messages_reply_only_from_bot",
-      sql`(${table.sender} = 'bot') = (${table.replyToId} is not null)`,
-    ),
+    check("chat_messages_reply_only_from_bot", sql`(${table.sender} = 'bot') = (${table.replyToId} is not null)`),
   ],
 );

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../context";
 import { readConfig } from "../config";
+import type { AppEnv } from "../context";
 import { ApiError } from "../http/problem";
 
 // The period of CHAT_RATE_LIMITER in wrangler.toml: the longest a refused client has to wait.

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { answerQuestion, recordQuestion, type AnswerTurn } from "../chat/turn";
+import { type AnswerTurn, answerQuestion, recordQuestion } from "../chat/turn";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { toApiError } from "../http/error-handler";

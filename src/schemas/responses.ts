@@ -51,7 +51,9 @@ export const sessionSummarySchema = z.object({
 export const sessionCreatedSchema = sessionSummarySchema.pick({ session_uuid: true, created_at: true });
 
 export const healthSchema = z.object({
-  status: z.enum(["ok", "degraded"]).describe('"degraded": the database answers but no usable answer model is configured'),
+  status: z
+    .enum(["ok", "degraded"])
+    .describe('"degraded": the database answers but no usable answer model is configured'),
   database: z.literal("ok"),
   answer_provider: z.string().describe('"echo", "openai-compatible:<model>[+qdrant]" or "unavailable"'),
   answer_problem: z.string().optional().describe("What is wrong with the model configuration"),

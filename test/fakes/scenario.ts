@@ -38,4 +38,3 @@ export type RecordedRequest = {
   headers: Record<string, string>;
   body: any;
 };
-

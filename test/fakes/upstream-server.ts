@@ -15,10 +15,10 @@
  * Keep this file within what `node --experimental-strip-types` can run: no enums, namespaces or
  * parameter properties. The scenario types live in ./scenario.ts, shared with the workerd side.
  */
-import { createServer } from "node:http";
+
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 
 import type { Failure, QdrantPoint, RecordedRequest, Scenario, Usage } from "./scenario.ts";
 
@@ -171,7 +171,9 @@ export async function startFakeUpstream(): Promise<{ url: string; close: () => P
       });
       res.flushHeaders();
       const event = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-        res.write(`data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", model, choices, ...extra })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", model, choices, ...extra })}\n\n`,
+        );
       for (let i = 0; i < chunks.length; i++) {
         if (s.stallAfterChunks !== undefined && i >= s.stallAfterChunks) return hang(signal);
         if (i > 0 && s.chunkDelayMs) await sleep(s.chunkDelayMs, signal);

@@ -69,7 +69,10 @@ export async function ask(question: string, extra: Record<string, unknown> = {})
   return response.json();
 }
 
-export async function history(sessionUuid: string, query = ""): Promise<{ messages: Message[]; next_cursor: string | null }> {
+export async function history(
+  sessionUuid: string,
+  query = "",
+): Promise<{ messages: Message[]; next_cursor: string | null }> {
   const response = await call(`/api/sessions/${sessionUuid}/messages${query}`);
   expect(response.status, await cloneText(response)).toBe(200);
   return response.json();
