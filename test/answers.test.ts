@@ -214,6 +214,32 @@ describe("streaming", () => {
     expect(events.map((e) => e.event)).toEqual(["start", "delta", "delta", "done"]);
   });
 
+  it("gathers a fast model's 1,000 pieces into a few delta events that add up to the whole answer", async () => {
+    const chunks = Array.from({ length: 1_000 }, (_, i) => `w${i} `);
+    const key = await given({ chat: { chunks } });
+    const { response, finished } = await send(ragEnv(key), { question: "A long answer", stream: true });
+    const events = await allEvents(response);
+    await finished();
+    const deltas = events.filter((e) => e.event === "delta");
+    expect(deltas.length).toBeLessThanOrEqual(5);
+    expect(deltas[0]!.data.text).toBe("w0 ");
+    expect(deltas.map((e) => e.data.text).join("")).toBe(chunks.join(""));
+    expect(events.at(-1)!.data.bot_message.message).toBe(chunks.join(""));
+  });
+
+  it("keeps sending a slow model's text as it comes, in batches of at most the batching window", async () => {
+    const chunks = Array.from({ length: 30 }, (_, i) => `p${i} `);
+    const key = await given({ chat: { chunks, chunkDelayMs: 20 } });
+    const { response, finished } = await send(ragEnv(key), { question: "A slow answer", stream: true });
+    const events = await allEvents(response);
+    await finished();
+    const deltas = events.filter((e) => e.event === "delta");
+    // 600 ms of generation in windows of 50 ms: about a dozen events, never one per piece.
+    expect(deltas.length).toBeGreaterThanOrEqual(5);
+    expect(deltas.length).toBeLessThan(30);
+    expect(deltas.map((e) => e.data.text).join("")).toBe(chunks.join(""));
+  });
+
   it("finishes and stores the whole answer when the client disconnects mid-stream", async () => {
     const key = await given({ chat: { chunks: ["One ", "two ", "three ", "four."], chunkDelayMs: 100 } });
     const { response, finished } = await send(ragEnv(key), { question: "I will leave early", stream: true });

@@ -5,7 +5,7 @@ export const echoResponder: Responder = {
   name: "echo",
   async answer({ question, onDelta }) {
     const text = `[echo: no answer model is configured] You asked: ${question}`;
-    await onDelta?.(text);
+    onDelta?.(text);
     return { text, sources: [], metadata: { model: "echo", retrieval: "none" } };
   },
 };

@@ -44,7 +44,7 @@ export async function streamCompletion(
   config: ModelConfig,
   messages: ChatMessage[],
   signal: AbortSignal,
-  onDelta: (text: string) => Promise<void>,
+  onDelta: (text: string) => void,
 ): Promise<Completion> {
   const response = await post(
     config,
@@ -70,7 +70,7 @@ export async function streamCompletion(
     const delta = chunk.choices?.[0]?.delta?.content;
     if (typeof delta === "string" && delta.length > 0) {
       text += delta;
-      await onDelta(delta);
+      onDelta(delta);
     }
   }
   throw new UpstreamError("model", "the streamed answer ended before it was complete");

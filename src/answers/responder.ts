@@ -7,8 +7,11 @@ export type AnswerRequest = {
   history: HistoryMessage[];
   /** Aborted when the answer is no longer wanted (time-out, client gone); stop all I/O. */
   signal: AbortSignal;
-  /** Streaming: called with each piece of the answer as the model produces it, in order. */
-  onDelta?: (text: string) => Promise<void>;
+  /**
+   * Streaming: called with each piece of the answer as the model produces it, in order. It must
+   * not wait for the client (see chat/delta-batcher.ts), so it returns nothing to await.
+   */
+  onDelta?: (text: string) => void;
 };
 
 export type Answer = {

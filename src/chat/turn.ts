@@ -69,7 +69,7 @@ export type AnswerTurn = {
   sessionId: number;
   question: Message;
   /** Streaming: receives each piece of the answer as it is generated. */
-  onDelta?: (text: string) => Promise<void>;
+  onDelta?: (text: string) => void;
 };
 
 /**
@@ -81,11 +81,12 @@ export type AnswerTurn = {
 export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
   const history = turn.history ?? (await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns));
   let partial = "";
+  const forward = turn.onDelta;
   const onDelta =
-    turn.onDelta &&
-    (async (text: string) => {
+    forward &&
+    ((text: string) => {
       partial += text;
-      await turn.onDelta!(text);
+      forward(text);
     });
   try {
     const answer = await withDeadline(turn.timeoutMs, (deadline) =>

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import { batchDeltas } from "../chat/delta-batcher";
 import { type AnswerTurn, answerQuestion, recordQuestion } from "../chat/turn";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
@@ -60,11 +61,15 @@ export const chatRoutes = new Hono<AppEnv>().post(
       }
       // A client that goes away does not stop the answer: it is generated to the end and stored,
       // so the reader finds it in the history. waitUntil keeps the Worker running for that.
-      const answering = answerQuestion({ ...turn, onDelta: (text) => send("delta", { text }) });
+      const deltas = batchDeltas((text) => send("delta", { text }));
+      const answering = answerQuestion({ ...turn, onDelta: deltas.push });
       c.executionCtx.waitUntil(answering.catch(() => {}));
       try {
-        await send("done", { bot_message: await answering });
+        const botMessage = await answering;
+        await deltas.flush();
+        await send("done", { bot_message: botMessage });
       } catch (error) {
+        await deltas.flush();
         await send("error", toProblem(toApiError(error, c.get("requestId")), c.get("requestId")));
       }
     });
