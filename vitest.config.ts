@@ -6,11 +6,12 @@ export default defineConfig({
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        // Both point at databases the global setup prepared: a migrated PostgreSQL, and a port
-        // where nothing listens, for the "database is down" paths.
+        // Databases the global setup prepared: a migrated PostgreSQL, a port where nothing
+        // listens ("the database is down"), and a role allowed no connection ("too many clients").
         hyperdrives: {
           HYPERDRIVE: inject("databaseUrl"),
           UNREACHABLE_HYPERDRIVE: inject("unreachableDatabaseUrl"),
+          CROWDED_HYPERDRIVE: inject("crowdedDatabaseUrl"),
         },
         bindings: { CORS_ORIGINS: "https://book.example,https://other.example" },
       },

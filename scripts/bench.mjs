@@ -85,7 +85,7 @@ try {
   await waitFor(`http://127.0.0.1:${controlPort}/stats`, counter);
   const wrangler = start(
     path.join(REPO_ROOT, "node_modules/.bin/wrangler"),
-    ["dev", "--ip", "127.0.0.1", "--port", String(httpPort), "--var", "CHAT_RATE_LIMIT:off"],
+    ["dev", "--ip", "127.0.0.1", "--port", String(httpPort), "--var", "RATE_LIMITS:off"],
     {
       CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: database.url.replace(`:${dbPort}/`, `:${proxyPort}/`),
       WRANGLER_SEND_METRICS: "false",

@@ -74,12 +74,12 @@ const startup = (async () => {
 
   // Its own process group, so that wrangler and everything it starts (workerd, esbuild)
   // can be signalled together and none of it outlives this script.
-  // One developer's client is every request's client here, so the per-address chat limit of
-  // production would refuse a local test run after 20 questions. Off unless .dev.vars asks.
+  // One developer's client is every request's client here, so production's per-address limits
+  // would refuse a local test run after 20 questions. Off unless .dev.vars asks.
   const devArgs = [];
-  if (!localSetting("CHAT_RATE_LIMIT")) {
-    devArgs.push("--var", "CHAT_RATE_LIMIT:off");
-    console.error("Chat rate limit: off (set CHAT_RATE_LIMIT=on in .dev.vars to try it).");
+  if (!localSetting("RATE_LIMITS")) {
+    devArgs.push("--var", "RATE_LIMITS:off");
+    console.error("Rate limits: off (set RATE_LIMITS=on in .dev.vars to try them).");
   }
   wrangler = spawn(WRANGLER, ["dev", ...devArgs, ...process.argv.slice(2)], {
     cwd: REPO_ROOT,

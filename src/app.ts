@@ -3,7 +3,6 @@
  * order in which a request meets them can be read in one place.
  */
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -21,8 +20,6 @@ import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { sessionRoutes } from "./routes/sessions";
 
-export const maxBodyBytes = 64 * 1024;
-
 export type AppOptions = {
   /** Chooses the answer generator for a request's environment; tests substitute their own. */
   responderFor?: (env: Env) => Responder;
@@ -31,7 +28,8 @@ export type AppOptions = {
 export function createApp({ responderFor }: AppOptions = {}) {
   const app = new Hono<AppEnv>();
 
-  app.use(requestId());
+  // A client may name its request for tracing, in at most 64 characters of [A-Za-z0-9_=-].
+  app.use(requestId({ limitLength: 64 }));
   app.use(accessLog());
   app.use(secureHeaders());
   app.use(
@@ -41,14 +39,6 @@ export function createApp({ responderFor }: AppOptions = {}) {
       allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
       exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After"],
       maxAge: 600,
-    }),
-  );
-  app.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new ApiError("payload_too_large", `the request body is larger than ${maxBodyBytes} bytes`);
-      },
     }),
   );
   app.use(database());
@@ -75,7 +65,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
     });
   });
 
-  app.onError((error, c) => problemResponse(c, toApiError(error, c.get("requestId"))));
+  app.onError((error, c) => problemResponse(c, toApiError(error)));
 
   return routes;
 }

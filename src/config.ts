@@ -74,8 +74,11 @@ export type AnswerConfig =
 
 export type Config = {
   corsOrigins: string[];
-  /** Whether POST /api/chat is limited per client address (CHAT_RATE_LIMIT, on by default). */
-  rateLimit: boolean;
+  /**
+   * Whether requests are limited per client address (RATE_LIMITS, on by default). CHAT_RATE_LIMIT
+   * is its earlier name, when only the chat was limited; "off" in either turns every limit off.
+   */
+  rateLimits: boolean;
   /** How long a turn may wait for its answer (LLM_TIMEOUT_MS). */
   answerTimeoutMs: number;
   /** How many earlier messages of the session the model sees (HISTORY_TURNS). */
@@ -105,12 +108,12 @@ function parseConfig(env: Record<string, unknown>): Config {
   // These two keep working when an answer setting is invalid: a bad model setting must not
   // switch off CORS or the rate limit.
   const corsOrigins = configSchema.shape.CORS_ORIGINS.parse(strings.CORS_ORIGINS);
-  const rateLimit = env.CHAT_RATE_LIMIT !== "off";
+  const rateLimits = env.RATE_LIMITS !== "off" && env.CHAT_RATE_LIMIT !== "off";
   if (!result.success) {
     const problem = result.error.issues.map((issue) => issue.message).join("; ");
     return {
       corsOrigins,
-      rateLimit,
+      rateLimits,
       answerTimeoutMs: 30_000,
       historyTurns: 10,
       answer: { kind: "unavailable", problem },
@@ -118,7 +121,7 @@ function parseConfig(env: Record<string, unknown>): Config {
   }
   return {
     corsOrigins,
-    rateLimit,
+    rateLimits,
     answerTimeoutMs: result.data.LLM_TIMEOUT_MS,
     historyTurns: result.data.HISTORY_TURNS,
     answer: answerConfig(result.data),

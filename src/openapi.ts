@@ -54,7 +54,7 @@ const sessionPathParameter = {
   required: true,
   schema: jsonSchema(uuidSchema, "input"),
 };
-const common = ["validation_error", "internal_error", "database_unavailable"] as const;
+const common = ["validation_error", "internal_error", "database_unavailable", "database_timeout"] as const;
 
 function historyQueryParameters(): Json[] {
   const schema = jsonSchema(historyQuerySchema, "input") as { properties: Record<string, Json> };
@@ -169,7 +169,7 @@ export function openApiDocument(): Json {
           summary: "Whether the database answers, and which answer model is in use",
           responses: {
             "200": { description: "The database answers", content: json(ref("Health")) },
-            ...problems("database_unavailable"),
+            ...problems("database_unavailable", "database_timeout"),
           },
         },
       },

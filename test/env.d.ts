@@ -2,5 +2,6 @@
 declare namespace Cloudflare {
   interface Env {
     UNREACHABLE_HYPERDRIVE: Hyperdrive;
+    CROWDED_HYPERDRIVE: Hyperdrive;
   }
 }

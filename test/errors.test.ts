@@ -1,10 +1,11 @@
 // The problem format of API.md §6 and the headers every response carries: one test per code.
 // Calls the Worker's fetch handler, or an app instance with a substituted responder or binding.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
 import { ApiError } from "../src/http/problem";
+import { maxChatBodyBytes } from "../src/schemas/chat";
 import { ask, call, callApp, chatRequest, expectProblem, history, postChat } from "./helpers/http";
 
 /** callApp, waiting for the request's background work before the test looks at the response. */
@@ -88,13 +89,89 @@ describe("request validation", () => {
     await expectProblem(response, 415, "unsupported_media_type");
   });
 
-  it("answers 413 payload_too_large for a body over 64 KiB, before parsing it", async () => {
+  it("admits the longest valid question however it is escaped: 8,000 emoji as \\u pairs (96 KB)", async () => {
+    const body = `{"question": "${"\\ud83e\\udd16".repeat(8_000)}"}`;
+    expect(body.length).toBeGreaterThan(96_000);
+    const response = await call("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    expect(response.status).toBe(200);
+    const reply = await response.json<{ user_message: { message: string } }>();
+    expect(reply.user_message.message).toBe("🤖".repeat(8_000));
+  });
+
+  it("answers 413 payload_too_large for a chat body larger than any valid question makes, before parsing it", async () => {
     const response = await call("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: `{"question": "${"a".repeat(70_000)}"`,
+      body: `{"question": "${"a".repeat(maxChatBodyBytes)}"`,
     });
     await expectProblem(response, 413, "payload_too_large");
+  });
+
+  it("answers 413 payload_too_large for a body over 64 KiB elsewhere, also when it is sent without a length", async () => {
+    const body = `{"padding": "${"a".repeat(70_000)}"}`;
+    const declared = await call("/api/sessions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
+    await expectProblem(declared, 413, "payload_too_large");
+    const chunked = await call("/api/sessions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: new Blob([body]).stream(),
+    });
+    await expectProblem(chunked, 413, "payload_too_large");
+  });
+
+  it("logs a client that leaves during its upload as 499, not as a 500 of ours", async () => {
+    const errors = vi.spyOn(console, "error");
+    const body = new ReadableStream({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode('{"question": "half a'));
+        controller.error(new Error("connection reset by peer"));
+      },
+    });
+    // Straight to an app instance: the body stream's failure reaches the Worker as it would when
+    // a client's connection drops mid-upload.
+    const { response } = await callApp(createApp(), "/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
+    expect(response.status).toBe(499);
+    const lines = errors.mock.calls.map((args) => JSON.parse(String(args[0])));
+    errors.mockRestore();
+    expect(lines).toContainEqual(expect.objectContaining({ status: 499, code: "client_closed_request" }));
+    expect(lines.map((line) => line.code)).not.toContain("internal_error");
+  });
+});
+
+describe("POST /api/sessions bodies", () => {
+  it.each([
+    ["no body", {}],
+    ["an empty JSON object", { headers: { "Content-Type": "application/json" }, body: "{}" }],
+  ])("creates a session with %s", async (_, init) => {
+    const response = await call("/api/sessions", { method: "POST", ...init });
+    expect(response.status).toBe(201);
+  });
+
+  it.each([
+    ["an HTML form (urlencoded)", "application/x-www-form-urlencoded", "a=1"],
+    ["an HTML form (multipart)", "multipart/form-data; boundary=x", "--x--"],
+    ["an HTML form (text/plain)", "text/plain", "a=1"],
+    ["an empty cross-site form", "application/x-www-form-urlencoded", ""],
+  ])("refuses %s with 415, creating nothing", async (_, type, body) => {
+    const response = await call("/api/sessions", { method: "POST", headers: { "Content-Type": type }, body });
+    await expectProblem(response, 415, "unsupported_media_type");
+  });
+
+  it("refuses a body that is not well-formed JSON with 400 invalid_json", async () => {
+    const response = await call("/api/sessions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{",
+    });
+    await expectProblem(response, 400, "invalid_json");
   });
 });
 
@@ -115,28 +192,49 @@ describe("routing", () => {
 });
 
 describe("rate limiting", () => {
-  it("answers 429 rate_limited with Retry-After once a client exceeds its chat budget", async () => {
+  /**
+   * Sends until the first 429, at most twice the limit: the limiter counts in fixed windows, so a
+   * window that ends during the test lets some more through, but never fewer than the limit.
+   */
+  async function firstRefusal(limit: number, send: (client: Record<string, string>) => Promise<Response>) {
     const client = { "CF-Connecting-IP": `rate-${crypto.randomUUID()}` };
-    const statuses: number[] = [];
-    let limited: Response | undefined;
-    for (let i = 0; i < 25 && !limited; i++) {
-      const response = await postChat({ question: `q${i}` }, client);
-      statuses.push(response.status);
-      if (response.status === 429) limited = response;
-      else await response.body?.cancel();
+    for (let allowed = 0; allowed < 2 * limit; allowed++) {
+      const response = await send(client);
+      if (response.status === 429) return { allowed, response };
+      expect(response.status).toBeLessThan(429);
+      await response.body?.cancel();
     }
-    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(200));
-    expect(limited).toBeDefined();
-    await expectProblem(limited!, 429, "rate_limited");
-    expect(Number(limited!.headers.get("Retry-After"))).toBeGreaterThan(0);
-  });
+    throw new Error(`no 429 after ${2 * limit} requests`);
+  }
 
-  it("does not limit when CHAT_RATE_LIMIT is off, as in npm run dev", async () => {
+  it.each([
+    ["POST /api/chat", 20, (client: Record<string, string>) => postChat({ question: "again?" }, client)],
+    [
+      "POST /api/sessions",
+      10,
+      (client: Record<string, string>) => call("/api/sessions", { method: "POST", headers: client }),
+    ],
+    [
+      "GET /api/sessions/{uuid}/messages",
+      300,
+      (client: Record<string, string>) => call(`/api/sessions/${crypto.randomUUID()}/messages`, { headers: client }),
+    ],
+  ])(
+    "answers 429 rate_limited with Retry-After once a client exceeds its budget for %s (%i a minute)",
+    async (_, limit, send) => {
+      const { allowed, response } = await firstRefusal(limit, send);
+      expect(allowed).toBeGreaterThanOrEqual(limit);
+      await expectProblem(response, 429, "rate_limited");
+      expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+    },
+  );
+
+  it("does not limit when RATE_LIMITS is off, as in npm run dev", async () => {
     const app = createApp();
     const statuses: number[] = [];
     for (let i = 0; i < 22; i++) {
       const init = chatRequest({ question: `unlimited ${i}` }, { "CF-Connecting-IP": "one-local-client" });
-      const response = await requestApp(app, "/api/chat", init, { CHAT_RATE_LIMIT: "off" } as Partial<Env>);
+      const response = await requestApp(app, "/api/chat", init, { RATE_LIMITS: "off" } as Partial<Env>);
       statuses.push(response.status);
     }
     expect(statuses).toEqual(Array(22).fill(200));

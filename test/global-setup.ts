@@ -5,11 +5,16 @@
  * bindings and the tests through `provide`.
  */
 import { mkdtemp } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { applyMigrations, findFreePort, startLocalDatabase } from "../scripts/local-database.mjs";
 import { startFakeUpstream } from "./fakes/upstream-server.ts";
+
+// Under vitest 5 this file's imports resolve with the `workerd` condition, which would give
+// postgres.js's Cloudflare build; require() gives the Node one.
+const postgres = createRequire(import.meta.url)("postgres") as typeof import("postgres");
 
 export default async function setup(project: TestProject) {
   let databaseUrl: string | undefined = process.env.TEST_DATABASE_URL;
@@ -21,10 +26,12 @@ export default async function setup(project: TestProject) {
     stop = database.stop;
   }
   await applyMigrations(databaseUrl);
+  const crowdedDatabaseUrl = await createCrowdedRole(databaseUrl);
   const upstream = await startFakeUpstream();
 
   project.provide("databaseUrl", databaseUrl);
   project.provide("fakeUpstreamUrl", upstream.url);
+  project.provide("crowdedDatabaseUrl", crowdedDatabaseUrl);
   project.provide(
     "unreachableDatabaseUrl",
     `postgres://postgres:postgres@127.0.0.1:${await findFreePort()}/chat_history`,
@@ -33,4 +40,26 @@ export default async function setup(project: TestProject) {
     await upstream.close();
     await stop();
   };
+}
+
+/**
+ * A role that may not open any connection, so that connecting as it fails the way a database out
+ * of connections does: SQLSTATE 53300, "too many connections for role".
+ */
+async function createCrowdedRole(databaseUrl: string): Promise<string> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`
+      do $$ begin
+        if not exists (select from pg_roles where rolname = 'crowded') then
+          create role crowded login password 'crowded' connection limit 0;
+        end if;
+      end $$`);
+  } finally {
+    await sql.end();
+  }
+  const url = new URL(databaseUrl);
+  url.username = "crowded";
+  url.password = "crowded";
+  return url.toString();
 }

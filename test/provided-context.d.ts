@@ -5,6 +5,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     unreachableDatabaseUrl: string;
+    crowdedDatabaseUrl: string;
     fakeUpstreamUrl: string;
   }
 }

@@ -3,7 +3,7 @@
  * A question that was stored but never answered is answered by a retry with the same
  * client_message_id, without storing it twice.
  */
-import type { Responder } from "../answers/responder";
+import type { Answer, Responder } from "../answers/responder";
 import type { RequestSession } from "../context";
 import type { Database } from "../db/client";
 import {
@@ -16,6 +16,7 @@ import {
   storeAnswer,
 } from "../db/queries";
 import { DeadlineExceeded, withDeadline } from "../deadline";
+import { toApiError } from "../http/error-handler";
 import { ApiError } from "../http/problem";
 import type { ChatRequest } from "../schemas/chat";
 
@@ -76,27 +77,33 @@ export type AnswerTurn = {
  * Generates the answer and stores it. If generation is cut short after part of a streamed answer
  * was sent (model failure, time-out), that part is stored with status "incomplete" before the
  * failure is reported: the reader saw it. If nothing was generated, nothing is stored, and a
- * retry with the same client_message_id answers the question.
+ * retry with the same client_message_id answers the question. Every failure here comes after the
+ * question was stored, so each one tells the client its session and how to retry.
  */
 export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
-  const history = turn.history ?? (await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns));
-  let partial = "";
-  const forward = turn.onDelta;
-  const onDelta =
-    forward &&
-    ((text: string) => {
-      partial += text;
-      forward(text);
-    });
   try {
-    const answer = await withDeadline(turn.timeoutMs, (deadline) =>
-      turn.responder.answer({
-        question: turn.question.message,
-        history,
-        signal: deadline,
-        onDelta,
-      }),
-    );
+    const history =
+      turn.history ?? (await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns));
+    let partial = "";
+    const forward = turn.onDelta;
+    const onDelta =
+      forward &&
+      ((text: string) => {
+        partial += text;
+        forward(text);
+      });
+    let answer: Answer;
+    try {
+      answer = await withDeadline(turn.timeoutMs, (deadline) =>
+        turn.responder.answer({ question: turn.question.message, history, signal: deadline, onDelta }),
+      );
+    } catch (error) {
+      const failure = generationFailure(error, turn);
+      if (partial.length > 0) {
+        await store(turn, { text: partial, status: "incomplete", sources: [], metadata: { cut_short: failure.code } });
+      }
+      throw failure;
+    }
     return await store(turn, {
       text: answer.text,
       status: "complete",
@@ -104,11 +111,7 @@ export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
       metadata: answer.metadata,
     });
   } catch (error) {
-    const failure = answerFailure(error, turn);
-    if (partial.length > 0 && !(error instanceof ApiError)) {
-      await store(turn, { text: partial, status: "incomplete", sources: [], metadata: { cut_short: failure.code } });
-    }
-    throw failure;
+    throw keptQuestionFailure(error, turn);
   }
 }
 
@@ -121,21 +124,29 @@ async function store(
   return stored;
 }
 
-function answerFailure(error: unknown, turn: AnswerTurn): ApiError {
-  if (error instanceof ApiError) return error;
+/** What the client may do about a question that is stored but not answered. */
+function retryHint(turn: AnswerTurn): string {
+  return turn.question.client_message_id === null
+    ? "the question is kept in the session"
+    : "the question is kept, retry with the same client_message_id";
+}
+
+function generationFailure(error: unknown, turn: AnswerTurn): ApiError {
   const retry = { extensions: { session_uuid: turn.sessionUuid }, cause: error };
   if (error instanceof DeadlineExceeded) {
-    return new ApiError(
-      "answer_timeout",
-      `no answer within ${turn.timeoutMs} ms; the question is kept, retry with the same client_message_id`,
-      retry,
-    );
+    return new ApiError("answer_timeout", `no answer within ${turn.timeoutMs} ms; ${retryHint(turn)}`, retry);
   }
-  return new ApiError(
-    "answer_failed",
-    "the answer could not be generated; the question is kept, retry with the same client_message_id",
-    retry,
-  );
+  return new ApiError("answer_failed", `the answer could not be generated; ${retryHint(turn)}`, retry);
+}
+
+/** A failure of the database (or a bug) while answering: still a database problem, with the hint. */
+function keptQuestionFailure(error: unknown, turn: AnswerTurn): ApiError {
+  if (error instanceof ApiError) return error;
+  const failure = toApiError(error);
+  return new ApiError(failure.code, `${failure.detail}; ${retryHint(turn)}`, {
+    extensions: { session_uuid: turn.sessionUuid },
+    cause: error,
+  });
 }
 
 export function sessionNotFound(): ApiError {

@@ -13,12 +13,16 @@ export const problemStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  // nginx's "client closed request": the client left before its request was read. No client
+  // sees it; it keeps such requests out of the 5xx error rate in the logs.
+  client_closed_request: 499,
   internal_error: 500,
   answer_failed: 502,
   database_unavailable: 503,
+  database_timeout: 503,
   answer_unavailable: 503,
   answer_timeout: 504,
-} as const satisfies Record<string, ContentfulStatusCode>;
+} as const satisfies Record<string, ContentfulStatusCode | 499>;
 
 export type ProblemCode = keyof typeof problemStatus;
 
@@ -30,6 +34,7 @@ const titles: Record<number, string> = {
   413: "Content Too Large",
   415: "Unsupported Media Type",
   429: "Too Many Requests",
+  499: "Client Closed Request",
   500: "Internal Server Error",
   502: "Bad Gateway",
   503: "Service Unavailable",
@@ -47,8 +52,19 @@ export type ProblemOptions = {
 };
 
 /** The one error type of the service: whatever is thrown ends up as one of these. */
+/**
+ * How long a client should wait before trying again, sent as Retry-After. The database's
+ * troubles (a restart, Neon waking a suspended compute, a burst of connections) pass in seconds;
+ * a missing model configuration needs an operator.
+ */
+const retryAfterSeconds: Partial<Record<ProblemCode, number>> = {
+  database_unavailable: 2,
+  database_timeout: 2,
+  answer_unavailable: 300,
+};
+
 export class ApiError extends Error {
-  readonly status: ContentfulStatusCode;
+  readonly status: (typeof problemStatus)[ProblemCode];
 
   constructor(
     readonly code: ProblemCode,
@@ -86,9 +102,13 @@ export function toProblem(error: ApiError, requestId: string): Problem {
 }
 
 export function problemResponse(c: Context, error: ApiError): Response {
+  const retryAfter = retryAfterSeconds[error.code];
   const headers: Record<string, string> = {
+    ...(retryAfter === undefined ? {} : { "Retry-After": String(retryAfter) }),
     ...error.options.headers,
     "Content-Type": "application/problem+json",
   };
-  return c.body(JSON.stringify(toProblem(error, c.get("requestId") ?? "")), error.status, headers);
+  // 499 is not a status Hono knows; workerd sends any status from 200 to 599.
+  const status = error.status as ContentfulStatusCode;
+  return c.body(JSON.stringify(toProblem(error, c.get("requestId") ?? "")), status, headers);
 }

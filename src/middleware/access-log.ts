@@ -1,23 +1,62 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import { UpstreamError } from "../answers/upstream";
 import type { AppEnv } from "../context";
-
-const uuidInPath = /([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+import { describeDatabaseError } from "../db/errors";
+import { DeadlineExceeded } from "../deadline";
+import { toApiError } from "../http/error-handler";
+import { ApiError } from "../http/problem";
 
 /**
- * One structured log line per request. Session UUIDs are bearer capabilities, so paths are
- * logged with only their first eight hex digits.
+ * One JSON line per request, and for a failure the same line says why. A line names the route
+ * pattern, never the path (session UUIDs are bearer capabilities), and describes errors by class,
+ * SQLSTATE and our own words only: never SQL, its parameters, a question, a token or a key.
  */
 export const accessLog = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = Date.now();
     await next();
-    console.log(
-      JSON.stringify({
-        request_id: c.get("requestId"),
-        method: c.req.method,
-        path: new URL(c.req.url).pathname.replace(uuidInPath, "$1…"),
-        status: c.res.status,
-        ms: Date.now() - started,
-      }),
-    );
+    const failure = c.error ? toApiError(c.error) : undefined;
+    writeLine(c, { status: c.res.status, ms: Date.now() - started }, failure);
   });
+
+/** For a failure after the response has started (a streamed answer's `error` event). */
+export function logStreamFailure(c: Context<AppEnv>, failure: ApiError, startedAt: number) {
+  writeLine(c, { status: c.res.status, ms: Date.now() - startedAt, stream: "error" }, failure);
+}
+
+function writeLine(c: Context<AppEnv>, fields: Record<string, unknown>, failure: ApiError | undefined) {
+  const line = JSON.stringify({
+    request_id: c.get("requestId"),
+    method: c.req.method,
+    route: routePattern(c),
+    ...fields,
+    ...(failure ? { code: failure.code, cause: describeCause(failure.cause) } : {}),
+  });
+  if (failure && (failure.status >= 500 || failure.status === 499)) console.error(line);
+  else console.log(line);
+}
+
+/** The pattern of the route that answered ("/api/sessions/:session_uuid"); null when none did. */
+function routePattern(c: Context<AppEnv>): string | null {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    if (routes[i]!.method !== "ALL") return routes[i]!.path;
+  }
+  return null;
+}
+
+function describeCause(cause: unknown): Record<string, unknown> | undefined {
+  if (cause === undefined) return undefined;
+  const database = describeDatabaseError(cause);
+  if (database) return database;
+  // Our own messages, written to name no URL, key or text of the reader's.
+  if (cause instanceof UpstreamError || cause instanceof DeadlineExceeded) {
+    return { error: cause.name, reason: cause.message };
+  }
+  if (cause instanceof ApiError) return { error: cause.name, code: cause.code };
+  // Anything else is unexpected: its class, and where it was thrown, but not its message.
+  const stackTop = cause instanceof Error ? cause.stack?.split("\n")[1]?.trim() : undefined;
+  return { error: cause instanceof Error ? cause.name : typeof cause, ...(stackTop ? { at: stackTop } : {}) };
+}

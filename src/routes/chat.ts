@@ -7,15 +7,16 @@ import type { AppEnv } from "../context";
 import { toApiError } from "../http/error-handler";
 import { ApiError, toProblem } from "../http/problem";
 import { validate } from "../http/validate";
+import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { session } from "../middleware/session";
-import { chatRequestSchema } from "../schemas/chat";
+import { chatRequestSchema, maxChatBodyBytes } from "../schemas/chat";
 
 export const chatRoutes = new Hono<AppEnv>().post(
   "/",
-  rateLimit(),
-  jsonBody(),
+  rateLimit("CHAT_RATE_LIMITER"),
+  jsonBody({ maxBytes: maxChatBodyBytes }),
   validate("json", chatRequestSchema),
   session({ issue: true }),
   async (c) => {
@@ -51,6 +52,7 @@ export const chatRoutes = new Hono<AppEnv>().post(
       });
     }
 
+    const startedAt = Date.now();
     return streamSSE(c, async (stream) => {
       const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data) });
       await send("start", { session_uuid: current.uuid, user_message: recorded.question });
@@ -69,8 +71,10 @@ export const chatRoutes = new Hono<AppEnv>().post(
         await deltas.flush();
         await send("done", { bot_message: botMessage });
       } catch (error) {
+        const failure = toApiError(error);
+        logStreamFailure(c, failure, startedAt);
         await deltas.flush();
-        await send("error", toProblem(toApiError(error, c.get("requestId")), c.get("requestId")));
+        await send("error", toProblem(failure, c.get("requestId")));
       }
     });
   },

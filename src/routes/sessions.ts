@@ -3,6 +3,8 @@ import { sessionNotFound } from "../chat/turn";
 import type { AppEnv } from "../context";
 import { createSession, deleteSession, findSession, listMessages } from "../db/queries";
 import { validate } from "../http/validate";
+import { jsonBody } from "../middleware/json-body";
+import { rateLimit } from "../middleware/rate-limit";
 import { session, sessionHeader } from "../middleware/session";
 import { encodeCursor } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
@@ -11,22 +13,23 @@ import { sessionPathSchema } from "../schemas/session";
 const sessionPath = validate("param", sessionPathSchema);
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .post("/", async (c) => {
+  .post("/", rateLimit("SESSION_RATE_LIMITER"), jsonBody({ optional: true }), async (c) => {
     const created = await createSession(c.var.db, crypto.randomUUID());
     c.header(sessionHeader, created.session_uuid);
     return c.json({ session_uuid: created.session_uuid, created_at: created.created_at }, 201);
   })
-  .get("/:session_uuid", sessionPath, session({ issue: false }), async (c) => {
+  .get("/:session_uuid", rateLimit("READ_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
     const found = await findSession(c.var.db, c.get("session").uuid);
     if (!found) throw sessionNotFound();
     return c.json(found);
   })
-  .delete("/:session_uuid", sessionPath, session({ issue: false }), async (c) => {
+  .delete("/:session_uuid", rateLimit("SESSION_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
     if (!(await deleteSession(c.var.db, c.get("session").uuid))) throw sessionNotFound();
     return c.body(null, 204);
   })
   .get(
     "/:session_uuid/messages",
+    rateLimit("READ_RATE_LIMITER"),
     sessionPath,
     validate("query", historyQuerySchema),
     session({ issue: false }),

@@ -4,6 +4,13 @@ import { uuidSchema } from "./uuid";
 export const maxQuestionLength = 8000;
 
 /**
+ * The longest valid question written entirely as JSON escapes is 12 bytes a character (an astral
+ * character as `\uD83E\uDD16`, what Python's json.dumps sends by default), so a valid question
+ * can take 96,000 bytes. The other fields, escaped just as much, fit in the last kilobyte.
+ */
+export const maxChatBodyBytes = maxQuestionLength * 12 + 1024;
+
+/**
  * Questions are stored exactly as sent, so what Postgres cannot store (U+0000) and what it would
  * store altered (a lone surrogate would become U+FFFD) is refused instead. Length counts Unicode
  * code points, so an emoji is one character, as a reader would count it.
