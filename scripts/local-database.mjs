@@ -206,8 +206,12 @@ export async function applyMigrations(url) {
   const { drizzle } = require("drizzle-orm/postgres-js");
   const { migrate } = require("drizzle-orm/postgres-js/migrator");
 
+  // One connection, so that the SET below holds for the migrations: a migration may take longer
+  // than the statement_timeout the service's sessions get (drizzle/0001).
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
+    await sql`set statement_timeout = 0`;
+    await sql`set lock_timeout = 0`;
     const before = await countAppliedMigrations(sql);
     await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR });
     return (await countAppliedMigrations(sql)) - before;

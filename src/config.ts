@@ -29,6 +29,15 @@ const httpUrl = (name: string) =>
     `${name} must be an http(s) URL`,
   );
 
+/**
+ * The longest a request waits for one database call, connecting included. Neon documents a few
+ * hundred milliseconds for waking a suspended compute, more for large projects; 5 s leaves room
+ * for that and for the statement itself, so the first request after an idle period succeeds.
+ * The database stops statements itself sooner (drizzle/0001: statement_timeout 4 s, lock_timeout
+ * 2 s); this deadline is for what it cannot stop, a database or network that stops answering.
+ */
+const defaultDatabaseTimeoutMs = 5_000;
+
 const configSchema = z.object({
   CORS_ORIGINS: z
     .string()
@@ -52,6 +61,7 @@ const configSchema = z.object({
   RAG_TOP_K: count("RAG_TOP_K", 5, 1, 50),
   HISTORY_TURNS: count("HISTORY_TURNS", 10, 0, 100),
   LLM_TIMEOUT_MS: count("LLM_TIMEOUT_MS", 30_000, 1, 600_000),
+  DB_TIMEOUT_MS: count("DB_TIMEOUT_MS", defaultDatabaseTimeoutMs, 100, 60_000),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -83,6 +93,8 @@ export type Config = {
   answerTimeoutMs: number;
   /** How many earlier messages of the session the model sees (HISTORY_TURNS). */
   historyTurns: number;
+  /** How long a request waits for one database call (DB_TIMEOUT_MS). */
+  databaseTimeoutMs: number;
   answer: AnswerConfig;
 };
 
@@ -116,6 +128,7 @@ function parseConfig(env: Record<string, unknown>): Config {
       rateLimits,
       answerTimeoutMs: 30_000,
       historyTurns: 10,
+      databaseTimeoutMs: defaultDatabaseTimeoutMs,
       answer: { kind: "unavailable", problem },
     };
   }
@@ -124,6 +137,7 @@ function parseConfig(env: Record<string, unknown>): Config {
     rateLimits,
     answerTimeoutMs: result.data.LLM_TIMEOUT_MS,
     historyTurns: result.data.HISTORY_TURNS,
+    databaseTimeoutMs: result.data.DB_TIMEOUT_MS,
     answer: answerConfig(result.data),
   };
 }

@@ -3,5 +3,6 @@ declare namespace Cloudflare {
   interface Env {
     UNREACHABLE_HYPERDRIVE: Hyperdrive;
     CROWDED_HYPERDRIVE: Hyperdrive;
+    FREEZABLE_HYPERDRIVE: Hyperdrive;
   }
 }

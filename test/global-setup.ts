@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { applyMigrations, findFreePort, startLocalDatabase } from "../scripts/local-database.mjs";
+import { startFreezableProxy } from "./fakes/freezable-proxy.ts";
 import { startFakeUpstream } from "./fakes/upstream-server.ts";
 
 // Under vitest 5 this file's imports resolve with the `workerd` condition, which would give
@@ -28,16 +29,22 @@ export default async function setup(project: TestProject) {
   await applyMigrations(databaseUrl);
   const crowdedDatabaseUrl = await createCrowdedRole(databaseUrl);
   const upstream = await startFakeUpstream();
+  const database = new URL(databaseUrl);
+  const freezable = await startFreezableProxy({ host: database.hostname, port: Number(database.port) });
+  database.port = String(freezable.port);
 
   project.provide("databaseUrl", databaseUrl);
   project.provide("fakeUpstreamUrl", upstream.url);
   project.provide("crowdedDatabaseUrl", crowdedDatabaseUrl);
+  project.provide("freezableDatabaseUrl", database.toString());
+  project.provide("freezeControlUrl", freezable.controlUrl);
   project.provide(
     "unreachableDatabaseUrl",
     `postgres://postgres:postgres@127.0.0.1:${await findFreePort()}/chat_history`,
   );
   return async () => {
     await upstream.close();
+    await freezable.close();
     await stop();
   };
 }

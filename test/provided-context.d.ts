@@ -6,6 +6,8 @@ declare module "vitest" {
     databaseUrl: string;
     unreachableDatabaseUrl: string;
     crowdedDatabaseUrl: string;
+    freezableDatabaseUrl: string;
+    freezeControlUrl: string;
     fakeUpstreamUrl: string;
   }
 }
