@@ -1,4 +1,4 @@
-// POST /api/chat (API.md §1 and §3): sessions issued and reused, turns stored in order, retries
+// POST /api/chat (docs/api.md §2 and §4): sessions issued and reused, turns stored in order, retries
 // answered once. Calls the Worker's fetch handler; the answers come from the echo responder.
 import { describe, expect, it } from "vitest";
 import { ask, call, expectProblem, history, postChat } from "./helpers/http";

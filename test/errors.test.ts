@@ -1,4 +1,4 @@
-// The problem format of API.md §6 and the headers every response carries: one test per code.
+// The problem format of docs/api.md §7 and the headers every response carries: one test per code.
 // Calls the Worker's fetch handler, or an app instance with a substituted responder or binding.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";

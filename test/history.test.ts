@@ -1,4 +1,4 @@
-// GET /api/sessions/{uuid}/messages (API.md §4): ordered, keyset-paged history.
+// GET /api/sessions/{uuid}/messages (docs/api.md §5): ordered, keyset-paged history.
 // Calls the Worker's fetch handler; messages are written through POST /api/chat.
 import { describe, expect, it } from "vitest";
 import { ask, call, expectProblem, history, type Message, postChat } from "./helpers/http";

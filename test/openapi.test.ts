@@ -1,4 +1,4 @@
-// GET /openapi.json and /docs (API.md §7): the description is generated from the validating
+// GET /openapi.json and /docs (docs/api.md §10): the description is generated from the validating
 // schemas and covers every route the app serves. Calls the Worker's fetch handler.
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
@@ -34,7 +34,7 @@ describe("the OpenAPI description", () => {
     expect(documented.sort()).toEqual([...new Set(served)].sort());
   });
 
-  it("names every problem code of API.md §6 on some operation", async () => {
+  it("names every problem code of docs/api.md §7 on some operation", async () => {
     const described = JSON.stringify((await openApi()).paths);
     for (const code of Object.keys(problemStatus).filter(
       (c) => !["not_found", "method_not_allowed", "client_closed_request"].includes(c),

@@ -1,4 +1,4 @@
-// The session endpoints of API.md §5: create, read, delete (with everything in it).
+// The session endpoints of docs/api.md §6: create, read, delete (with everything in it).
 // Calls the Worker's fetch handler.
 import { describe, expect, it } from "vitest";
 import { openSql } from "./helpers/database";

@@ -20,7 +20,7 @@ function rfc3339(column: SQL): SQL {
   return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** The API's message object (messageSchema, API.md §2), built from the chat_messages row `alias`. */
+/** The API's message object (messageSchema, docs/api.md §3), built from the chat_messages row `alias`. */
 function messageJson(alias: "m" | "question" | "answer"): SQL {
   const m = sql.raw(alias);
   return sql`json_build_object(

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Every problem code of API.md §6, with the status it always has. */
+/** Every problem code of docs/api.md §7, with the status it always has. */
 export const problemStatus = {
   invalid_json: 400,
   validation_error: 400,

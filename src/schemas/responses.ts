@@ -1,5 +1,5 @@
 /**
- * The payloads the API answers with (API.md §2–§7). The db layer builds messages and sessions in
+ * The payloads the API answers with (docs/api.md §3–§10). The db layer builds messages and sessions in
  * SQL in exactly these shapes; the OpenAPI document is generated from these schemas.
  */
 import { z } from "zod";

@@ -89,7 +89,7 @@ export type Problem = {
   [key: string]: unknown;
 };
 
-/** Asserts the response is the RFC 9457 problem of API.md §6 with this status and code. */
+/** Asserts the response is the RFC 9457 problem of docs/api.md §7 with this status and code. */
 export async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
   const text = await response.text();
   expect(response.status, text).toBe(status);
