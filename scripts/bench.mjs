@@ -29,7 +29,7 @@ import { echoVars, KINDS, newContext, percentile, ragVars, runLoad } from "./ben
 const HELP = `npm run bench [-- options]
 
   --seconds N              longest run of each kind, after the warm-up (default 8)
-  --requests N             most requests of each kind (default 1000)
+  --requests N             most requests of each kind on one connection (default 1000)
   --warmup-seconds N       warm-up of each kind, on the same connection (default 2)
   --throughput-seconds N   run at --connections of the floor and the page of 10 (default 5; 0: skip)
   --connections N          connections of that run (default 8)
@@ -125,7 +125,8 @@ async function measure(kind, instance, ctx, connections, seconds) {
   await sleep(200);
   const postmaster = /** @type {number} */ (stack.postmasterPid);
   const before = { worker: instance.workerCpuMs(), postgres: postgresCpuMs(postmaster), rest: instance.restCpuMs() };
-  const run = await load(seconds, settings.requests);
+  // The throughput run is bounded by time only: its figure is requests per second.
+  const run = await load(seconds, connections > 1 ? Number.POSITIVE_INFINITY : settings.requests);
   // Work a request leaves behind (waitUntil) belongs to it.
   await sleep(200);
   const after = { worker: instance.workerCpuMs(), postgres: postgresCpuMs(postmaster), rest: instance.restCpuMs() };
