@@ -1,173 +1,379 @@
-// `npm run bench`: latency and PostgreSQL round trips per request of the running service.
+// `npm run bench`: the Worker's CPU time, latency and PostgreSQL cost per request kind, next to
+// the floor (a bare Hono Worker under the same wrangler dev). docs/benchmarks.md explains it.
 //
-// Starts a throw-away PostgreSQL 17, the round-trip counter of ../shared/tools/pg-roundtrips.mjs
-// in front of it (PG_ROUNDTRIPS names another copy), and `wrangler dev` against the counter, all
-// on free 127.0.0.1 ports; sends a fixed, bounded workload; prints a Markdown table for
-// docs/benchmarks.md; stops everything. Answers come from the echo responder, so the figures
-// are the service's own cost, without a model.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
+// Starts, on free 127.0.0.1 ports, a throw-away PostgreSQL 17, the test suite's fake model and
+// Qdrant, and three `wrangler dev`: the floor, the service with the echo responder, and the
+// service answering from the fake model. Each kind runs on one keep-alive connection after a
+// warm-up; CPU time is read from /proc/PID/stat of the workerd running the Worker and of
+// PostgreSQL before and after. Then the service is restarted behind scripts/pg-roundtrips.mjs
+// for a shorter pass that counts round trips and statements. The counter is kept out of the
+// timed pass so that its two extra hops per flight, and its CPU time on a 2-core machine, cannot
+// show in the figures (on /health the difference was within the noise). Prints a Markdown
+// section for docs/benchmarks.md, writes the figures as JSON (--json or BENCH_JSON), and stops
+// everything it started, also on Ctrl-C and on failure.
+import { writeFile } from "node:fs/promises";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import {
+  BenchStack,
+  CLOCK_TICKS,
+  compatibility,
+  FLOOR_CONFIG,
+  postgresCpuMs,
+  SERVICE_CONFIG,
+  sleep,
+  versions,
+} from "./bench-stack.mjs";
+import { echoVars, KINDS, newContext, percentile, ragVars, runLoad } from "./bench-workload.mjs";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
-const counterScript = process.env.PG_ROUNDTRIPS ?? path.resolve(REPO_ROOT, "../shared/tools/pg-roundtrips.mjs");
-if (!existsSync(counterScript)) {
-  console.error(`bench: ${counterScript} not found (set PG_ROUNDTRIPS to pg-roundtrips.mjs)`);
-  process.exit(1);
+const HELP = `npm run bench [-- options]
+
+  --seconds N              longest run of each kind, after the warm-up (default 8)
+  --requests N             most requests of each kind on one connection (default 1000)
+  --warmup-seconds N       warm-up of each kind, on the same connection (default 2)
+  --throughput-seconds N   run at --connections of the floor and the page of 10 (default 5; 0: skip)
+  --connections N          connections of that run (default 8)
+  --count-requests N       requests of each kind through the round-trip counter (default 20; 0: skip)
+  --kinds a,b,...          only these kinds (the floor always runs): ${KINDS.map((k) => k.id).join(", ")}
+  --label TEXT             heading label, e.g. "before" (default: none)
+  --json FILE              also write the figures as JSON (or set BENCH_JSON)`;
+
+const { values: options } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "8" },
+    requests: { type: "string", default: "1000" },
+    "warmup-seconds": { type: "string", default: "2" },
+    "throughput-seconds": { type: "string", default: "5" },
+    connections: { type: "string", default: "8" },
+    "count-requests": { type: "string", default: "20" },
+    kinds: { type: "string" },
+    label: { type: "string", default: "" },
+    json: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (options.help) {
+  console.log(HELP);
+  process.exit(0);
 }
 
-const children = [];
-let database;
-async function cleanUp() {
-  for (const child of children)
-    if (child.exitCode === null) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-    }
-  await database?.stop();
-}
-process.on("SIGINT", () => void cleanUp().then(() => process.exit(130)));
-
-function start(command, args, env = {}) {
-  const child = spawn(command, args, {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-    detached: true,
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  child.lastOutput = () => stderr;
-  children.push(child);
-  return child;
-}
-
-async function waitFor(url, child, seconds = 60) {
-  for (let i = 0; i < seconds * 4; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 250));
+/** @param {string} name @param {number} max */
+function numberOption(name, max) {
+  const value = Number(options[/** @type {keyof typeof options} */ (name)]);
+  if (!Number.isFinite(value) || value < 0 || value > max) {
+    console.error(`bench: --${name} must be a number from 0 to ${max}`);
+    process.exit(2);
   }
-  throw new Error(`${url} did not answer:\n${child.lastOutput()}`);
+  return value;
+}
+const settings = {
+  seconds: numberOption("seconds", 120),
+  requests: numberOption("requests", 100_000),
+  warmupSeconds: numberOption("warmup-seconds", 60),
+  throughputSeconds: numberOption("throughput-seconds", 120),
+  connections: numberOption("connections", 64),
+  countRequests: numberOption("count-requests", 1000),
+};
+const jsonFile = options.json ?? process.env.BENCH_JSON;
+const wanted = options.kinds?.split(",").map((id) => id.trim());
+const unknown = wanted?.filter((id) => !KINDS.some((kind) => kind.id === id));
+if (unknown?.length) {
+  console.error(`bench: unknown kind ${unknown.join(", ")}; kinds: ${KINDS.map((k) => k.id).join(", ")}`);
+  process.exit(2);
+}
+const kinds = KINDS.filter((kind) => kind.id === "floor" || !wanted || wanted.includes(kind.id));
+const floorKind = /** @type {import("./bench-workload.mjs").Kind} */ (KINDS.find((kind) => kind.id === "floor"));
+
+const stack = new BenchStack();
+let interrupted = false;
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
+  process.on(signal, () => {
+    if (interrupted) {
+      stack.killAllNow();
+      process.exit(130);
+    }
+    interrupted = true;
+    console.error(`bench: ${signal}, stopping everything...`);
+    void stack.stop().finally(() => process.exit(130));
+  });
+}
+process.on("exit", () => stack.killAllNow());
+
+const progress = (/** @type {string} */ line) => console.error(`bench: ${line}`);
+
+/**
+ * Runs one kind on one instance: warm-up, then the timed load with CPU read around it.
+ *
+ * @param {import("./bench-workload.mjs").Kind} kind
+ * @param {import("./bench-stack.mjs").WranglerInstance} instance
+ * @param {import("./bench-workload.mjs").WorkloadContext} ctx
+ * @param {number} connections
+ * @param {number} seconds
+ */
+async function measure(kind, instance, ctx, connections, seconds) {
+  const load = (/** @type {number} */ loadSeconds, /** @type {number} */ maxRequests) =>
+    runLoad({
+      target: instance.base,
+      connections,
+      seconds: loadSeconds,
+      maxRequests,
+      request: () => kind.request(ctx),
+      expectStatus: kind.status,
+      verify: kind.verify,
+    });
+  await load(settings.warmupSeconds, Math.max(connections, 5) * 100);
+  await sleep(200);
+  const postmaster = /** @type {number} */ (stack.postmasterPid);
+  const before = { worker: instance.workerCpuMs(), postgres: postgresCpuMs(postmaster), rest: instance.restCpuMs() };
+  // The throughput run is bounded by time only: its figure is requests per second.
+  const run = await load(seconds, connections > 1 ? Number.POSITIVE_INFINITY : settings.requests);
+  // Work a request leaves behind (waitUntil) belongs to it.
+  await sleep(200);
+  const after = { worker: instance.workerCpuMs(), postgres: postgresCpuMs(postmaster), rest: instance.restCpuMs() };
+  const n = run.latencies.length;
+  return {
+    requests: n,
+    seconds: run.elapsedMs / 1000,
+    requestsPerSecond: n / (run.elapsedMs / 1000),
+    connectionsOpened: run.connectionsOpened,
+    workerCpuMsPerRequest: (after.worker - before.worker) / n,
+    postgresCpuMsPerRequest: kind.usesDatabase ? (after.postgres - before.postgres) / n : null,
+    restOfWranglerCpuMsPerRequest: (after.rest - before.rest) / n,
+    p50Ms: percentile(run.latencies, 50),
+    p95Ms: percentile(run.latencies, 95),
+  };
 }
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+async function main() {
+  const started = new Date();
+  const loadBefore = os.loadavg();
+  const [service, floor] = [await compatibility(SERVICE_CONFIG), await compatibility(FLOOR_CONFIG)];
+  if (service.date !== floor.date || service.flags !== floor.flags) {
+    throw new Error(
+      `bench/floor/wrangler.toml must have the compatibility date and flags of wrangler.toml ` +
+        `(${service.date}, [${service.flags}]); it has ${floor.date}, [${floor.flags}]`,
+    );
+  }
+
+  progress("starting PostgreSQL...");
+  const databaseUrl = await stack.startDatabase();
+  const needsRag = kinds.some((kind) => kind.instance === "rag");
+  const fakeUrl = needsRag ? await stack.startFakeUpstream() : undefined;
+  const ctx = newContext(fakeUrl);
+
+  progress("starting wrangler dev: the floor and the service...");
+  const startService = (/** @type {"echo" | "rag"} */ kind, /** @type {string} */ url) =>
+    stack.startWrangler({
+      name: kind === "echo" ? "service (echo)" : "service (RAG)",
+      config: SERVICE_CONFIG,
+      vars: kind === "echo" ? echoVars : ragVars(/** @type {string} */ (fakeUrl)),
+      databaseUrl: url,
+      readyPath: "/health",
+    });
+  const [floorInstance, echoInstance, ragInstance] = await Promise.all([
+    stack.startWrangler({ name: "floor", config: FLOOR_CONFIG }),
+    startService("echo", databaseUrl),
+    needsRag ? startService("rag", databaseUrl) : undefined,
+  ]);
+  const instances = { floor: floorInstance, echo: echoInstance, rag: ragInstance };
+  const instanceFor = (/** @type {import("./bench-workload.mjs").Kind} */ kind) => {
+    const instance = instances[kind.instance];
+    if (!instance) throw new Error(`no instance for ${kind.id}`);
+    return instance;
+  };
+
+  progress("seeding the sessions...");
+  for (const kind of kinds) await kind.prepare?.(ctx, instanceFor(kind).base);
+  await stack.analyzeDatabase();
+
+  /** @type {Record<string, any>} */
+  const results = {};
+  for (const kind of kinds) {
+    progress(`${kind.id}...`);
+    await kind.prepare?.(ctx, instanceFor(kind).base);
+    results[kind.id] = await measure(kind, instanceFor(kind), ctx, 1, settings.seconds);
+  }
+  progress("floor again, to see the drift over the run...");
+  const floorAgain = await measure(floorKind, floorInstance, ctx, 1, settings.seconds);
+
+  /** @type {Record<string, any>} */
+  const throughput = {};
+  const historyKind = kinds.find((kind) => kind.id === "history-10");
+  if (settings.throughputSeconds > 0 && historyKind) {
+    for (const kind of [floorKind, historyKind]) {
+      progress(`${kind.id} on ${settings.connections} connections...`);
+      throughput[kind.id] = await measure(
+        kind,
+        instanceFor(kind),
+        ctx,
+        settings.connections,
+        settings.throughputSeconds,
+      );
+    }
+  }
+
+  /** @type {Record<string, { roundTrips: number, statements: number, connections: number, startupFlights: number, requests: number }>} */
+  const counts = {};
+  const counted = kinds.filter((kind) => kind.instance !== "floor");
+  if (settings.countRequests > 0 && counted.length > 0) {
+    progress("restarting the service behind the round-trip counter...");
+    for (const instance of [echoInstance, ragInstance]) {
+      if (!instance) continue;
+      await instance.assertNoCrash();
+      await stack.stopWrangler(instance);
+    }
+    const countedUrl = await stack.startCounter();
+    const [echoCounted, ragCounted] = await Promise.all([
+      startService("echo", countedUrl),
+      needsRag ? startService("rag", countedUrl) : undefined,
+    ]);
+    const countedInstances = { floor: floorInstance, echo: echoCounted, rag: ragCounted };
+    const counter = /** @type {NonNullable<typeof stack.counter>} */ (stack.counter);
+    for (const kind of counted) {
+      const instance = /** @type {import("./bench-stack.mjs").WranglerInstance} */ (countedInstances[kind.instance]);
+      await kind.prepare?.(ctx, instance.base);
+      const load = (/** @type {number} */ maxRequests) =>
+        runLoad({
+          target: instance.base,
+          connections: 1,
+          seconds: 60,
+          maxRequests,
+          request: () => kind.request(ctx),
+          expectStatus: kind.status,
+          verify: kind.verify,
+        });
+      await load(3);
+      await sleep(200);
+      counter.reset();
+      const run = await load(settings.countRequests);
+      await sleep(200);
+      const stats = counter.stats();
+      const n = run.latencies.length;
+      counts[kind.id] = {
+        requests: n,
+        roundTrips: stats.query / n,
+        statements: stats.statements / n,
+        connections: stats.connections / n,
+        startupFlights: stats.startup / n,
+      };
+    }
+    for (const instance of [echoCounted, ragCounted]) await instance?.assertNoCrash();
+  }
+  for (const instance of [floorInstance, echoInstance, ragInstance]) await instance?.assertNoCrash();
+
+  const report = {
+    date: started.toISOString(),
+    label: options.label,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      cores: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      kernel: `${os.type()} ${os.release()}`,
+      loadAverageBefore: loadBefore.map((value) => Number(value.toFixed(2))),
+      clockTicksPerSecond: CLOCK_TICKS,
+    },
+    versions: { ...(await versions(echoInstance)), postgres: await stack.postgresVersion() },
+    settings,
+    kinds: kinds.map((kind) => {
+      const result = results[kind.id];
+      return {
+        id: kind.id,
+        title: kind.title,
+        ...result,
+        workerCpuRatioToFloor: result.workerCpuMsPerRequest / results.floor.workerCpuMsPerRequest,
+        ...(counts[kind.id] ? { database: counts[kind.id] } : {}),
+      };
+    }),
+    floorAtTheEnd: floorAgain,
+    throughput: Object.fromEntries(
+      Object.entries(throughput).map(([id, result]) => [
+        id,
+        { ...result, ratioToFloor: result.requestsPerSecond / throughput.floor.requestsPerSecond },
+      ]),
+    ),
+  };
+  console.log(markdown(report));
+  if (jsonFile) {
+    await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    progress(`figures written to ${jsonFile}`);
+  }
+}
+
+/** @param {number | null | undefined} value @param {number} digits */
+function fixed(value, digits) {
+  return value === null || value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
+}
+
+/** The section for docs/benchmarks.md. @param {any} report */
+function markdown(report) {
+  const day = report.date.slice(0, 10);
+  const label = report.label ? `${report.label}, ` : "";
+  const v = report.versions;
+  const m = report.machine;
+  const s = report.settings;
+  const lines = [
+    `## ${day}, ${label}local (${m.cores} cores, wrangler ${v.wrangler} / workerd ${v.workerd}, PostgreSQL ${v.postgres} embedded)`,
+    "",
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}; Node ${v.node}, Hono ${v.hono}. Load average ` +
+      `before the run: ${m.loadAverageBefore.join(", ")}. \`npm run bench\` with defaults: each kind on one keep-alive ` +
+      `connection for ${s.seconds} s or ${s.requests} requests, whichever came first, after ${s.warmupSeconds} s of ` +
+      `warm-up. Worker CPU: the workerd running the Worker; PostgreSQL CPU: the postmaster and its children; both from ` +
+      `/proc/PID/stat (ticks of ${1000 / m.clockTicksPerSecond} ms), with the database reached directly. Round trips ` +
+      `and statements: ${s.countRequests} more requests per kind through scripts/pg-roundtrips.mjs.`,
+    "",
+    "| request | n | Worker CPU ms/request | × floor | p50 ms | p95 ms | query round trips / request | statements / request | PostgreSQL CPU ms/request |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const kind of report.kinds) {
+    const db = kind.database;
+    const noDatabase = kind.id === "floor" ? "—" : "0";
+    lines.push(
+      `| ${kind.title} | ${kind.requests} | ${fixed(kind.workerCpuMsPerRequest, 2)} | ${fixed(kind.workerCpuRatioToFloor, 1)} | ` +
+        `${fixed(kind.p50Ms, 1)} | ${fixed(kind.p95Ms, 1)} | ${db ? fixed(db.roundTrips, 2) : noDatabase} | ` +
+        `${db ? fixed(db.statements, 2) : noDatabase} | ${fixed(kind.postgresCpuMsPerRequest, 2)} |`,
+    );
+  }
+  const again = report.floorAtTheEnd;
+  lines.push(
+    "",
+    `The floor measured again at the end of the run: ${fixed(again.workerCpuMsPerRequest, 2)} ms/request ` +
+      `(p50 ${fixed(again.p50Ms, 1)} ms).`,
+  );
+  const extraConnections = report.kinds.filter((kind) => kind.connectionsOpened > 1);
+  if (extraConnections.length > 0) {
+    lines.push(
+      "",
+      `More than one connection was opened for: ${extraConnections.map((k) => `${k.id} (${k.connectionsOpened})`).join(", ")}.`,
+    );
+  }
+  const t = report.throughput;
+  if (t.floor && t["history-10"]) {
+    lines.push(
+      "",
+      `| ${s.connections} connections, ${s.throughputSeconds} s | n | requests/s | × floor | Worker CPU ms/request | p50 ms | p95 ms |`,
+      "| --- | --- | --- | --- | --- | --- | --- |",
+    );
+    for (const [id, title] of [
+      ["floor", "floor: bare Hono Worker, GET /"],
+      ["history-10", "GET messages, page of 10"],
+    ]) {
+      const r = t[id];
+      lines.push(
+        `| ${title} | ${r.requests} | ${fixed(r.requestsPerSecond, 0)} | ${fixed(r.ratioToFloor, 2)} | ` +
+          `${fixed(r.workerCpuMsPerRequest, 2)} | ${fixed(r.p50Ms, 1)} | ${fixed(r.p95Ms, 1)} |`,
+      );
+    }
+  }
+  return lines.join("\n");
 }
 
 try {
-  database = await startLocalDatabase({
-    dataDir: await mkdtemp(path.join(tmpdir(), "chat-history-bench-")),
-    port: await findFreePort(),
-    persistent: false,
-    log: () => {},
-  });
-  await applyMigrations(database.url);
-  const dbPort = Number(new URL(database.url).port);
-  const [proxyPort, controlPort, httpPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const counter = start(process.execPath, [
-    counterScript,
-    "--listen",
-    `127.0.0.1:${proxyPort}`,
-    "--target",
-    `127.0.0.1:${dbPort}`,
-    "--control",
-    `127.0.0.1:${controlPort}`,
-  ]);
-  await waitFor(`http://127.0.0.1:${controlPort}/stats`, counter);
-  const wrangler = start(
-    path.join(REPO_ROOT, "node_modules/.bin/wrangler"),
-    ["dev", "--ip", "127.0.0.1", "--port", String(httpPort), "--var", "RATE_LIMITS:off"],
-    {
-      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: database.url.replace(`:${dbPort}/`, `:${proxyPort}/`),
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
-  );
-  const base = `http://127.0.0.1:${httpPort}`;
-  await waitFor(`${base}/health`, wrangler, 90);
-
-  const stats = async () => (await fetch(`http://127.0.0.1:${controlPort}/stats`)).json();
-  const reset = () => fetch(`http://127.0.0.1:${controlPort}/reset`, { method: "POST" });
-  const chat = (body) =>
-    fetch(`${base}/api/chat`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-
-  const seed = await (await chat({ question: "seed" })).json();
-  for (let i = 0; i < 100; i++) await chat({ question: `seed ${i}`, session_uuid: seed.session_uuid });
-
-  const replayKey = crypto.randomUUID();
-  const workloads = [
-    ["GET /health", () => fetch(`${base}/health`)],
-    ["POST /api/chat, new session", () => chat({ question: "What is the zero moment point?" })],
-    [
-      "POST /api/chat, existing session",
-      () => chat({ question: "And how is it measured?", session_uuid: seed.session_uuid }),
-    ],
-    [
-      "POST /api/chat, replay of an answered turn",
-      () => chat({ question: "seed", session_uuid: seed.session_uuid, client_message_id: replayKey }),
-    ],
-    ["GET messages, 100 per page", () => fetch(`${base}/api/sessions/${seed.session_uuid}/messages?limit=100`)],
-    ["GET /api/sessions/{uuid}", () => fetch(`${base}/api/sessions/${seed.session_uuid}`)],
-  ];
-  await chat({ question: "seed", session_uuid: seed.session_uuid, client_message_id: replayKey });
-
-  const rows = [];
-  for (const [name, run] of workloads) {
-    for (let i = 0; i < 10; i++) await (await run()).arrayBuffer(); // warm-up
-    await reset();
-    const times = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      const started = performance.now();
-      const response = await run();
-      await response.arrayBuffer();
-      if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-      times.push(performance.now() - started);
-    }
-    const s = await stats();
-    times.sort((a, b) => a - b);
-    rows.push(
-      `| ${name} | ${ROUNDS} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${(s.query / ROUNDS).toFixed(2)} | ${(s.statements / ROUNDS).toFixed(2)} | ${(s.connections / ROUNDS).toFixed(2)} |`,
-    );
-  }
-
-  // 20 concurrent turns on one session, as the ordering test does, repeated.
-  const concurrent = await (await chat({ question: "concurrency" })).json();
-  await reset();
-  const burstStarted = performance.now();
-  for (let burst = 0; burst < 10; burst++) {
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => chat({ question: `c${burst}-${i}`, session_uuid: concurrent.session_uuid })),
-    );
-    if (responses.some((r) => !r.ok)) throw new Error(`concurrent burst: ${responses.map((r) => r.status)}`);
-    await Promise.all(responses.map((r) => r.arrayBuffer()));
-  }
-  const burstMs = performance.now() - burstStarted;
-
-  console.log(
-    `| request | n | p50 ms | p95 ms | query round trips / request | statements / request | new connections / request |`,
-  );
-  console.log(`|---|---|---|---|---|---|---|`);
-  for (const row of rows) console.log(row);
-  console.log(
-    `\n10 bursts of 20 concurrent turns on one session: ${(200 / (burstMs / 1000)).toFixed(0)} turns/s, ${(burstMs / 10).toFixed(0)} ms per burst.`,
-  );
+  await main();
 } catch (error) {
-  console.error(`bench: ${error instanceof Error ? error.message : error}`);
-  process.exitCode = 1;
+  if (!interrupted) {
+    console.error(`bench: ${error instanceof Error ? error.message : error}`);
+    process.exitCode = 1;
+  }
 } finally {
-  await cleanUp();
+  if (!interrupted) await stack.stop();
 }

@@ -1,0 +1,481 @@
+// What `npm run bench` and `npm run bench:profile` run against, and how they read its CPU time.
+//
+// BenchStack starts, on free 127.0.0.1 ports: a throw-away PostgreSQL 17 (migrated), the test
+// suite's fake model API and Qdrant, the round-trip counter, and `wrangler dev` instances (the
+// service with a given configuration, or the floor Worker in bench/floor). stop() stops all of
+// it, whatever state it is in; callers run it on success, failure and signals alike.
+//
+// CPU time comes from /proc/PID/stat (Linux only): utime+stime, in clock ticks.
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
+import { startRoundTripCounter } from "./pg-roundtrips.mjs";
+
+export const SERVICE_CONFIG = path.join(REPO_ROOT, "wrangler.toml");
+export const FLOOR_CONFIG = path.join(REPO_ROOT, "bench", "floor", "wrangler.toml");
+const WRANGLER = path.join(REPO_ROOT, "node_modules", ".bin", "wrangler");
+const READY_TIMEOUT_MS = 90_000;
+const KILL_AFTER_MS = 5_000;
+
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ). */
+export const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * The fields of /proc/PID/stat after the command name, numbered as in proc(5).
+ *
+ * @param {number} pid
+ * @returns {{ state: string, ppid: number, utime: number, stime: number, cutime: number, cstime: number, starttime: number } | null}
+ */
+export function readStat(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // Field 3 onwards; the command name (field 2) may itself hold spaces and parentheses.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const field = (/** @type {number} */ number) => Number(fields[number - 3]);
+  return {
+    state: fields[0] ?? "?",
+    ppid: field(4),
+    utime: field(14),
+    stime: field(15),
+    cutime: field(16),
+    cstime: field(17),
+    starttime: field(22),
+  };
+}
+
+/** Every live process: pid → parent pid. */
+function processTable() {
+  /** @type {Map<number, number>} */
+  const parents = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.state !== "Z") parents.set(Number(entry), stat.ppid);
+  }
+  return parents;
+}
+
+/** @param {number} pid @returns {string[]} */
+function commandLine(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** @param {number} pid @param {number} ancestor @param {Map<number, number>} parents */
+function descendsFrom(pid, ancestor, parents) {
+  for (let current = pid, hops = 0; current > 1 && hops < 64; hops++) {
+    if (current === ancestor) return true;
+    current = parents.get(current) ?? 0;
+  }
+  return false;
+}
+
+/**
+ * CPU time of one process so far, in milliseconds: utime + stime.
+ *
+ * @param {number} pid
+ */
+export function processCpuMs(pid) {
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  return ((stat.utime + stat.stime) * 1000) / CLOCK_TICKS;
+}
+
+/**
+ * CPU time of PostgreSQL so far, in milliseconds: the postmaster's own time, the time of every
+ * child it has reaped (cutime + cstime: the backends of connections that closed), and the time
+ * of its live children (open backends, checkpointer, WAL writer...). Read until no child was
+ * reaped in between, so a backend is neither missed nor counted twice.
+ *
+ * @param {number} postmasterPid
+ */
+export function postgresCpuMs(postmasterPid) {
+  for (let attempt = 0; ; attempt++) {
+    const before = readStat(postmasterPid);
+    if (!before) throw new Error(`PostgreSQL (pid ${postmasterPid}) is gone`);
+    let ticks = 0;
+    for (const [pid, ppid] of processTable()) {
+      if (ppid !== postmasterPid) continue;
+      const child = readStat(pid);
+      if (child) ticks += child.utime + child.stime;
+    }
+    const after = readStat(postmasterPid);
+    if (!after) throw new Error(`PostgreSQL (pid ${postmasterPid}) is gone`);
+    if (after.cutime + after.cstime === before.cutime + before.cstime || attempt >= 5) {
+      ticks += after.utime + after.stime + after.cutime + after.cstime;
+      return (ticks * 1000) / CLOCK_TICKS;
+    }
+  }
+}
+
+/**
+ * CPU time so far of a process and its live descendants, in milliseconds, leaving out `except`.
+ *
+ * @param {number} rootPid
+ * @param {number[]} except
+ */
+export function treeCpuMs(rootPid, except = []) {
+  const parents = processTable();
+  let ticks = 0;
+  for (const pid of parents.keys()) {
+    if (except.includes(pid) || !descendsFrom(pid, rootPid, parents)) continue;
+    const stat = readStat(pid);
+    if (stat) ticks += stat.utime + stat.stime;
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/**
+ * A running `wrangler dev`. Under wrangler dev the Worker runs in its own workerd process, the one
+ * started with --inspector-addr; the other workerd is wrangler's entry proxy.
+ */
+export class WranglerInstance {
+  /**
+   * @param {{ name: string, port: number, inspectorPort: number, wranglerPid: number, logFile: string }} options
+   */
+  constructor({ name, port, inspectorPort, wranglerPid, logFile }) {
+    this.name = name;
+    this.port = port;
+    this.base = `http://127.0.0.1:${port}`;
+    this.inspectorPort = inspectorPort;
+    this.wranglerPid = wranglerPid;
+    this.logFile = logFile;
+    /** @type {{ pid: number, starttime: number, binary: string } | undefined} */
+    this.userWorkerd = undefined;
+  }
+
+  /** Finds the Worker's workerd among wrangler's descendants; wrangler starts it after the proxy. */
+  async findUserWorkerd(timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const parents = processTable();
+      for (const pid of parents.keys()) {
+        const args = commandLine(pid);
+        if (!args[0]?.endsWith("workerd") || !args.some((arg) => arg.startsWith("--inspector-addr"))) continue;
+        if (!descendsFrom(pid, this.wranglerPid, parents)) continue;
+        const stat = readStat(pid);
+        if (!stat) continue;
+        this.userWorkerd = { pid, starttime: stat.starttime, binary: args[0] };
+        return this.userWorkerd;
+      }
+      if (Date.now() > deadline) throw new Error(`${this.name}: no workerd with --inspector-addr under wrangler`);
+      await sleep(100);
+    }
+  }
+
+  /** The Worker's workerd's CPU time so far, in ms; fails if workerd crashed and was restarted. */
+  workerCpuMs() {
+    const workerd = this.userWorkerd;
+    if (!workerd) throw new Error(`${this.name}: the Worker's workerd was not found`);
+    const stat = readStat(workerd.pid);
+    if (!stat || stat.starttime !== workerd.starttime || stat.state === "Z") {
+      throw new Error(`${this.name}: the Worker's workerd (pid ${workerd.pid}) exited or was restarted`);
+    }
+    return ((stat.utime + stat.stime) * 1000) / CLOCK_TICKS;
+  }
+
+  /** The rest of wrangler dev (its Node processes, the entry workerd, esbuild), in ms. */
+  restCpuMs() {
+    return treeCpuMs(this.wranglerPid, this.userWorkerd ? [this.userWorkerd.pid] : []);
+  }
+
+  /** The last lines wrangler printed. */
+  async lastOutput(characters = 3000) {
+    const text = await fs.readFile(this.logFile, "utf8").catch(() => "");
+    return text.slice(-characters);
+  }
+
+  /** Fails if the Worker's runtime crashed since the start (wrangler restarts it, new pid). */
+  async assertNoCrash() {
+    const text = await fs.readFile(this.logFile, "utf8").catch(() => "");
+    if (/crashed unexpectedly|Segmentation fault/.test(text)) {
+      throw new Error(`${this.name}: workerd crashed during the run:\n${text.slice(-2000)}`);
+    }
+  }
+}
+
+export class BenchStack {
+  constructor() {
+    /** @type {{ name: string, child: import("node:child_process").ChildProcess, exited: Promise<void> }[]} */
+    this.processes = [];
+    /** @type {(() => Promise<void>)[]} run first by stop(), newest first */
+    this.beforeStop = [];
+    /** @type {string | undefined} */
+    this.tmp = undefined;
+    /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
+    this.database = undefined;
+    /** @type {number | undefined} */
+    this.postmasterPid = undefined;
+    /** @type {Awaited<ReturnType<typeof startRoundTripCounter>> | undefined} */
+    this.counter = undefined;
+    /** @type {Promise<void> | undefined} */
+    this.stopping = undefined;
+  }
+
+  async tempDir() {
+    this.tmp ??= await fs.mkdtemp(path.join(tmpdir(), "chat-history-bench-"));
+    return this.tmp;
+  }
+
+  /**
+   * A throw-away, migrated PostgreSQL 17 without autovacuum: autovacuum waking up in the middle of
+   * a kind would be counted as that kind's CPU time. Call analyzeDatabase() after seeding, so that
+   * plans see the tables as they are. Remembers the postmaster's pid.
+   */
+  async startDatabase() {
+    const dataDir = path.join(await this.tempDir(), "postgres");
+    this.database = await startLocalDatabase({ dataDir, port: await findFreePort(), persistent: false, log: () => {} });
+    await applyMigrations(this.database.url);
+    const pidFile = await fs.readFile(path.join(dataDir, "postmaster.pid"), "utf8");
+    this.postmasterPid = Number(pidFile.split("\n")[0]);
+    await this.sql(async (sql) => {
+      await sql`alter system set autovacuum = off`;
+      await sql`select pg_reload_conf()`;
+    });
+    return this.database.url;
+  }
+
+  /** VACUUM ANALYZE, e.g. after seeding. */
+  analyzeDatabase() {
+    return this.sql((sql) => sql`vacuum analyze`);
+  }
+
+  /** The server's version, e.g. "17.10". */
+  postgresVersion() {
+    return this.sql(async (sql) => String((await sql`show server_version`)[0]?.server_version));
+  }
+
+  /**
+   * Runs `use` with a one-connection postgres.js client (loaded with require(), as
+   * local-database.mjs explains) on the database, then ends the client.
+   *
+   * @template T
+   * @param {(sql: any) => Promise<T>} use
+   * @returns {Promise<T>}
+   */
+  async sql(use) {
+    if (!this.database) throw new Error("start the database first");
+    const postgres = createRequire(import.meta.url)("postgres");
+    const sql = postgres(this.database.url, { max: 1, onnotice: () => {} });
+    try {
+      return await use(sql);
+    } finally {
+      await sql.end({ timeout: 2 });
+    }
+  }
+
+  /** The round-trip counter in front of the database; returns a connection string through it. */
+  async startCounter() {
+    if (!this.database) throw new Error("start the database first");
+    const url = new URL(this.database.url);
+    this.counter = await startRoundTripCounter({ targetPort: Number(url.port) });
+    url.port = String(this.counter.port);
+    return url.toString();
+  }
+
+  /** The fake model API and Qdrant (test/fakes/upstream-server.ts) in a process of its own. */
+  async startFakeUpstream() {
+    const child = this.spawn(
+      "fake upstream",
+      process.execPath,
+      ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", "scripts/fake-upstream.mjs"],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const lines = createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) });
+    const url = await Promise.race([
+      new Promise((resolve) => lines.once("line", (line) => resolve(JSON.parse(line).url))),
+      new Promise((_, reject) => child.once("exit", () => reject(new Error("the fake upstream exited")))),
+    ]);
+    lines.close();
+    return /** @type {string} */ (url);
+  }
+
+  /**
+   * Starts `wrangler dev` and waits until `readyPath` answers 200. The Worker's settings come from
+   * an env file of their own, so a developer's .dev.vars or .env has no say in the figures.
+   *
+   * @param {{ name: string, config: string, vars?: Record<string, string>, databaseUrl?: string, readyPath?: string, args?: string[] }} options
+   */
+  async startWrangler({ name, config, vars = {}, databaseUrl, readyPath = "/", args: extraArgs = [] }) {
+    const tmp = await this.tempDir();
+    const slug = name.replace(/[^a-z0-9]+/gi, "-");
+    const envFile = path.join(tmp, `${slug}.env`);
+    await fs.writeFile(
+      envFile,
+      Object.entries(vars)
+        .map(([key, value]) => {
+          if (/[\r\n"]/.test(value)) throw new Error(`${key}: a bench setting cannot hold quotes or newlines`);
+          return `${key}="${value}"\n`;
+        })
+        .join(""),
+    );
+    const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
+    const logFile = path.join(tmp, `${slug}.log`);
+    const log = openSync(logFile, "w");
+    const env = {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_HIDE_BANNER: "true",
+      ...(databaseUrl ? { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl } : {}),
+    };
+    const args = ["dev", "--config", config, "--env-file", envFile, "--persist-to", path.join(tmp, `${slug}-state`)];
+    args.push("--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), ...extraArgs);
+    const child = this.spawn(name, WRANGLER, args, { env, stdio: ["ignore", log, log] });
+    closeSync(log);
+    const instance = new WranglerInstance({
+      name,
+      port,
+      inspectorPort,
+      wranglerPid: /** @type {number} */ (child.pid),
+      logFile,
+    });
+
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const response = await fetch(`${instance.base}${readyPath}`);
+        await response.arrayBuffer();
+        if (response.ok) break;
+      } catch {}
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+        throw new Error(`${name}: ${readyPath} did not answer 200:\n${await instance.lastOutput()}`);
+      }
+      await sleep(250);
+    }
+    await instance.findUserWorkerd();
+    return instance;
+  }
+
+  /**
+   * @param {string} name
+   * @param {string} command
+   * @param {string[]} args
+   * @param {import("node:child_process").SpawnOptions} options
+   */
+  spawn(name, command, args, options) {
+    // Its own process group, so the whole tree (wrangler, its workerd and esbuild) can be stopped
+    // together, and a terminal's Ctrl-C reaches only us: we stop things in order.
+    const child = spawn(command, args, { cwd: REPO_ROOT, detached: true, ...options });
+    const exited = new Promise((resolve) => {
+      child.once("exit", () => resolve(undefined));
+      child.once("error", () => resolve(undefined));
+    });
+    this.processes.push({ name, child, exited });
+    return child;
+  }
+
+  /** Stops a process started by spawn() and everything in its process group. */
+  async stopProcess(/** @type {{ child: import("node:child_process").ChildProcess, exited: Promise<void> }} */ entry) {
+    const group = entry.child.pid;
+    if (!group) return;
+    signalGroup(group, "SIGTERM");
+    const deadline = Date.now() + KILL_AFTER_MS;
+    while (groupAlive(group)) {
+      if (Date.now() > deadline) signalGroup(group, "SIGKILL");
+      await sleep(50);
+    }
+    await Promise.race([entry.exited, sleep(1000)]);
+    this.processes = this.processes.filter((p) => p !== entry);
+  }
+
+  /** @param {WranglerInstance} instance */
+  async stopWrangler(instance) {
+    const entry = this.processes.find((p) => p.child.pid === instance.wranglerPid);
+    if (entry) await this.stopProcess(entry);
+  }
+
+  /** Stops everything, once; safe to call from a signal handler while a start is in progress. */
+  stop() {
+    this.stopping ??= (async () => {
+      for (const hook of this.beforeStop.reverse()) await hook().catch(() => {});
+      await Promise.all(this.processes.map((entry) => this.stopProcess(entry)));
+      await this.counter?.close();
+      await this.database?.stop().catch(() => {});
+      if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+
+  /** Last resort on process exit (an uncaught error): SIGKILL whatever is still running. */
+  killAllNow() {
+    for (const { child } of this.processes) if (child.pid) signalGroup(child.pid, "SIGKILL");
+  }
+}
+
+/** @param {number} group @param {NodeJS.Signals} signal */
+function signalGroup(group, signal) {
+  try {
+    process.kill(-group, signal);
+  } catch {}
+}
+
+// Exited members stay zombies until reaped, and some inits reap slowly; kill(-group, 0) would
+// count those, so /proc is read instead.
+/** @param {number} group */
+function groupAlive(group) {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let text;
+    try {
+      text = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const [state, , pgrp] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === group && state !== "Z") return true;
+  }
+  return false;
+}
+
+/** @param {number} ms */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The compatibility date and flags of a wrangler.toml (the top-level keys only).
+ *
+ * @param {string} file
+ */
+export async function compatibility(file) {
+  const text = await fs.readFile(file, "utf8");
+  const top = text.split(/^\[/m)[0] ?? "";
+  return {
+    date: /^compatibility_date\s*=\s*"([^"]*)"/m.exec(top)?.[1],
+    flags: /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(top)?.[1]?.replace(/\s+/g, ""),
+  };
+}
+
+/** Versions of what the figures depend on. @param {WranglerInstance} instance */
+export async function versions(instance) {
+  const packageVersion = async (/** @type {string} */ file) =>
+    JSON.parse(await fs.readFile(file, "utf8")).version ?? "unknown";
+  const workerdPackage = instance.userWorkerd
+    ? path.join(path.dirname(path.dirname(instance.userWorkerd.binary)), "package.json")
+    : undefined;
+  return {
+    node: process.versions.node,
+    wrangler: await packageVersion(path.join(REPO_ROOT, "node_modules", "wrangler", "package.json")),
+    workerd: workerdPackage ? await packageVersion(workerdPackage).catch(() => "unknown") : "unknown",
+    hono: await packageVersion(path.join(REPO_ROOT, "node_modules", "hono", "package.json")),
+  };
+}

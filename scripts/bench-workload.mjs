@@ -1,0 +1,316 @@
+// The request kinds `npm run bench` and `npm run bench:profile` measure, the data they need, and
+// the load generator that sends them.
+//
+// The load uses http.request on an http.Agent with keepAlive and maxSockets = connections, so a
+// run uses exactly that many connections (it reports how many it opened), each sending its next
+// request as soon as the previous answer has been read to the end.
+import http from "node:http";
+
+/** The fake model's credential: its scenario is set for this key. */
+export const FAKE_KEY = "bench-key";
+export const STREAM_CHUNKS = 1000;
+
+/**
+ * The service's settings for answers from the fake model and Qdrant at `fakeUrl`.
+ *
+ * @param {string} fakeUrl
+ */
+export function ragVars(fakeUrl) {
+  return {
+    RATE_LIMITS: "off",
+    LLM_BASE_URL: `${fakeUrl}/v1`,
+    LLM_API_KEY: FAKE_KEY,
+    LLM_MODEL: "bench-model",
+    EMBEDDING_MODEL: "bench-embedding",
+    QDRANT_URL: `${fakeUrl}/qdrant`,
+    QDRANT_API_KEY: FAKE_KEY,
+    QDRANT_COLLECTION: "book",
+  };
+}
+
+/** The service's settings for the echo responder: every model setting empty. */
+export const echoVars = {
+  RATE_LIMITS: "off",
+  LLM_BASE_URL: "",
+  LLM_API_KEY: "",
+  LLM_MODEL: "",
+  EMBEDDING_MODEL: "",
+  QDRANT_URL: "",
+  QDRANT_API_KEY: "",
+  QDRANT_COLLECTION: "",
+};
+
+/**
+ * @typedef {{ method: string, path: string, headers?: Record<string, string>, body?: string }} RequestSpec
+ * @typedef {{ status: number, body: Buffer, ms: number }} Answer
+ * @typedef {{
+ *   sessions: Record<string, string>,
+ *   fakeUrl?: string,
+ *   nextQuestion: () => string,
+ * }} WorkloadContext
+ * @typedef {{
+ *   id: string,
+ *   title: string,
+ *   instance: "floor" | "echo" | "rag",
+ *   usesDatabase: boolean,
+ *   status: number,
+ *   prepare?: (ctx: WorkloadContext, target: string) => Promise<void>,
+ *   request: (ctx: WorkloadContext) => RequestSpec,
+ *   verify?: (answer: Answer) => string | undefined,
+ * }} Kind
+ */
+
+/** @param {unknown} body @returns {RequestSpec} */
+function postChat(body, headers = {}) {
+  return {
+    method: "POST",
+    path: "/api/chat",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** @param {string} fakeUrl @param {unknown} scenario */
+async function setScenario(fakeUrl, scenario) {
+  const response = await fetch(`${fakeUrl}/__fake/scenarios/${encodeURIComponent(FAKE_KEY)}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(scenario),
+  });
+  if (!response.ok) throw new Error(`fake upstream: scenario refused (${response.status})`);
+}
+
+/** A session holding `turns` echo turns (2 messages each); its UUID. @param {string} target */
+async function sessionWithTurns(target, turns, ctx) {
+  const first = await send(target, postChat({ question: ctx.nextQuestion() }));
+  if (first.status !== 200) throw new Error(`seeding: POST /api/chat answered ${first.status}`);
+  const sessionUuid = JSON.parse(first.body.toString()).session_uuid;
+  if (turns > 1) {
+    await runLoad({
+      target,
+      connections: 4,
+      maxRequests: turns - 1,
+      seconds: 300,
+      request: () => postChat({ question: ctx.nextQuestion(), session_uuid: sessionUuid }),
+      expectStatus: 200,
+    });
+  }
+  return sessionUuid;
+}
+
+/** @param {number} count @returns {(answer: Answer) => string | undefined} */
+function pageOf(count) {
+  return (answer) => {
+    const page = JSON.parse(answer.body.toString());
+    return page.messages?.length === count ? undefined : `expected ${count} messages, got ${page.messages?.length}`;
+  };
+}
+
+/** @type {Kind[]} */
+export const KINDS = [
+  {
+    id: "floor",
+    title: "floor: bare Hono Worker, GET /",
+    instance: "floor",
+    usesDatabase: false,
+    status: 200,
+    request: () => ({ method: "GET", path: "/" }),
+  },
+  {
+    id: "not-found",
+    title: "unknown path (404 problem, no database)",
+    instance: "echo",
+    usesDatabase: false,
+    status: 404,
+    request: () => ({ method: "GET", path: "/bench/nothing-here" }),
+  },
+  {
+    id: "health",
+    title: "GET /health",
+    instance: "echo",
+    usesDatabase: true,
+    status: 200,
+    request: () => ({ method: "GET", path: "/health" }),
+  },
+  {
+    id: "history-10",
+    title: "GET messages, page of 10 (session of 10)",
+    instance: "echo",
+    usesDatabase: true,
+    status: 200,
+    prepare: async (ctx, target) => {
+      ctx.sessions.history10 ??= await sessionWithTurns(target, 5, ctx);
+    },
+    request: (ctx) => ({ method: "GET", path: `/api/sessions/${ctx.sessions.history10}/messages?limit=10` }),
+    verify: pageOf(10),
+  },
+  {
+    id: "history-1000",
+    title: "GET messages, page of 1,000 (session of 1,000)",
+    instance: "echo",
+    usesDatabase: true,
+    status: 200,
+    prepare: async (ctx, target) => {
+      ctx.sessions.history1000 ??= await sessionWithTurns(target, 500, ctx);
+    },
+    request: (ctx) => ({ method: "GET", path: `/api/sessions/${ctx.sessions.history1000}/messages?limit=1000` }),
+    verify: pageOf(1000),
+  },
+  {
+    id: "chat-echo",
+    title: "POST /api/chat, echo answer, existing session",
+    instance: "echo",
+    usesDatabase: true,
+    status: 200,
+    prepare: async (ctx, target) => {
+      ctx.sessions.echo ??= await sessionWithTurns(target, 1, ctx);
+    },
+    request: (ctx) => postChat({ question: ctx.nextQuestion(), session_uuid: ctx.sessions.echo }),
+    verify: (answer) => (JSON.parse(answer.body.toString()).bot_message ? undefined : "no bot_message"),
+  },
+  {
+    id: "rag",
+    title: "POST /api/chat, RAG answer, not streamed",
+    instance: "rag",
+    usesDatabase: true,
+    status: 200,
+    prepare: async (ctx, target) => {
+      await setScenario(/** @type {string} */ (ctx.fakeUrl), {});
+      ctx.sessions.rag ??= await sessionWithTurns(target, 1, ctx);
+    },
+    request: (ctx) => postChat({ question: ctx.nextQuestion(), session_uuid: ctx.sessions.rag, stream: false }),
+    verify: (answer) => {
+      const turn = JSON.parse(answer.body.toString());
+      return turn.answer === "Fake answer." && turn.sources?.length > 0
+        ? undefined
+        : "the answer did not come from the fake model with sources";
+    },
+  },
+  {
+    id: "rag-stream",
+    title: `POST /api/chat, RAG answer streamed in ${STREAM_CHUNKS.toLocaleString("en")} chunks`,
+    instance: "rag",
+    usesDatabase: true,
+    status: 200,
+    prepare: async (ctx, target) => {
+      const chunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
+      await setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks, chunkDelayMs: 0 } });
+      ctx.sessions.ragStream ??= await sessionWithTurns(target, 1, ctx);
+    },
+    request: (ctx) =>
+      postChat(
+        { question: ctx.nextQuestion(), session_uuid: ctx.sessions.ragStream, stream: true },
+        {
+          Accept: "text/event-stream",
+        },
+      ),
+    verify: (answer) => {
+      const text = answer.body.toString();
+      const deltas = text.match(/^event: delta$/gm)?.length ?? 0;
+      if (!/^event: done$/m.test(text)) return "the stream did not end with a done event";
+      return deltas === STREAM_CHUNKS ? undefined : `expected ${STREAM_CHUNKS} delta events, got ${deltas}`;
+    },
+  },
+];
+
+/** A fresh context: questions are unique across the run, so no turn is taken for a replay. */
+export function newContext(/** @type {string | undefined} */ fakeUrl) {
+  const run = Math.random().toString(36).slice(2, 8);
+  let question = 0;
+  return /** @type {WorkloadContext} */ ({
+    sessions: {},
+    fakeUrl,
+    nextQuestion: () => `bench ${run} question ${++question}: what is a zero moment point?`,
+  });
+}
+
+/**
+ * One request on its own connection, body read to the end.
+ *
+ * @param {string} target base URL
+ * @param {RequestSpec} spec
+ * @param {http.Agent | false} [agent]
+ * @param {Set<import("node:net").Socket>} [sockets] collects the sockets used
+ * @returns {Promise<Answer>}
+ */
+export function send(target, spec, agent = false, sockets) {
+  const { hostname, port } = new URL(target);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const headers = { ...spec.headers };
+    if (spec.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(spec.body));
+    const request = http.request({ host: hostname, port, method: spec.method, path: spec.path, headers, agent });
+    request.on("socket", (socket) => sockets?.add(socket));
+    request.on("error", reject);
+    request.on("response", (response) => {
+      /** @type {Buffer[]} */
+      const parts = [];
+      response.on("data", (part) => parts.push(part));
+      response.on("error", reject);
+      response.on("end", () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(parts), ms: performance.now() - started }),
+      );
+    });
+    request.end(spec.body);
+  });
+}
+
+/**
+ * Sends requests on `connections` keep-alive connections until `seconds` have passed or
+ * `maxRequests` were sent, whichever comes first. Every answer must have `expectStatus`;
+ * `verify` checks the first one in full.
+ *
+ * @param {{
+ *   target: string,
+ *   connections: number,
+ *   seconds: number,
+ *   maxRequests: number,
+ *   request: () => RequestSpec,
+ *   expectStatus: number,
+ *   verify?: (answer: Answer) => string | undefined,
+ * }} options
+ */
+export async function runLoad({ target, connections, seconds, maxRequests, request, expectStatus, verify }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  /** @type {Set<import("node:net").Socket>} */
+  const sockets = new Set();
+  /** @type {number[]} */
+  const latencies = [];
+  let sent = 0;
+  let failed = false;
+  let verified = !verify;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async () => {
+    while (!failed && sent < maxRequests && performance.now() < deadline) {
+      sent++;
+      try {
+        const answer = await send(target, request(), agent, sockets);
+        if (answer.status !== expectStatus) {
+          throw new Error(`HTTP ${answer.status} (expected ${expectStatus}): ${answer.body.toString().slice(0, 300)}`);
+        }
+        if (!verified && verify) {
+          verified = true;
+          const problem = verify(answer);
+          if (problem) throw new Error(`${problem}: ${answer.body.toString().slice(0, 500)}`);
+        }
+        latencies.push(answer.ms);
+      } catch (error) {
+        failed = true; // the other connections stop too
+        throw error;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, worker));
+  } finally {
+    agent.destroy();
+  }
+  return { latencies, elapsedMs: performance.now() - started, connectionsOpened: sockets.size };
+}
+
+/** @param {number[]} values @param {number} p */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
