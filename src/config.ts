@@ -30,7 +30,7 @@ const httpUrl = (name: string) =>
   );
 
 /**
- * The longest a request waits for one database call, connecting included. Neon documents a few
+ * The longest a request waits on the database in all, connecting included. Neon documents a few
  * hundred milliseconds for waking a suspended compute, more for large projects; 5 s leaves room
  * for that and for the statement itself, so the first request after an idle period succeeds.
  * The database stops statements itself sooner (drizzle/0001: statement_timeout 4 s, lock_timeout
@@ -93,7 +93,7 @@ export type Config = {
   answerTimeoutMs: number;
   /** How many earlier messages of the session the model sees (HISTORY_TURNS). */
   historyTurns: number;
-  /** How long a request waits for one database call (DB_TIMEOUT_MS). */
+  /** How long a request may wait on the database in all (DB_TIMEOUT_MS). */
   databaseTimeoutMs: number;
   answer: AnswerConfig;
 };

@@ -25,18 +25,27 @@ export function createDatabase(connectionString: string, timeoutMs: number) {
 }
 
 /**
- * Makes every statement sent through `client` (Drizzle sends all of them through `unsafe`) give
- * up after `timeoutMs`, connecting included. The database stops a long statement or lock wait by
- * itself (statement_timeout, lock_timeout); this is for a database or network that stops
- * answering, which nothing on the server side can bound. The Worker only stops waiting: cancelling
- * through Hyperdrive's pool is not documented, and could reach another client's statement.
+ * Gives the request `timeoutMs` of waiting on the database in all, connecting included: every
+ * statement sent through `client` (Drizzle sends all of them through `unsafe`) gets what is left
+ * of it. Time spent elsewhere, such as waiting for the model between a turn's two statements,
+ * does not count. The database stops a long statement or lock wait by itself (statement_timeout,
+ * lock_timeout); this is for a database or network that stops answering, which nothing on the
+ * server side can bound. The Worker only stops waiting: cancelling through Hyperdrive's pool is
+ * not documented, and could reach another client's statement.
  */
 function boundEveryStatement(client: postgres.Sql, timeoutMs: number) {
   const unsafe = client.unsafe;
-  const bounded = (query: Promise<unknown>) =>
-    withDeadline(timeoutMs, () => query).catch((error: unknown) => {
+  let waitedMs = 0;
+  const bounded = async (query: Promise<unknown>) => {
+    const started = Date.now();
+    try {
+      return await withDeadline(Math.max(timeoutMs - waitedMs, 1), () => query);
+    } catch (error) {
       throw error instanceof DeadlineExceeded ? new DatabaseDeadlineExceeded(timeoutMs) : error;
-    });
+    } finally {
+      waitedMs += Date.now() - started;
+    }
+  };
   // postgres.js queries run when first awaited, so the mode (`values()`) is chosen before that.
   client.unsafe = ((...args: Parameters<typeof unsafe>) => {
     const query = unsafe(...args);

@@ -23,10 +23,10 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   return serverError?.code === "23505" && serverError.constraint_name === constraint;
 }
 
-/** The Worker stopped waiting for the database (DB_TIMEOUT_MS) before it answered. */
+/** The request waited on the database for its whole DB_TIMEOUT_MS and stopped waiting. */
 export class DatabaseDeadlineExceeded extends Error {
   constructor(readonly ms: number) {
-    super(`the database did not answer within ${ms} ms`);
+    super(`the request waited ${ms} ms for the database in all`);
     this.name = "DatabaseDeadlineExceeded";
   }
 }
