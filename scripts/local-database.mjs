@@ -26,6 +26,16 @@ const USER = "postgres";
 const PASSWORD = "postgres";
 
 const START_TIMEOUT_MS = 60_000;
+
+// Local clusters trust connections from 127.0.0.1, the only address they listen on. With
+// SCRAM-SHA-256, every request's new connection (no Hyperdrive pool locally) cost the Worker a
+// PBKDF2 of 4,096 rounds and PostgreSQL as much again: the largest single item in the Worker's
+// CPU profile of a history read. Production keeps Neon's authentication. Written at every start,
+// so clusters initialised before this keep working.
+const HBA_FILE = "pg_hba.local.conf";
+const LOOPBACK_TRUST = `# Written by scripts/local-database.mjs at every start.
+host all all 127.0.0.1/32 trust
+`;
 const STOP_TIMEOUT_MS = 15_000;
 
 /** @type {Set<{ process?: import('node:child_process').ChildProcess }>} */
@@ -107,6 +117,9 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
       "unix_socket_directories=",
       "-c",
       "log_min_error_statement=panic",
+      // Trust on loopback (see LOOPBACK_TRUST below).
+      "-c",
+      `hba_file=${path.join(dataDir, HBA_FILE)}`,
       // Locally every request opens its own connection (no Hyperdrive pool in front), so a burst
       // of concurrent requests needs more than the default 100.
       "-c",
@@ -154,6 +167,8 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
         throw new Error(`initdb failed: ${reason?.trim() ?? "no output"}`);
       }
     }
+
+    await fs.writeFile(path.join(dataDir, HBA_FILE), LOOPBACK_TRUST);
 
     let timer;
     try {

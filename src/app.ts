@@ -41,15 +41,18 @@ export function createApp({ responderFor }: AppOptions = {}) {
       maxAge: 600,
     }),
   );
-  app.use(database());
-  app.use(async (c, next) => {
-    const responder = responderFor?.(c.env);
-    c.set(
-      "answers",
-      responder ? { provider: responder.name, responder, problem: null } : answerSetup(readConfig(c.env).answer),
-    );
-    await next();
-  });
+  // Only the routes that use them pay for a database client and an answer generator.
+  for (const path of ["/api/*", "/health"]) app.use(path, database());
+  for (const path of ["/api/chat", "/health"]) {
+    app.use(path, async (c, next) => {
+      const responder = responderFor?.(c.env);
+      c.set(
+        "answers",
+        responder ? { provider: responder.name, responder, problem: null } : answerSetup(readConfig(c.env).answer),
+      );
+      await next();
+    });
+  }
 
   const routes = app
     .route("/", docsRoutes)
@@ -57,8 +60,9 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes);
 
+  const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {
-    const allowed = allowedMethods(app, new URL(c.req.url).pathname);
+    const allowed = allowedMethods(new URL(c.req.url).pathname);
     if (allowed.length === 0) throw new ApiError("not_found", "there is nothing at this path");
     throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`, {
       headers: { Allow: allowed.join(", ") },
@@ -70,15 +74,27 @@ export function createApp({ responderFor }: AppOptions = {}) {
   return routes;
 }
 
-/** The methods that do have a route at `path`, to tell 405 from 404. */
-function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === "ALL") continue;
-    // Same matching as the router: strict, so "/api/chat/" is another path than "/api/chat".
-    const pattern = new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+")}$`);
-    if (pattern.test(path)) methods.add(route.method);
-  }
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods];
+/** The methods that do have a route at a path, to tell 405 from 404; the patterns are built once. */
+function allowedMethodsOf(app: Hono<AppEnv>): (path: string) => string[] {
+  let routes: { method: string; pattern: RegExp }[] | undefined;
+  return (path) => {
+    routes ??= app.routes
+      .filter((route) => route.method !== "ALL")
+      .map((route) => ({ method: route.method, pattern: routerPattern(route.path) }));
+    const methods = new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods];
+  };
+}
+
+/**
+ * The paths a route path matches, as the router matches them: strictly, so "/api/chat/" is
+ * another path than "/api/chat", with `:name` standing for one segment and everything else
+ * literal (the "." of "/openapi.json" included).
+ */
+function routerPattern(routePath: string): RegExp {
+  const segments = routePath
+    .split("/")
+    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  return new RegExp(`^${segments.join("/")}$`);
 }

@@ -179,6 +179,8 @@ describe("routing", () => {
   it("answers 404 not_found for an unknown path, including a known one with a trailing slash", async () => {
     await expectProblem(await call("/api/nothing-here"), 404, "not_found");
     await expectProblem(await call("/api/chat/", { method: "POST" }), 404, "not_found");
+    // The "." of a route path is literal: this is no path of ours, not a 405.
+    await expectProblem(await call("/openapi_json", { method: "POST" }), 404, "not_found");
   });
 
   it("answers 405 method_not_allowed with Allow for a known path and a wrong method", async () => {

@@ -89,12 +89,12 @@ describe("a failing database in the logs", () => {
   it("logs a constraint violation by SQLSTATE and constraint name, not by the values it quotes", async () => {
     const { session_uuid } = await ask("a session whose UUID is taken");
     const app = createApp();
-    app.post("/duplicate-session", async (c) => c.json(await createSession(c.var.db, session_uuid)));
-    const { response } = await callApp(app, "/duplicate-session", { method: "POST" });
+    app.post("/api/test/duplicate-session", async (c) => c.json(await createSession(c.var.db, session_uuid)));
+    const { response } = await callApp(app, "/api/test/duplicate-session", { method: "POST" });
     expect(response.status).toBe(500);
     expect(errorLines()).toEqual([
       expect.objectContaining({
-        route: "/duplicate-session",
+        route: "/api/test/duplicate-session",
         status: 500,
         code: "internal_error",
         cause: { error: "PostgresError", sqlstate: "23505", constraint: "chat_sessions_session_uuid_unique" },
