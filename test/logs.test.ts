@@ -104,6 +104,20 @@ describe("a failing database in the logs", () => {
   });
 });
 
+describe("which requests are logged", () => {
+  it("writes nothing for a success and one warning line for a client's mistake", async () => {
+    const app = createApp();
+    await callApp(app, "/health");
+    expect(written).toEqual([]);
+    const { response } = await callApp(app, `/api/sessions/${crypto.randomUUID()}`);
+    expect(response.status).toBe(404);
+    expect(writtenAsErrors).toEqual([]);
+    expect(written.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ route: "/api/sessions/:session_uuid", status: 404, code: "session_not_found" }),
+    ]);
+  });
+});
+
 describe("request ids", () => {
   it("keeps a short, safe X-Request-Id and replaces a long or odd one", async () => {
     const app = createApp();

@@ -9,16 +9,17 @@ import { toApiError } from "../http/error-handler";
 import { ApiError } from "../http/problem";
 
 /**
- * One JSON line per request, and for a failure the same line says why. A line names the route
- * pattern, never the path (session UUIDs are bearer capabilities), and describes errors by class,
- * SQLSTATE and our own words only: never SQL, its parameters, a question, a token or a key.
+ * One JSON line per request that ends in a problem, saying why. Successful requests write none:
+ * the platform's invocation log has them (status, duration, CPU), and a console line was the
+ * largest single item of a history read's CPU profile. A line names the route pattern, never the
+ * path (session UUIDs are bearer capabilities), and describes errors by class, SQLSTATE and our
+ * own words only: never SQL, its parameters, a question, a token or a key.
  */
 export const accessLog = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = Date.now();
     await next();
-    const failure = c.error ? toApiError(c.error) : undefined;
-    writeLine(c, { status: c.res.status, ms: Date.now() - started }, failure);
+    if (c.error) writeLine(c, { status: c.res.status, ms: Date.now() - started }, toApiError(c.error));
   });
 
 /** For a failure after the response has started (a streamed answer's `error` event). */
@@ -26,16 +27,18 @@ export function logStreamFailure(c: Context<AppEnv>, failure: ApiError, startedA
   writeLine(c, { status: c.res.status, ms: Date.now() - startedAt, stream: "error" }, failure);
 }
 
-function writeLine(c: Context<AppEnv>, fields: Record<string, unknown>, failure: ApiError | undefined) {
+function writeLine(c: Context<AppEnv>, fields: Record<string, unknown>, failure: ApiError) {
   const line = JSON.stringify({
     request_id: c.get("requestId"),
     method: c.req.method,
     route: routePattern(c),
     ...fields,
-    ...(failure ? { code: failure.code, cause: describeCause(failure.cause) } : {}),
+    code: failure.code,
+    cause: describeCause(failure.cause),
   });
-  if (failure && (failure.status >= 500 || failure.status === 499)) console.error(line);
-  else console.log(line);
+  // Errors are ours (5xx) or a client that left (499); the rest are the clients' mistakes.
+  if (failure.status >= 500 || failure.status === 499) console.error(line);
+  else console.warn(line);
 }
 
 /** The pattern of the route that answered ("/api/sessions/:session_uuid"); null when none did. */
