@@ -7,8 +7,6 @@ export type RequestSession = {
   uuid: string;
   /** Issued by this request: no row exists until the first message is stored. */
   issued: boolean;
-  /** The session row exists; only then does the response name it in X-Session-Id. */
-  stored: boolean;
 };
 
 export type AppEnv = {

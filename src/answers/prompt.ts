@@ -1,6 +1,6 @@
 /** The messages the model is given: instruction, the retrieved passages, the conversation so far. */
 
-import type { HistoryMessage } from "../db/queries";
+import type { HistoryMessage } from "../conversation";
 import type { ChatMessage } from "./openai";
 import type { Passage } from "./qdrant";
 

@@ -1,6 +1,6 @@
 /** Retrieval of the book's passages from a Qdrant collection over its REST API. */
 import type { RetrievalConfig } from "../config";
-import type { Source } from "../schemas/responses";
+import type { Source } from "../conversation";
 import { postJson, readJson, UpstreamError } from "./upstream";
 
 export type Passage = Source & { text: string };

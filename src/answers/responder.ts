@@ -1,5 +1,4 @@
-import type { HistoryMessage } from "../db/queries";
-import type { Source } from "../schemas/responses";
+import type { HistoryMessage, Source } from "../conversation";
 
 export type AnswerRequest = {
   question: string;

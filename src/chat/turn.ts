@@ -5,26 +5,19 @@
  */
 import type { Answer, Responder } from "../answers/responder";
 import type { RequestSession } from "../context";
+import type { HistoryMessage } from "../conversation";
 import type { Database } from "../db/client";
-import {
-  appendQuestion,
-  findTurn,
-  type HistoryMessage,
-  type Message,
-  recentMessages,
-  startSessionWithQuestion,
-  storeAnswer,
-} from "../db/queries";
+import { appendQuestion, findTurn, recentMessages, startSessionWithQuestion, storeAnswer } from "../db/queries";
+import type { ChatMessage } from "../db/schema";
 import { DeadlineExceeded, withDeadline } from "../deadline";
 import { toApiError } from "../http/error-handler";
-import { ApiError } from "../http/problem";
+import { ApiError, sessionNotFound } from "../http/problem";
 import type { ChatRequest } from "../schemas/chat";
 
 export type RecordedQuestion = {
-  sessionId: number;
-  question: Message;
+  question: ChatMessage;
   /** The answer a replayed turn already has. */
-  storedAnswer: Message | null;
+  storedAnswer: ChatMessage | null;
   /** The messages before the question, when recording could read them in the same statement. */
   history: HistoryMessage[] | null;
 };
@@ -56,7 +49,7 @@ export async function recordQuestion(
       "client_message_id was already used for a different question in this session",
     );
   }
-  return { sessionId: turn.sessionId, question: turn.question, storedAnswer: turn.answer, history: null };
+  return { question: turn.question, storedAnswer: turn.answer, history: null };
 }
 
 export type AnswerTurn = {
@@ -67,8 +60,7 @@ export type AnswerTurn = {
   /** The messages before the question; read here when null (a retried turn). */
   history: HistoryMessage[] | null;
   sessionUuid: string;
-  sessionId: number;
-  question: Message;
+  question: ChatMessage;
   /** Streaming: receives each piece of the answer as it is generated. */
   onDelta?: (text: string) => void;
 };
@@ -80,10 +72,10 @@ export type AnswerTurn = {
  * retry with the same client_message_id answers the question. Every failure here comes after the
  * question was stored, so each one tells the client its session and how to retry.
  */
-export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
+export async function answerQuestion(turn: AnswerTurn): Promise<ChatMessage> {
   try {
     const history =
-      turn.history ?? (await recentMessages(turn.db, turn.sessionId, turn.question.seq, turn.historyTurns));
+      turn.history ?? (await recentMessages(turn.db, turn.question.sessionId, turn.question.seq, turn.historyTurns));
     let partial = "";
     const forward = turn.onDelta;
     const onDelta =
@@ -117,16 +109,20 @@ export async function answerQuestion(turn: AnswerTurn): Promise<Message> {
 
 async function store(
   turn: AnswerTurn,
-  answer: Pick<Message, "status" | "sources"> & { text: string; metadata: Record<string, unknown> },
+  answer: Pick<ChatMessage, "status" | "sources"> & { text: string; metadata: Record<string, unknown> },
 ) {
-  const stored = await storeAnswer(turn.db, { sessionId: turn.sessionId, replyToId: turn.question.id, ...answer });
+  const stored = await storeAnswer(turn.db, {
+    sessionId: turn.question.sessionId,
+    replyToId: turn.question.id,
+    ...answer,
+  });
   if (!stored) throw sessionNotFound();
   return stored;
 }
 
 /** What the client may do about a question that is stored but not answered. */
 function retryHint(turn: AnswerTurn): string {
-  return turn.question.client_message_id === null
+  return turn.question.clientMessageId === null
     ? "the question is kept in the session"
     : "the question is kept, retry with the same client_message_id";
 }
@@ -147,8 +143,4 @@ function keptQuestionFailure(error: unknown, turn: AnswerTurn): ApiError {
     extensions: { session_uuid: turn.sessionUuid },
     cause: error,
   });
-}
-
-export function sessionNotFound(): ApiError {
-  return new ApiError("session_not_found", "no session with this session_uuid exists; start a new conversation");
 }

@@ -1,68 +1,75 @@
 /**
- * Every statement the service runs, one named function each. Each function runs one statement
- * (storeAnswer a second one only after losing a race); none opens a transaction, because each
- * statement is atomic on its own: a message and the session counter that numbers it are written
- * by the same statement. docs/benchmarks.md counts the round trips.
+ * Every statement the service runs, one named function each, typed from the tables of schema.ts.
+ * Each function runs one statement (storeAnswer a second one only after losing a race); none opens
+ * a transaction, because each statement is atomic on its own. docs/benchmarks.md counts them.
+ *
+ * Reads use Drizzle's query builder. The writes that number a message are SQL templates: the
+ * session's counter, the insert and (for a question) the model's memory are one statement, and
+ * Drizzle's insert-select cannot leave out the identity column. They still name every table and
+ * column through the schema's objects, and their rows are typed and decoded by the columns that
+ * `$with` declares for them.
  */
-import { type SQL, sql } from "drizzle-orm";
-import type { Message, SessionSummary, Source } from "../schemas/responses";
+import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
+import { alias, type PgColumn } from "drizzle-orm/pg-core";
+import type { HistoryMessage, MessageStatus, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import type { MessageStatus, Sender } from "./schema";
+import { type ChatMessage, type ChatSession, chatMessages, chatSessions } from "./schema";
 
-export type { Message, SessionSummary } from "../schemas/responses";
+/** The columns of a message that the API shows (its metadata is for operators only). */
+const shownColumns = {
+  id: chatMessages.id,
+  seq: chatMessages.seq,
+  sender: chatMessages.sender,
+  message: chatMessages.message,
+  timestamp: chatMessages.timestamp,
+  status: chatMessages.status,
+  clientMessageId: chatMessages.clientMessageId,
+  sources: chatMessages.sources,
+};
 
-/** A message as the model's memory holds it. */
-export type HistoryMessage = { sender: Sender; message: string };
+/** A message as the API shows it, before it is put in the API's shape (schemas/responses.ts). */
+export type ShownMessage = Pick<ChatMessage, keyof typeof shownColumns>;
 
-/** RFC 3339 UTC with milliseconds, as the API promises; the columns are stored at ms precision. */
-function rfc3339(column: SQL): SQL {
-  return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.execute(sql`select 1`);
 }
 
-/** The API's message object (messageSchema, docs/api.md §3), built from the chat_messages row `alias`. */
-function messageJson(alias: "m" | "question" | "answer"): SQL {
-  const m = sql.raw(alias);
-  return sql`json_build_object(
-    'id', ${m}.id, 'seq', ${m}.seq, 'sender', ${m}.sender, 'message', ${m}.message,
-    'timestamp', ${rfc3339(sql`${m}.timestamp`)}, 'status', ${m}.status,
-    'client_message_id', ${m}.client_message_id, 'sources', ${m}.sources)`;
+export async function createSession(db: Database, sessionUuid: string): Promise<ChatSession> {
+  const [created] = await db.insert(chatSessions).values({ sessionUuid }).returning();
+  return created!;
 }
 
-const sessionSummaryColumns = sql`session_uuid, ${rfc3339(sql`created_at`)} as created_at,
-  ${rfc3339(sql`last_message_at`)} as last_message_at, message_count`;
+export async function findSession(db: Database, sessionUuid: string): Promise<ChatSession | null> {
+  const [found] = await db.select().from(chatSessions).where(eq(chatSessions.sessionUuid, sessionUuid));
+  return found ?? null;
+}
+
+/** Deletes the session and, by cascade, its messages. False when there was no such session. */
+export async function deleteSession(db: Database, sessionUuid: string): Promise<boolean> {
+  const deleted = await db
+    .delete(chatSessions)
+    .where(eq(chatSessions.sessionUuid, sessionUuid))
+    .returning({ id: chatSessions.id });
+  return deleted.length > 0;
+}
 
 // Each message takes the next seq from its session's counter in the statement that inserts it.
 // Row locks on the session serialise concurrent turns, and a statement that fails rolls the
 // counter back with it, so seq values are distinct and without gaps. clock_timestamp() is read
 // after the lock is granted, so timestamps do not go backwards as seq goes up.
 
-export async function pingDatabase(db: Database): Promise<void> {
-  await db.execute(sql`select 1`);
-}
+/** The session row a message is numbered from, as the statement's `numbered` step returns it. */
+const numberedColumns = { sessionId: chatSessions.id, seq: chatSessions.messageCount, at: chatSessions.lastMessageAt };
+const returningNumbered = sql`returning ${chatSessions.id}, ${chatSessions.messageCount}, ${chatSessions.lastMessageAt}`;
 
-export async function createSession(db: Database, sessionUuid: string): Promise<SessionSummary> {
-  const rows = await db.execute<SessionSummary>(sql`
-    insert into chat_sessions (session_uuid) values (${sessionUuid})
-    returning ${sessionSummaryColumns}`);
-  return rows[0]!;
-}
-
-export async function findSession(db: Database, sessionUuid: string): Promise<SessionSummary | null> {
-  const rows = await db.execute<SessionSummary>(sql`
-    select ${sessionSummaryColumns} from chat_sessions where session_uuid = ${sessionUuid}`);
-  return rows[0] ?? null;
-}
-
-/** Deletes the session and, by cascade, its messages. False when there was no such session. */
-export async function deleteSession(db: Database, sessionUuid: string): Promise<boolean> {
-  const rows = await db.execute(sql`
-    delete from chat_sessions where session_uuid = ${sessionUuid} returning id`);
-  return rows.length > 0;
+/** A column's bare name, for the places SQL does not take a qualified one (SET, INSERT's list). */
+function name(column: PgColumn): ReturnType<typeof sql.identifier> {
+  return sql.identifier(column.name);
 }
 
 /** The new user message and, for the model's memory, up to `historyLimit` messages before it. */
-export type StoredQuestion = { sessionId: number; question: Message; history: HistoryMessage[] };
+export type StoredQuestion = { question: ChatMessage; history: HistoryMessage[] };
 
 type QuestionInput = {
   sessionUuid: string;
@@ -71,51 +78,49 @@ type QuestionInput = {
   historyLimit: number;
 };
 
-type StoredQuestionRow = { session_id: string; question: Message; history: HistoryMessage[] };
-
 /**
- * The tail of a statement whose `session` CTE returned the session row and the seq to use. The
- * history is read in the same statement, saving a round trip per turn; its snapshot predates the
+ * Inserts the question numbered by `numbered` (a statement returning the session's id, counter and
+ * clock) and reads the model's memory in the same statement. The memory's snapshot predates the
  * insert, so it holds the messages before the question (a turn racing on the same session may be
- * missing from it, as it would be from a separate read).
+ * missing from it, as it would be from a separate read). No row: `numbered` numbered nothing.
  */
-function insertQuestionFromSession(input: QuestionInput): SQL {
-  return sql`m as (
-      insert into chat_messages (session_id, seq, sender, message, timestamp, client_message_id)
-      select id, message_count, 'user', ${input.question}, last_message_at, ${input.clientMessageId}::uuid
-      from session
-      returning *
-    )
-    select m.session_id, ${messageJson("m")} as question, ${historyBefore(sql`m.session_id`, null, input.historyLimit)} as history
-    from m`;
-}
-
-function toStoredQuestion(row: StoredQuestionRow): StoredQuestion {
-  return { sessionId: Number(row.session_id), question: row.question, history: row.history };
-}
-
-/** The last `limit` messages of a session (before seq `beforeSeq`, if given), oldest first, as JSON. */
-function historyBefore(sessionId: SQL, beforeSeq: number | null, limit: number): SQL {
-  const bound = beforeSeq === null ? sql`` : sql`and seq < ${beforeSeq}`;
-  return sql`(
-      select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
-      from (
-        select seq, sender, message from chat_messages
-        where session_id = ${sessionId} ${bound}
-        order by seq desc
-        limit ${limit}
-      ) recent)`;
+async function insertQuestion(db: Database, numberedBy: SQL, input: QuestionInput): Promise<StoredQuestion | null> {
+  const numbered = db.$with("numbered", numberedColumns).as(numberedBy);
+  const earlier = alias(chatMessages, "earlier");
+  const history = sql<HistoryMessage[]>`(
+    select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
+    from (
+      select ${earlier.seq} as seq, ${earlier.sender} as sender, ${earlier.message} as message
+      from ${chatMessages} ${earlier}
+      where ${earlier.sessionId} = ${chatMessages.sessionId} and ${earlier.seq} < ${chatMessages.seq}
+      order by ${earlier.seq} desc
+      limit ${input.historyLimit}
+    ) recent)`;
+  const stored = db
+    .$with("stored", { ...getTableColumns(chatMessages), history: sql<HistoryMessage[]>`history`.as("history") })
+    .as(sql`
+      insert into ${chatMessages}
+        (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+         ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.clientMessageId)})
+      select ${numbered.sessionId}, ${numbered.seq}, 'user', ${input.question}, ${numbered.at}, ${input.clientMessageId}::uuid
+      from ${numbered}
+      returning *, ${history} as history`);
+  const [row] = await db.with(numbered, stored).select().from(stored);
+  if (!row) return null;
+  const { history: memory, ...question } = row;
+  return { question, history: memory };
 }
 
 /** Creates a session together with its first message, so a failed request leaves no empty session. */
 export async function startSessionWithQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion> {
-  const rows = await db.execute<StoredQuestionRow>(sql`
-    with session as (
-      insert into chat_sessions (session_uuid, message_count, last_message_at)
+  const stored = await insertQuestion(
+    db,
+    sql`insert into ${chatSessions} (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)})
       values (${input.sessionUuid}, 1, clock_timestamp())
-      returning id, message_count, last_message_at
-    ), ${insertQuestionFromSession(input)}`);
-  return toStoredQuestion(rows[0]!);
+      ${returningNumbered}`,
+    input,
+  );
+  return stored!;
 }
 
 /**
@@ -124,18 +129,19 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
  */
 export async function appendQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion | null> {
   try {
-    const rows = await db.execute<StoredQuestionRow>(sql`
-      with session as (
-        update chat_sessions
-        set message_count = message_count + 1, last_message_at = clock_timestamp()
-        where session_uuid = ${input.sessionUuid}
+    return await insertQuestion(
+      db,
+      sql`update ${chatSessions}
+        set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
+          ${name(chatSessions.lastMessageAt)} = clock_timestamp()
+        where ${chatSessions.sessionUuid} = ${input.sessionUuid}
           and not exists (
-            select 1 from chat_messages
-            where session_id = chat_sessions.id and client_message_id = ${input.clientMessageId}::uuid)
-        returning id, message_count, last_message_at
-      ), ${insertQuestionFromSession(input)}`);
-    const row = rows[0];
-    return row ? toStoredQuestion(row) : null;
+            select 1 from ${chatMessages}
+            where ${chatMessages.sessionId} = ${chatSessions.id}
+              and ${chatMessages.clientMessageId} = ${input.clientMessageId}::uuid)
+        ${returningNumbered}`,
+      input,
+    );
   } catch (error) {
     // A concurrent duplicate committed first; the statement rolled back as a whole.
     if (isUniqueViolation(error, "chat_messages_session_client_message_id_unique")) return null;
@@ -143,21 +149,19 @@ export async function appendQuestion(db: Database, input: QuestionInput): Promis
   }
 }
 
-export type StoredTurn = { sessionId: number; question: Message | null; answer: Message | null };
+export type StoredTurn = { sessionId: number; question: ChatMessage | null; answer: ChatMessage | null };
 
 /** The user message stored under a client_message_id and its answer, if any. Null: no session. */
 export async function findTurn(db: Database, sessionUuid: string, clientMessageId: string): Promise<StoredTurn | null> {
-  const rows = await db.execute<{ session_id: string; question: Message | null; answer: Message | null }>(sql`
-    select s.id as session_id,
-      case when question.id is null then null else ${messageJson("question")} end as question,
-      case when answer.id is null then null else ${messageJson("answer")} end as answer
-    from chat_sessions s
-    left join chat_messages question
-      on question.session_id = s.id and question.client_message_id = ${clientMessageId}::uuid
-    left join chat_messages answer on answer.reply_to_id = question.id
-    where s.session_uuid = ${sessionUuid}`);
-  const row = rows[0];
-  return row ? { sessionId: Number(row.session_id), question: row.question, answer: row.answer } : null;
+  const question = alias(chatMessages, "question");
+  const answer = alias(chatMessages, "answer");
+  const [row] = await db
+    .select({ sessionId: chatSessions.id, question, answer })
+    .from(chatSessions)
+    .leftJoin(question, and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, clientMessageId)))
+    .leftJoin(answer, eq(answer.replyToId, question.id))
+    .where(eq(chatSessions.sessionUuid, sessionUuid));
+  return row ?? null;
 }
 
 export type AnswerInput = {
@@ -173,30 +177,30 @@ export type AnswerInput = {
  * Stores the bot's answer to a question. When another request already answered the same
  * question (a raced retry), that stored answer is returned instead. Null: the session is gone.
  */
-export async function storeAnswer(db: Database, input: AnswerInput): Promise<Message | null> {
+export async function storeAnswer(db: Database, input: AnswerInput): Promise<ChatMessage | null> {
+  const numbered = db.$with("numbered", numberedColumns).as(sql`
+    update ${chatSessions}
+    set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
+      ${name(chatSessions.lastMessageAt)} = clock_timestamp()
+    where ${chatSessions.id} = ${input.sessionId}
+    ${returningNumbered}`);
+  const stored = db.$with("stored", getTableColumns(chatMessages)).as(sql`
+    insert into ${chatMessages}
+      (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+       ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.status)},
+       ${name(chatMessages.replyToId)}, ${name(chatMessages.sources)}, ${name(chatMessages.metadata)})
+    select ${numbered.sessionId}, ${numbered.seq}, 'bot', ${input.text}, ${numbered.at}, ${input.status},
+      ${input.replyToId}, ${JSON.stringify(input.sources)}::jsonb,
+      ${input.metadata === null ? null : JSON.stringify(input.metadata)}::jsonb
+    from ${numbered}
+    returning *`);
   try {
-    const rows = await db.execute<{ answer: Message }>(sql`
-      with session as (
-        update chat_sessions
-        set message_count = message_count + 1, last_message_at = clock_timestamp()
-        where id = ${input.sessionId}
-        returning id, message_count, last_message_at
-      ), m as (
-        insert into chat_messages
-          (session_id, seq, sender, message, timestamp, status, reply_to_id, sources, metadata)
-        select id, message_count, 'bot', ${input.text}, last_message_at, ${input.status},
-          ${input.replyToId}, ${JSON.stringify(input.sources)}::jsonb,
-          ${input.metadata === null ? null : JSON.stringify(input.metadata)}::jsonb
-        from session
-        returning *
-      )
-      select ${messageJson("m")} as answer from m`);
-    return rows[0]?.answer ?? null;
+    const [row] = await db.with(numbered, stored).select().from(stored);
+    return row ?? null;
   } catch (error) {
     if (!isUniqueViolation(error, "chat_messages_reply_to_id_unique")) throw error;
-    const rows = await db.execute<{ answer: Message }>(sql`
-      select ${messageJson("m")} as answer from chat_messages m where m.reply_to_id = ${input.replyToId}`);
-    return rows[0]?.answer ?? null;
+    const [raced] = await db.select().from(chatMessages).where(eq(chatMessages.replyToId, input.replyToId));
+    return raced ?? null;
   }
 }
 
@@ -207,10 +211,13 @@ export async function recentMessages(
   beforeSeq: number,
   limit: number,
 ): Promise<HistoryMessage[]> {
-  const rows = await db.execute<{ history: HistoryMessage[] }>(
-    sql`select ${historyBefore(sql`${sessionId}`, beforeSeq, limit)} as history`,
-  );
-  return rows[0]!.history;
+  const newestFirst = await db
+    .select({ sender: chatMessages.sender, message: chatMessages.message })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sessionId, sessionId), lt(chatMessages.seq, beforeSeq)))
+    .orderBy(desc(chatMessages.seq))
+    .limit(limit);
+  return newestFirst.reverse();
 }
 
 export type HistoryPageQuery = {
@@ -227,26 +234,17 @@ export type HistoryPageQuery = {
  * it, so any committed message has every smaller seq committed too: keyset pages over seq can
  * neither skip nor repeat a message while others are appended.
  */
-export async function listMessages(db: Database, query: HistoryPageQuery): Promise<Message[] | null> {
-  const direction = sql.raw(query.order === "asc" ? "asc" : "desc");
-  const after =
-    query.afterSeq === null
-      ? sql``
-      : query.order === "asc"
-        ? sql`and m.seq > ${query.afterSeq}`
-        : sql`and m.seq < ${query.afterSeq}`;
-  const rows = await db.execute<{ messages: Message[] }>(sql`
-    select coalesce((
-      select json_agg(page.message order by page.seq ${direction})
-      from (
-        select m.seq, ${messageJson("m")} as message
-        from chat_messages m
-        where m.session_id = s.id ${after}
-        order by m.seq ${direction}
-        limit ${query.limit + 1}
-      ) page
-    ), '[]'::json) as messages
-    from chat_sessions s
-    where s.session_uuid = ${query.sessionUuid}`);
-  return rows[0]?.messages ?? null;
+export async function listMessages(db: Database, query: HistoryPageQuery): Promise<ShownMessage[] | null> {
+  const ascending = query.order === "asc";
+  const after = query.afterSeq === null ? undefined : (ascending ? gt : lt)(chatMessages.seq, query.afterSeq);
+  // A left join, so that a session without messages (one row of nulls) differs from no session.
+  const rows = await db
+    .select({ message: shownColumns })
+    .from(chatSessions)
+    .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+    .where(eq(chatSessions.sessionUuid, query.sessionUuid))
+    .orderBy((ascending ? asc : desc)(chatMessages.seq))
+    .limit(query.limit + 1);
+  if (rows.length === 0) return null;
+  return rows.flatMap((row) => (row.message ? [row.message] : []));
 }

@@ -12,13 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import type { Source } from "../schemas/responses";
-
-export const senders = ["user", "bot"] as const;
-export const messageStatuses = ["complete", "incomplete"] as const;
-
-export type Sender = (typeof senders)[number];
-export type MessageStatus = (typeof messageStatuses)[number];
+import { messageStatuses, type Source, senders } from "../conversation";
 
 export const chatSessions = pgTable("chat_sessions", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
@@ -61,3 +55,6 @@ export const chatMessages = pgTable(
     check("chat_messages_reply_only_from_bot", sql`(${table.sender} = 'bot') = (${table.replyToId} is not null)`),
   ],
 );
+
+export type ChatSession = typeof chatSessions.$inferSelect;
+export type ChatMessage = typeof chatMessages.$inferSelect;

@@ -77,6 +77,10 @@ export class ApiError extends Error {
   }
 }
 
+export function sessionNotFound(): ApiError {
+  return new ApiError("session_not_found", "no session with this session_uuid exists; start a new conversation");
+}
+
 export type Problem = {
   type: "about:blank";
   title: string;

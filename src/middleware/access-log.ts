@@ -23,11 +23,12 @@ export const accessLog = () =>
   });
 
 /** For a failure after the response has started (a streamed answer's `error` event). */
-export function logStreamFailure(c: Context<AppEnv>, failure: ApiError, startedAt: number) {
+export function logStreamFailure(c: Context, failure: ApiError, startedAt: number) {
   writeLine(c, { status: c.res.status, ms: Date.now() - startedAt, stream: "error" }, failure);
 }
 
-function writeLine(c: Context<AppEnv>, fields: Record<string, unknown>, failure: ApiError) {
+// Any route's context: the request id is set for every request by the first middleware.
+function writeLine(c: Context, fields: Record<string, unknown>, failure: ApiError) {
   const line = JSON.stringify({
     request_id: c.get("requestId"),
     method: c.req.method,
@@ -42,7 +43,7 @@ function writeLine(c: Context<AppEnv>, fields: Record<string, unknown>, failure:
 }
 
 /** The pattern of the route that answered ("/api/sessions/:session_uuid"); null when none did. */
-function routePattern(c: Context<AppEnv>): string | null {
+function routePattern(c: Context): string | null {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     if (routes[i]!.method !== "ALL") return routes[i]!.path;

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ApiError } from "../http/problem";
@@ -10,7 +11,6 @@ export const sessionHeader = "X-Session-Id";
  * Resolves the session a request concerns: the `session_uuid` of the path or of the validated JSON
  * body, or the X-Session-Id header; the two must agree. With `issue`, a request without one gets
  * a fresh UUID (the server is the only issuer); its row is written with the first message.
- * X-Session-Id is set on the response once the session is known to exist.
  */
 export const session = (options: { issue: boolean }) =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -21,13 +21,17 @@ export const session = (options: { issue: boolean }) =>
     }
     const known = fromRequest ?? fromHeader;
     if (!known && !options.issue) throw new ApiError("session_not_found", "no session was named");
-    const state = known
-      ? { uuid: known, issued: false, stored: true }
-      : { uuid: crypto.randomUUID(), issued: true, stored: false };
-    c.set("session", state);
+    c.set("session", known ? { uuid: known, issued: false } : { uuid: crypto.randomUUID(), issued: true });
     await next();
-    if (state.stored) c.header(sessionHeader, state.uuid);
   });
+
+/**
+ * Names the session in the response's X-Session-Id, once it is known to exist. Not on a 404 or a
+ * deletion: a client that keeps the header of every response would keep a dead session.
+ */
+export function nameSession(c: Context, sessionUuid: string): void {
+  c.header(sessionHeader, sessionUuid);
+}
 
 function headerSessionUuid(value: string | undefined): string | undefined {
   const trimmed = value?.trim();

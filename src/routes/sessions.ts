@@ -1,27 +1,29 @@
 import { Hono } from "hono";
-import { sessionNotFound } from "../chat/turn";
 import type { AppEnv } from "../context";
 import { createSession, deleteSession, findSession, listMessages } from "../db/queries";
+import { sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
-import { session, sessionHeader } from "../middleware/session";
+import { nameSession, session } from "../middleware/session";
 import { encodeCursor } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
+import { toMessage, toSessionSummary } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
 
 const sessionPath = validate("param", sessionPathSchema);
 
 export const sessionRoutes = new Hono<AppEnv>()
   .post("/", rateLimit("SESSION_RATE_LIMITER"), jsonBody({ optional: true }), async (c) => {
-    const created = await createSession(c.var.db, crypto.randomUUID());
-    c.header(sessionHeader, created.session_uuid);
-    return c.json({ session_uuid: created.session_uuid, created_at: created.created_at }, 201);
+    const { session_uuid, created_at } = toSessionSummary(await createSession(c.var.db, crypto.randomUUID()));
+    nameSession(c, session_uuid);
+    return c.json({ session_uuid, created_at }, 201);
   })
   .get("/:session_uuid", rateLimit("READ_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
     const found = await findSession(c.var.db, c.get("session").uuid);
     if (!found) throw sessionNotFound();
-    return c.json(found);
+    nameSession(c, found.sessionUuid);
+    return c.json(toSessionSummary(found), 200);
   })
   .delete("/:session_uuid", rateLimit("SESSION_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
     if (!(await deleteSession(c.var.db, c.get("session").uuid))) throw sessionNotFound();
@@ -38,13 +40,17 @@ export const sessionRoutes = new Hono<AppEnv>()
       const sessionUuid = c.get("session").uuid;
       const page = await listMessages(c.var.db, { sessionUuid, ...query });
       if (!page) throw sessionNotFound();
+      nameSession(c, sessionUuid);
       const messages = page.slice(0, query.limit);
       const last = messages.at(-1);
       const hasMore = page.length > query.limit && last !== undefined;
-      return c.json({
-        session_uuid: sessionUuid,
-        messages,
-        next_cursor: hasMore ? encodeCursor({ order: query.order, afterSeq: last.seq }) : null,
-      });
+      return c.json(
+        {
+          session_uuid: sessionUuid,
+          messages: messages.map(toMessage),
+          next_cursor: hasMore ? encodeCursor({ order: query.order, afterSeq: last.seq }) : null,
+        },
+        200,
+      );
     },
   );

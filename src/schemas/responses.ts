@@ -1,9 +1,11 @@
 /**
- * The payloads the API answers with (docs/api.md §3–§10). The db layer builds messages and sessions in
- * SQL in exactly these shapes; the OpenAPI document is generated from these schemas.
+ * The payloads the API answers with (docs/api.md §3–§10), and the one mapper from each stored row
+ * to its payload. The OpenAPI document is generated from these schemas.
  */
 import { z } from "zod";
-import { messageStatuses, senders } from "../db/schema";
+import { messageStatuses, type Source, senders } from "../conversation";
+import type { ShownMessage } from "../db/queries";
+import type { ChatSession } from "../db/schema";
 import { problemStatus } from "../http/problem";
 
 const timestamp = z.string().describe("RFC 3339 UTC with milliseconds, e.g. 2026-11-23T20:15:08.123Z");
@@ -14,7 +16,7 @@ export const sourceSchema = z.object({
   url: z.string().nullable(),
   snippet: z.string().describe("The passage's first 300 characters"),
   score: z.number().describe("Qdrant's similarity score"),
-});
+}) satisfies z.ZodType<Source>;
 
 export const messageSchema = z.object({
   id: z.number().int().describe("Unique across the database"),
@@ -70,6 +72,45 @@ export const problemSchema = z.object({
   session_uuid: z.string().optional().describe("On answer_failed and answer_timeout: retry with it"),
 });
 
-export type Source = z.infer<typeof sourceSchema>;
+/** The events of a streamed answer (docs/api.md §4.3), each with its `data`. */
+export const chatStreamEventSchemas = {
+  start: z.object({ session_uuid: sessionUuid, user_message: messageSchema }),
+  delta: z.object({ text: z.string().describe("The next piece of the answer") }),
+  done: z.object({ bot_message: messageSchema }),
+  error: problemSchema,
+};
+
 export type Message = z.infer<typeof messageSchema>;
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+export type ChatResponse = z.infer<typeof chatResponseSchema>;
+export type HistoryPage = z.infer<typeof historyPageSchema>;
+export type ChatStreamEvent = {
+  [Event in keyof typeof chatStreamEventSchemas]: {
+    event: Event;
+    data: z.infer<(typeof chatStreamEventSchemas)[Event]>;
+  };
+}[keyof typeof chatStreamEventSchemas];
+
+/** A stored message in the API's shape (docs/api.md §3). */
+export function toMessage(row: ShownMessage): Message {
+  return {
+    id: row.id,
+    seq: row.seq,
+    sender: row.sender,
+    message: row.message,
+    timestamp: row.timestamp.toISOString(),
+    status: row.status,
+    client_message_id: row.clientMessageId,
+    sources: row.sources,
+  };
+}
+
+/** A stored session in the API's shape (docs/api.md §6). */
+export function toSessionSummary(row: ChatSession): SessionSummary {
+  return {
+    session_uuid: row.sessionUuid,
+    created_at: row.createdAt.toISOString(),
+    last_message_at: row.lastMessageAt?.toISOString() ?? null,
+    message_count: row.messageCount,
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * What a conversation is made of, as every part of the service sees it: the database stores it,
+ * answers/ reads it, the API shows it. Nothing here depends on any other module.
+ */
+
+export const senders = ["user", "bot"] as const;
+export const messageStatuses = ["complete", "incomplete"] as const;
+
+export type Sender = (typeof senders)[number];
+/** "incomplete": an answer whose generation was cut short after part of it was sent. */
+export type MessageStatus = (typeof messageStatuses)[number];
+
+/** A passage of the book that an answer was grounded on. */
+export type Source = {
+  title: string;
+  url: string | null;
+  /** The passage's first 300 characters. */
+  snippet: string;
+  /** Qdrant's similarity score. */
+  score: number;
+};
+
+/** A message as the model's memory of the conversation holds it. */
+export type HistoryMessage = { sender: Sender; message: string };
