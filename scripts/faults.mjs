@@ -34,7 +34,7 @@ const HELP = `npm run test:faults [-- options]
   --short        the CI version: shorter phases and holds, fewer requests (or FAULTS_SHORT=1)
   --only a,b     only these faults (the baseline always runs): restart, freeze, lock, connections
   --docs FILE    write the report into FILE, between its markers (default: docs/reliability.md
-                 after a full run, nowhere after --short)
+                 after a full run of every fault, nowhere after --short or --only)
   --no-docs      write no report file
   --json FILE    also write the figures as JSON`;
 
@@ -146,8 +146,9 @@ if (unknown?.length) {
   process.exit(2);
 }
 const phases = PHASES.filter((phase) => phase.id === "baseline" || !wanted || wanted.includes(phase.id));
+// Only a full run of every phase replaces the figures in docs/reliability.md by default.
 const docsFile =
-  options["no-docs"] || (options.short && !options.docs)
+  options["no-docs"] || ((options.short || options.only) && !options.docs)
     ? undefined
     : path.resolve(options.docs ?? path.join(REPO_ROOT, "docs", "reliability.md"));
 
