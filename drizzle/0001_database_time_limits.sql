@@ -6,8 +6,9 @@
 -- when they are next opened. The Worker's own deadline (DB_TIMEOUT_MS, 5 s by default) is
 -- above these, for a database that stops answering altogether.
 --   statement_timeout 4 s: every statement of the service takes milliseconds.
---   lock_timeout 2 s: the only lock a request waits for is its session's row, held for the
---     length of one statement of another turn of the same session.
+--   lock_timeout 2 s: per lock wait. A request waits for its session's row, held for the length
+--     of one statement of another turn of the same session; queued behind another waiter it
+--     waits for two locks, so statement_timeout is what bounds it.
 --   idle_in_transaction_session_timeout 10 s: a transaction left open elsewhere cannot hold
 --     a session's row for long.
 -- Migrations and operators' sessions can lift them with SET for their own session.

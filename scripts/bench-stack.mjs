@@ -59,7 +59,7 @@ export function readStat(pid) {
 }
 
 /** Every live process: pid → parent pid. */
-function processTable() {
+export function processTable() {
   /** @type {Map<number, number>} */
   const parents = new Map();
   for (const entry of readdirSync("/proc")) {
@@ -220,7 +220,7 @@ export class BenchStack {
     this.beforeStop = [];
     /** @type {string | undefined} */
     this.tmp = undefined;
-    /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
+    /** @type {Awaited<ReturnType<typeof startLocalDatabase>> | undefined} */
     this.database = undefined;
     /** @type {number | undefined} */
     this.postmasterPid = undefined;
@@ -239,10 +239,18 @@ export class BenchStack {
    * A throw-away, migrated PostgreSQL 17 without autovacuum: autovacuum waking up in the middle of
    * a kind would be counted as that kind's CPU time. Call analyzeDatabase() after seeding, so that
    * plans see the tables as they are. Remembers the postmaster's pid.
+   *
+   * @param {{ maxConnections?: number }} [options] the server's max_connections (default 500)
    */
-  async startDatabase() {
+  async startDatabase({ maxConnections } = {}) {
     const dataDir = path.join(await this.tempDir(), "postgres");
-    this.database = await startLocalDatabase({ dataDir, port: await findFreePort(), persistent: false, log: () => {} });
+    this.database = await startLocalDatabase({
+      dataDir,
+      port: await findFreePort(),
+      persistent: false,
+      maxConnections,
+      log: () => {},
+    });
     await applyMigrations(this.database.url);
     const pidFile = await fs.readFile(path.join(dataDir, "postmaster.pid"), "utf8");
     this.postmasterPid = Number(pidFile.split("\n")[0]);

