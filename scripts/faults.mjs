@@ -413,7 +413,7 @@ async function main() {
     settings: {
       ...settings,
       dbTimeoutMs: DB_TIMEOUT_MS,
-      lockTimeoutMs: LOCK_TIMEOUT_MS,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
       maxConnections: MAX_CONNECTIONS,
       maxAttempts: MAX_ATTEMPTS,
       clientTimeoutMs: CLIENT_TIMEOUT_MS,
@@ -481,7 +481,7 @@ function markdown(report) {
       `${s.maxAttempts} attempts each) and ${s.readClients} reading the newest ${20} messages of a session ` +
       `(${s.readPauseMs} ms between reads); the fault ${s.leadMs / 1000} s into the load, then ${s.afterMs / 1000} s ` +
       `of load after it was lifted; the baseline is ${s.baselineMs / 1000} s of load. DB_TIMEOUT_MS ` +
-      `${whole(s.dbTimeoutMs)} (the default), lock_timeout ${whole(s.lockTimeoutMs)} ms, max_connections ${s.maxConnections}.`,
+      `${whole(s.dbTimeoutMs)} (the default), statement_timeout ${whole(s.statementTimeoutMs)} ms, max_connections ${s.maxConnections}.`,
   ];
   for (const r of report.phases) {
     const target = r.deadline.ms + DEADLINE_MARGIN_MS;

@@ -3,6 +3,7 @@
  * order in which a request meets them can be read in one place.
  */
 import { type Context, Hono } from "hono";
+import type { ApplyGlobalResponse } from "hono/client";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -11,7 +12,7 @@ import { answerSetup } from "./answers/select";
 import { readConfig } from "./config";
 import type { AppEnv } from "./context";
 import { toApiError } from "./http/error-handler";
-import { ApiError, problemResponse } from "./http/problem";
+import { ApiError, type ClientProblemStatus, type Problem, problemResponse } from "./http/problem";
 import { accessLog } from "./middleware/access-log";
 import { database } from "./middleware/database";
 import { sessionHeader } from "./middleware/session";
@@ -19,6 +20,15 @@ import { chatRoutes } from "./routes/chat";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { sessionRoutes } from "./routes/sessions";
+
+/**
+ * The API's routes and their types, for Hono's typed client (`hc<AppType>`, see src/client.ts):
+ * every route's success responses, plus the problems any route can answer with.
+ */
+export type AppType = ApplyGlobalResponse<
+  ReturnType<typeof createApp>,
+  { [Status in ClientProblemStatus]: { json: Problem } }
+>;
 
 export type AppOptions = {
   /** Chooses the answer generator for a request's environment; tests substitute their own. */

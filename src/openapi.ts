@@ -1,179 +1,362 @@
 /**
  * The OpenAPI 3.1 description of the API, generated from the same zod schemas that validate the
- * requests (src/schemas) and describe the answers (src/schemas/responses.ts).
+ * requests (src/schemas) and describe the answers (src/schemas/responses.ts, the problem in
+ * src/http/problem.ts). Every operation lists each status it can answer with and, on each
+ * response, the headers the service sends with it; test/openapi.test.ts checks real responses
+ * against this document.
  */
 import { z } from "zod";
-import { type ProblemCode, problemStatus } from "./http/problem";
+import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
+import { sessionHeader } from "./middleware/session";
 import { chatRequestSchema } from "./schemas/chat";
 import { historyQuerySchema } from "./schemas/history";
 import {
   chatResponseSchema,
+  chatStreamEventSchemas,
   healthSchema,
   historyPageSchema,
-  problemSchema,
+  messageSchema,
   sessionCreatedSchema,
   sessionSummarySchema,
+  sourceSchema,
 } from "./schemas/responses";
 import { uuidSchema } from "./schemas/uuid";
 
 type Json = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: "input" | "output"): Json {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Json;
-  return rest;
+const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+/** The named schemas, each converted once, with references between them. */
+function componentSchemas(): Record<string, Json> {
+  const requests = z.registry<{ id: string }>();
+  requests.add(chatRequestSchema, { id: "ChatRequest" });
+  const responses = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries({
+    Source: sourceSchema,
+    Message: messageSchema,
+    ChatResponse: chatResponseSchema,
+    HistoryPage: historyPageSchema,
+    Session: sessionSummarySchema,
+    SessionCreated: sessionCreatedSchema,
+    Health: healthSchema,
+    Problem: problemSchema,
+    ChatStreamStart: chatStreamEventSchemas.start,
+    ChatStreamDelta: chatStreamEventSchemas.delta,
+    ChatStreamDone: chatStreamEventSchemas.done,
+  })) {
+    responses.add(schema, { id });
+  }
+  const convert = (registry: typeof requests, io: "input" | "output") =>
+    z.toJSONSchema(registry, { io, unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` }).schemas;
+  const schemas = { ...convert(requests, "input"), ...convert(responses, "output") } as Record<string, Json>;
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+  return {
+    ...schemas,
+    ChatEventStream: {
+      type: "string",
+      description:
+        "Server-sent events, each `event: <name>` then `data: <JSON>`: one `start` (ChatStreamStart), " +
+        "`delta` events (ChatStreamDelta) whose texts joined are the answer, then `done` (ChatStreamDone) " +
+        "or `error` (Problem). Pieces are batched: the first at once, then at most one event per 50 ms.",
+      "x-events": {
+        start: schemaRef("ChatStreamStart"),
+        delta: schemaRef("ChatStreamDelta"),
+        done: schemaRef("ChatStreamDone"),
+        error: schemaRef("Problem"),
+      },
+      examples: [
+        'event: start\ndata: {"session_uuid":"…","user_message":{…}}\n\nevent: delta\ndata: {"text":"The ZMP is"}\n\n' +
+          'event: done\ndata: {"bot_message":{…}}\n\n',
+      ],
+    },
+  };
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Json) => ({ "application/json": { schema } });
+/** Sent with every response (Hono's secureHeaders), and the request's id. */
+const everyResponseHeaders: Record<string, { description: string; example: string }> = {
+  "X-Request-Id": {
+    description: "The request's id (the client's own if it was safe, docs/api.md §9)",
+    example: "4f5c…",
+  },
+  "X-Content-Type-Options": { description: "Secure header", example: "nosniff" },
+  "X-Frame-Options": { description: "Secure header", example: "SAMEORIGIN" },
+  "Strict-Transport-Security": { description: "Secure header", example: "max-age=15552000; includeSubDomains" },
+  "Referrer-Policy": { description: "Secure header", example: "no-referrer" },
+  "Cross-Origin-Resource-Policy": { description: "Secure header", example: "same-origin" },
+  "Cross-Origin-Opener-Policy": { description: "Secure header", example: "same-origin" },
+  "Origin-Agent-Cluster": { description: "Secure header", example: "?1" },
+  "X-DNS-Prefetch-Control": { description: "Secure header", example: "off" },
+  "X-Download-Options": { description: "Secure header", example: "noopen" },
+  "X-Permitted-Cross-Domain-Policies": { description: "Secure header", example: "none" },
+  "X-XSS-Protection": { description: "Secure header", example: "0" },
+};
 
-/** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
-function problems(...codes: ProblemCode[]): Json {
-  const byStatus = new Map<number, ProblemCode[]>();
-  for (const code of codes) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
+function componentHeaders(): Json {
+  const uuid = { type: "string", format: "uuid" };
+  return {
+    ...Object.fromEntries(
+      Object.entries(everyResponseHeaders).map(([name, { description, example }]) => [
+        name,
+        { description, required: true, schema: { type: "string" }, example },
+      ]),
+    ),
+    "X-Session-Id": { description: "The session this response concerns; it exists", schema: uuid },
+    "Retry-After": { description: "Seconds to wait before trying again", required: true, schema: { type: "integer" } },
+    Allow: { description: "The methods this path does answer", required: true, schema: { type: "string" } },
+    Accept: { description: "The body type this route takes", required: true, schema: { type: "string" } },
+  };
+}
+
+/** The headers of a response: those of every response, plus these. */
+function headers(...names: string[]): Json {
   return Object.fromEntries(
-    [...byStatus].map(([status, grouped]) => [
-      String(status),
-      {
-        description: `Problem: ${grouped.join(", ")}`,
-        content: { "application/problem+json": { schema: ref("Problem") } },
-      },
-    ]),
+    [...Object.keys(everyResponseHeaders), ...names].map((name) => [name, headerRef(name)] as const),
   );
 }
 
-const sessionHeader = {
-  name: "X-Session-Id",
-  in: "header",
-  required: false,
-  description: "The session UUID; must agree with the one in the path or body",
-  schema: jsonSchema(uuidSchema, "input"),
+type ProblemOptions = {
+  /** Problems that can come after the session is known to exist carry X-Session-Id. */
+  namingSession?: ProblemCode[];
 };
-const sessionPathParameter = {
-  name: "session_uuid",
-  in: "path",
-  required: true,
-  schema: jsonSchema(uuidSchema, "input"),
-};
-const common = ["validation_error", "internal_error", "database_unavailable", "database_timeout"] as const;
+
+/** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
+function problems(codes: ProblemCode[], { namingSession = [] }: ProblemOptions = {}): Json {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of codes) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, grouped]) => {
+      const extra = [
+        ...(status === 429 || status === 503 ? ["Retry-After"] : []),
+        ...(status === 405 ? ["Allow"] : []),
+        ...(status === 415 ? ["Accept"] : []),
+        ...(grouped.some((code) => namingSession.includes(code)) ? [sessionHeader] : []),
+      ];
+      return [
+        String(status),
+        {
+          description: `Problem: ${grouped.join(", ")}`,
+          headers: headers(...extra),
+          content: { "application/problem+json": { schema: schemaRef("Problem") } },
+        },
+      ];
+    }),
+  );
+}
+
+const json = (schema: Json) => ({ "application/json": { schema } });
+
+function uuidParameter(name: string, location: "path" | "header", description: string): Json {
+  const { $schema: _, ...schema } = z.toJSONSchema(uuidSchema, { io: "input" }) as Json;
+  return {
+    name,
+    in: location,
+    required: location === "path",
+    description,
+    schema: { ...schema, format: "uuid" },
+    example: "6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10",
+  };
+}
 
 function historyQueryParameters(): Json[] {
-  const schema = jsonSchema(historyQuerySchema, "input") as { properties: Record<string, Json> };
-  const descriptions: Record<string, string> = {
-    limit: "1 to 1000, default 100",
-    order: "asc (default) or desc, newest first",
-    cursor: "next_cursor of the previous page",
+  const { properties } = z.toJSONSchema(historyQuerySchema, { io: "input" }) as { properties: Record<string, Json> };
+  const described: Record<string, string> = {
+    limit: "How many messages, 1 to 1000",
+    order: "asc (oldest first) or desc (newest first)",
+    cursor: "next_cursor of the previous page, unchanged; bound to its order",
   };
-  return Object.entries(schema.properties).map(([name, property]) => ({
+  return Object.entries(properties).map(([name, schema]) => ({
     name,
     in: "query",
     required: false,
-    description: descriptions[name],
-    schema: property,
+    description: described[name],
+    schema,
   }));
 }
+
+// The problems every API route can answer with: its own bug, the database's troubles.
+const serverSide = ["internal_error", "database_unavailable", "database_timeout"] as const satisfies ProblemCode[];
+const naming = ["validation_error", "session_conflict", "session_not_found"] as const satisfies ProblemCode[];
 
 let document: Json | undefined;
 
 export function openApiDocument(): Json {
-  document ??= {
+  document ??= buildDocument();
+  return document;
+}
+
+function buildDocument(): Json {
+  const sessionPath = uuidParameter("session_uuid", "path", "The session's UUID, in any letter case");
+  const sessionHeaderParameter = uuidParameter(
+    sessionHeader,
+    "header",
+    "The session UUID; must agree with the one in the path or body (an empty header means none)",
+  );
+  const operation = (fields: Json) => ({ security: [], ...fields });
+  return {
     openapi: "3.1.0",
     info: {
       title: "Humanoid Robotics Book — chat history",
       version: "1.0.0",
       description:
         "Conversations of the book's Q&A chatbot: ask questions, read the history. Every error is an " +
-        "RFC 9457 problem (application/problem+json) with a stable `code`.",
+        "RFC 9457 problem (application/problem+json) with a stable `code`. The contract in prose is " +
+        "docs/api.md in the repository. CORS headers are sent to the origins the service is configured for.",
+      license: { name: "UNLICENSED", identifier: "UNLICENSED" },
     },
-    components: {
-      schemas: {
-        ChatRequest: jsonSchema(chatRequestSchema, "input"),
-        ChatResponse: jsonSchema(chatResponseSchema, "output"),
-        HistoryPage: jsonSchema(historyPageSchema, "output"),
-        SessionSummary: jsonSchema(sessionSummarySchema, "output"),
-        SessionCreated: jsonSchema(sessionCreatedSchema, "output"),
-        Health: jsonSchema(healthSchema, "output"),
-        Problem: jsonSchema(problemSchema, "output"),
-      },
-    },
+    servers: [{ url: "/", description: "This service" }],
+    security: [],
+    tags: [
+      { name: "chat", description: "Asking the chatbot" },
+      { name: "sessions", description: "Conversations and their history" },
+      { name: "operations", description: "Health and this description" },
+    ],
+    components: { schemas: componentSchemas(), headers: componentHeaders() },
     paths: {
       "/api/chat": {
-        post: {
+        post: operation({
+          operationId: "askChatbot",
+          tags: ["chat"],
           summary: "Ask the chatbot",
           description:
-            "Stores the question, answers it and stores the answer. Without a session UUID a new session " +
-            'is issued. With `"stream": true` or `Accept: text/event-stream` the answer comes as ' +
-            "server-sent events: start, delta…, done (or error, whose data is a Problem).",
-          parameters: [sessionHeader],
-          requestBody: { required: true, content: json(ref("ChatRequest")) },
+            "Stores the question, answers it and stores the answer (docs/api.md §4). Without a session " +
+            'UUID a new session is issued. With `"stream": true` or `Accept: text/event-stream` the answer ' +
+            "comes as server-sent events.",
+          parameters: [sessionHeaderParameter],
+          requestBody: { required: true, content: json(schemaRef("ChatRequest")) },
           responses: {
             "200": {
-              description: "The turn, stored",
-              headers: { "X-Session-Id": { schema: { type: "string" } } },
-              content: { ...json(ref("ChatResponse")), "text/event-stream": { schema: { type: "string" } } },
+              description: "The turn, stored; or its events as they happen",
+              headers: headers(sessionHeader),
+              content: {
+                ...json(schemaRef("ChatResponse")),
+                "text/event-stream": { schema: schemaRef("ChatEventStream") },
+              },
             },
             ...problems(
+              [
+                "invalid_json",
+                ...naming,
+                "method_not_allowed",
+                "idempotency_conflict",
+                "payload_too_large",
+                "unsupported_media_type",
+                "rate_limited",
+                ...serverSide,
+                "answer_failed",
+                "answer_unavailable",
+                "answer_timeout",
+              ],
+              { namingSession: ["answer_failed", "answer_timeout", ...serverSide] },
+            ),
+          },
+        }),
+      },
+      "/api/sessions": {
+        post: operation({
+          operationId: "createSession",
+          tags: ["sessions"],
+          summary: "Create an empty session",
+          description: "Takes no body, or a JSON body whose content is ignored (docs/api.md §6).",
+          responses: {
+            "201": {
+              description: "Created",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("SessionCreated")),
+            },
+            ...problems([
               "invalid_json",
-              ...common,
-              "session_conflict",
-              "session_not_found",
-              "idempotency_conflict",
+              "method_not_allowed",
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
-              "answer_failed",
-              "answer_unavailable",
-              "answer_timeout",
-            ),
+              ...serverSide,
+            ]),
           },
-        },
-      },
-      "/api/sessions": {
-        post: {
-          summary: "Create an empty session",
-          responses: {
-            "201": { description: "Created", content: json(ref("SessionCreated")) },
-            ...problems(...common),
-          },
-        },
+        }),
       },
       "/api/sessions/{session_uuid}": {
-        parameters: [sessionPathParameter, sessionHeader],
-        get: {
+        parameters: [sessionPath, sessionHeaderParameter],
+        get: operation({
+          operationId: "getSession",
+          tags: ["sessions"],
           summary: "Read a session",
           responses: {
-            "200": { description: "The session", content: json(ref("SessionSummary")) },
-            ...problems(...common, "session_conflict", "session_not_found"),
+            "200": { description: "The session", headers: headers(sessionHeader), content: json(schemaRef("Session")) },
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
           },
-        },
-        delete: {
+        }),
+        delete: operation({
+          operationId: "deleteSession",
+          tags: ["sessions"],
           summary: "Delete a session and all its messages",
           responses: {
-            "204": { description: "Deleted" },
-            ...problems(...common, "session_conflict", "session_not_found"),
+            "204": { description: "Deleted", headers: headers() },
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
           },
-        },
+        }),
       },
       "/api/sessions/{session_uuid}/messages": {
-        parameters: [sessionPathParameter, sessionHeader],
-        get: {
+        parameters: [sessionPath, sessionHeaderParameter],
+        get: operation({
+          operationId: "listMessages",
+          tags: ["sessions"],
           summary: "Read a session's messages, a page at a time",
           parameters: historyQueryParameters(),
           responses: {
-            "200": { description: "One page, in seq order", content: json(ref("HistoryPage")) },
-            ...problems(...common, "session_conflict", "session_not_found"),
+            "200": {
+              description: "One page, in seq order",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("HistoryPage")),
+            },
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
           },
-        },
+        }),
       },
       "/health": {
-        get: {
+        get: operation({
+          operationId: "getHealth",
+          tags: ["operations"],
           summary: "Whether the database answers, and which answer model is in use",
           responses: {
-            "200": { description: "The database answers", content: json(ref("Health")) },
-            ...problems("database_unavailable", "database_timeout"),
+            "200": { description: "The database answers", headers: headers(), content: json(schemaRef("Health")) },
+            ...problems(["method_not_allowed", "internal_error", "database_unavailable"]),
           },
-        },
+        }),
+      },
+      "/openapi.json": {
+        get: operation({
+          operationId: "getOpenApiDocument",
+          tags: ["operations"],
+          summary: "This description",
+          responses: {
+            "200": {
+              description: "OpenAPI 3.1",
+              headers: headers(),
+              content: json({ type: "object", description: "An OpenAPI 3.1 document" }),
+            },
+            ...problems(["method_not_allowed", "internal_error"]),
+          },
+        }),
+      },
+      "/docs": {
+        get: operation({
+          operationId: "getDocsPage",
+          tags: ["operations"],
+          summary: "An interactive reference of this description",
+          responses: {
+            "200": {
+              description: "An HTML page",
+              headers: headers(),
+              content: { "text/html": { schema: { type: "string" } } },
+            },
+            ...problems(["method_not_allowed", "internal_error"]),
+          },
+        }),
       },
     },
   };
-  return document;
 }

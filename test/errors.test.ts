@@ -4,7 +4,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
-import { ApiError } from "../src/http/problem";
 import { maxChatBodyBytes } from "../src/schemas/chat";
 import { ask, call, callApp, chatRequest, expectProblem, history, postChat } from "./helpers/http";
 
@@ -302,11 +301,6 @@ describe("failures of the service's dependencies", () => {
     const response = await requestApp(app, "/explode", {});
     const problem = await expectProblem(response, 500, "internal_error");
     expect(JSON.stringify(problem)).not.toMatch(/secret|src\/|at /);
-  });
-
-  it("keeps extensions from overriding the problem's own members", () => {
-    const error = new ApiError("answer_failed", "x", { extensions: { status: 200, code: "ok" } });
-    expect(error.status).toBe(502);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
 
 /** Every problem code of docs/api.md §7, with the status it always has. */
 export const problemStatus = {
@@ -26,6 +27,9 @@ export const problemStatus = {
 
 export type ProblemCode = keyof typeof problemStatus;
 
+/** The statuses a client can receive a problem with (499 is only ever logged). */
+export type ClientProblemStatus = Exclude<(typeof problemStatus)[ProblemCode], 499>;
+
 const titles: Record<number, string> = {
   400: "Bad Request",
   404: "Not Found",
@@ -45,8 +49,8 @@ export type FieldError = { path: string; message: string };
 
 export type ProblemOptions = {
   errors?: FieldError[];
-  /** Extra members of the problem object, e.g. `session_uuid` on answer failures. */
-  extensions?: Record<string, unknown>;
+  /** Extra members of the problem object: `session_uuid` when a turn's question is kept. */
+  extensions?: { session_uuid?: string };
   headers?: Record<string, string>;
   cause?: unknown;
 };
@@ -81,16 +85,25 @@ export function sessionNotFound(): ApiError {
   return new ApiError("session_not_found", "no session with this session_uuid exists; start a new conversation");
 }
 
-export type Problem = {
-  type: "about:blank";
-  title: string;
-  status: number;
-  code: ProblemCode;
-  detail: string;
-  request_id: string;
-  errors?: FieldError[];
-  [extension: string]: unknown;
-};
+/** The problem object every error is answered with (RFC 9457, docs/api.md §7). */
+export const problemSchema = z.object({
+  type: z.literal("about:blank"),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.enum(Object.keys(problemStatus) as [ProblemCode, ...ProblemCode[]]),
+  detail: z.string(),
+  errors: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .optional()
+    .describe("On validation_error: each invalid field"),
+  request_id: z.string().describe("The response's X-Request-Id"),
+  session_uuid: z
+    .string()
+    .optional()
+    .describe("When the question of a turn is stored but not answered: retry in this session"),
+});
+
+export type Problem = z.infer<typeof problemSchema>;
 
 export function toProblem(error: ApiError, requestId: string): Problem {
   return {

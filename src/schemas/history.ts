@@ -3,11 +3,11 @@ import { decodeCursor } from "./cursor";
 
 export const historyQuerySchema = z
   .object({
-    limit: z
-      .string({ error: "must be given once" })
-      .regex(/^\d{1,4}$/, "must be an integer from 1 to 1000")
-      .transform(Number)
-      .refine((value) => value >= 1 && value <= 1000, "must be an integer from 1 to 1000")
+    limit: z.coerce
+      .number({ error: "must be an integer from 1 to 1000" })
+      .int("must be an integer from 1 to 1000")
+      .min(1, "must be an integer from 1 to 1000")
+      .max(1000, "must be an integer from 1 to 1000")
       .default(100),
     order: z.enum(["asc", "desc"], { error: 'must be "asc" or "desc"' }).default("asc"),
     cursor: z.string({ error: "must be given once" }).optional(),

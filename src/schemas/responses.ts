@@ -6,10 +6,13 @@ import { z } from "zod";
 import { messageStatuses, type Source, senders } from "../conversation";
 import type { ShownMessage } from "../db/queries";
 import type { ChatSession } from "../db/schema";
-import { problemStatus } from "../http/problem";
+import { problemSchema } from "../http/problem";
 
-const timestamp = z.string().describe("RFC 3339 UTC with milliseconds, e.g. 2026-11-23T20:15:08.123Z");
-const sessionUuid = z.string().describe("The session's UUID, lower case");
+const timestamp = z
+  .string()
+  .meta({ format: "date-time" })
+  .describe("RFC 3339 UTC with milliseconds, e.g. 2026-11-23T20:15:08.123Z");
+const sessionUuid = z.string().meta({ format: "uuid" }).describe("The session's UUID, lower case");
 
 export const sourceSchema = z.object({
   title: z.string(),
@@ -25,7 +28,7 @@ export const messageSchema = z.object({
   message: z.string(),
   timestamp,
   status: z.enum(messageStatuses).describe('"incomplete": a bot answer whose generation was cut short'),
-  client_message_id: z.string().nullable(),
+  client_message_id: z.string().meta({ format: "uuid" }).nullable(),
   sources: z.array(sourceSchema).describe("For bot messages, the passages the answer was grounded on"),
 });
 
@@ -59,17 +62,6 @@ export const healthSchema = z.object({
   database: z.literal("ok"),
   answer_provider: z.string().describe('"echo", "openai-compatible:<model>[+qdrant]" or "unavailable"'),
   answer_problem: z.string().optional().describe("What is wrong with the model configuration"),
-});
-
-export const problemSchema = z.object({
-  type: z.literal("about:blank"),
-  title: z.string(),
-  status: z.number().int(),
-  code: z.enum(Object.keys(problemStatus) as [keyof typeof problemStatus, ...(keyof typeof problemStatus)[]]),
-  detail: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  request_id: z.string(),
-  session_uuid: z.string().optional().describe("On answer_failed and answer_timeout: retry with it"),
 });
 
 /** The events of a streamed answer (docs/api.md §4.3), each with its `data`. */

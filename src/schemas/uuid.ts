@@ -7,4 +7,5 @@ const canonicalUuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 export const uuidSchema = z
   .string({ error: "must be a string" })
   .regex(canonicalUuid, "must be a UUID in the 8-4-4-4-12 hex form")
+  .meta({ format: "uuid" })
   .transform((value) => value.toLowerCase());

@@ -1,0 +1,59 @@
+/**
+ * A typed client for front ends: Hono's `hc` over this service's routes, and a reader for the
+ * server-sent events of a streamed answer (EventSource cannot POST). It imports only types from
+ * the service, so a front end's bundle gets hono/client and this file, nothing of the server.
+ *
+ *   const api = createChatClient("https://chat.example");
+ *   const res = await api.api.chat.$post({ json: { question: "What is a ZMP?" } });
+ *   if (res.status === 200) console.log((await res.json()).answer);
+ *
+ *   const streamed = await api.api.chat.$post({ json: { question: "And then?", stream: true } });
+ *   for await (const event of readChatStream(streamed)) if (event.event === "delta") show(event.data.text);
+ */
+import { type ClientRequestOptions, hc } from "hono/client";
+import type { AppType } from "./app";
+import type { ChatStreamEvent } from "./schemas/responses";
+
+export type { AppType } from "./app";
+export type { Problem } from "./http/problem";
+export type { ChatResponse, ChatStreamEvent, HistoryPage, Message, SessionSummary } from "./schemas/responses";
+
+export function createChatClient(baseUrl: string, options?: ClientRequestOptions) {
+  return hc<AppType>(baseUrl, options);
+}
+
+/**
+ * The events of a streamed answer (`stream: true`), typed, in order: `start`, `delta`…, then
+ * `done` or `error`. Throws if the response is not an event stream (a problem before the stream
+ * started comes as an ordinary JSON problem response: check `response.ok` first).
+ */
+export async function* readChatStream(
+  response: Pick<Response, "status" | "headers" | "body">,
+): AsyncGenerator<ChatStreamEvent> {
+  const type = response.headers.get("Content-Type") ?? "";
+  if (!response.body || !type.startsWith("text/event-stream")) {
+    throw new Error(`expected an event stream, got ${response.status} ${type}`);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, "\n");
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: ?(.*)$/m.exec(block)?.[1];
+        const data = block
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
+        if (event && data) yield { event, data: JSON.parse(data) } as ChatStreamEvent;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
