@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { createApp } from "../../src/app";
+import type { ChatResponse as ChatReply, HistoryPage, Problem } from "../../src/client";
 
 export const origin = "http://chat.test";
 
@@ -43,24 +44,8 @@ export function postChat(body: unknown, headers: Record<string, string> = {}): P
   return call("/api/chat", chatRequest(body, headers));
 }
 
-export type Message = {
-  id: number;
-  seq: number;
-  sender: "user" | "bot";
-  message: string;
-  timestamp: string;
-  status: "complete" | "incomplete";
-  client_message_id: string | null;
-  sources: unknown[];
-};
-
-export type ChatReply = {
-  session_uuid: string;
-  answer: string;
-  sources: unknown[];
-  user_message: Message;
-  bot_message: Message;
-};
+// The service's own types, as the typed client (src/client.ts) gives them to a front end.
+export type { ChatResponse as ChatReply, HistoryPage, Message, Problem } from "../../src/client";
 
 /** Asks a question and expects a 200 turn. */
 export async function ask(question: string, extra: Record<string, unknown> = {}): Promise<ChatReply> {
@@ -69,25 +54,11 @@ export async function ask(question: string, extra: Record<string, unknown> = {})
   return response.json();
 }
 
-export async function history(
-  sessionUuid: string,
-  query = "",
-): Promise<{ messages: Message[]; next_cursor: string | null }> {
+export async function history(sessionUuid: string, query = ""): Promise<HistoryPage> {
   const response = await call(`/api/sessions/${sessionUuid}/messages${query}`);
   expect(response.status, await cloneText(response)).toBe(200);
   return response.json();
 }
-
-export type Problem = {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail: string;
-  request_id: string;
-  errors?: { path: string; message: string }[];
-  [key: string]: unknown;
-};
 
 /** Asserts the response is the RFC 9457 problem of docs/api.md §7 with this status and code. */
 export async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
