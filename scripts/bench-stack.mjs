@@ -10,7 +10,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
@@ -427,6 +427,61 @@ export class BenchStack {
   killAllNow() {
     for (const { child } of this.processes) if (child.pid) signalGroup(child.pid, "SIGKILL");
   }
+}
+
+/**
+ * Runs a script's `main` on `stack` and stops everything the stack started however the run
+ * ends: normally, on failure (its message printed, exit code 1), on SIGINT/SIGTERM/SIGHUP (a
+ * second signal kills at once), or at exit. `atExit` runs first in the last two cases.
+ *
+ * @param {string} name the script, to prefix its messages
+ * @param {BenchStack} stack
+ * @param {() => Promise<void>} main
+ * @param {() => void} [atExit]
+ */
+export async function runOnStack(name, stack, main, atExit = () => {}) {
+  let interrupted = false;
+  for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
+    process.on(signal, () => {
+      if (interrupted) {
+        atExit();
+        stack.killAllNow();
+        process.exit(130);
+      }
+      interrupted = true;
+      console.error(`${name}: ${signal}, stopping everything...`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
+  process.on("exit", () => {
+    atExit();
+    stack.killAllNow();
+  });
+  try {
+    await main();
+  } catch (error) {
+    if (!interrupted) {
+      console.error(`${name}: ${error instanceof Error ? error.message : error}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    if (!interrupted) await stack.stop();
+  }
+}
+
+/**
+ * The machine a run's figures come from.
+ *
+ * @param {number[]} loadBefore os.loadavg() before the run
+ */
+export function describeMachine(loadBefore) {
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    loadAverageBefore: loadBefore.map((value) => Number(value.toFixed(2))),
+  };
 }
 
 /** @param {number} group @param {NodeJS.Signals} signal */
