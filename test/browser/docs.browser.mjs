@@ -1,6 +1,6 @@
 // GET /docs in Chromium, offline: the reference lists every operation of /openapi.json by its
-// method and path, using nothing but the service's own origin; without JavaScript the page still
-// says what it is and links to /openapi.json. Reaches `wrangler dev` of the service over HTTP.
+// method and path and opens each, using nothing but the service's own origin; without JavaScript
+// the page still says what it is and links to /openapi.json. Reaches `wrangler dev` over HTTP.
 import assert from "node:assert/strict";
 
 export const title = "/docs lists every operation of /openapi.json, from its own origin alone";
@@ -46,6 +46,11 @@ export default async function docs(t) {
   assert.deepEqual(missing, [], `not on the page: ${missing.join(", ")}; listed: ${listed.join(", ")}`);
   assert.ok(await page.locator('a[href="/openapi.json"]').count(), "no link to /openapi.json");
   console.log(`    ${operations.length} operations found; screenshot ${await t.screenshot(page, "docs")}`);
+
+  // Opened, each operation renders its parameters, bodies and highlighted examples, all under the
+  // page's Content-Security-Policy: a violation would be a console error.
+  for (const summary of await page.locator(".opblock-summary-control").all()) await summary.click();
+  await page.waitForFunction((count) => document.querySelectorAll(".opblock-body").length >= count, operations.length);
 
   const plain = await t.open(`${base}/docs`, { javaScriptEnabled: false });
   assert.match((await plain.locator("h1").textContent()) ?? "", /API reference/);
