@@ -319,7 +319,8 @@ function cell(text) {
 async function main() {
   const target = /** @type {import("./bench-workload.mjs").Kind} */ (kind);
   progress("starting what the kind needs...");
-  const databaseUrl = target.instance === "floor" ? undefined : await stack.startDatabase();
+  const databaseUrl =
+    target.instance === "floor" ? undefined : await stack.startDatabase().then(() => stack.startPool());
   const fakeUrl = target.instance === "rag" ? await stack.startFakeUpstream() : undefined;
   const instance = await stack.startWrangler(
     target.instance === "floor"

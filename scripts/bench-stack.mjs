@@ -14,6 +14,7 @@ import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
+import { startLocalPool } from "./local-pool.mjs";
 import { startRoundTripCounter } from "./pg-roundtrips.mjs";
 
 export const SERVICE_CONFIG = path.join(REPO_ROOT, "wrangler.toml");
@@ -226,6 +227,8 @@ export class BenchStack {
     this.postmasterPid = undefined;
     /** @type {Awaited<ReturnType<typeof startRoundTripCounter>> | undefined} */
     this.counter = undefined;
+    /** @type {{ port: number, close: () => Promise<void> } | undefined} */
+    this.pool = undefined;
     /** @type {Promise<void> | undefined} */
     this.stopping = undefined;
   }
@@ -290,11 +293,26 @@ export class BenchStack {
     }
   }
 
-  /** The round-trip counter in front of the database; returns a connection string through it. */
+  /**
+   * The local pool in front of the database, standing in for Hyperdrive's as `npm run dev` does
+   * (scripts/local-pool.mjs); returns a connection string through it.
+   */
+  async startPool() {
+    if (!this.database) throw new Error("start the database first");
+    const url = new URL(this.database.url);
+    this.pool = await startLocalPool({ target: { host: url.hostname, port: Number(url.port) } });
+    url.port = String(this.pool.port);
+    return url.toString();
+  }
+
+  /**
+   * The round-trip counter in front of the pool (or of the database, without one), so that it
+   * sees the Worker's connections; returns a connection string through it.
+   */
   async startCounter() {
     if (!this.database) throw new Error("start the database first");
     const url = new URL(this.database.url);
-    this.counter = await startRoundTripCounter({ targetPort: Number(url.port) });
+    this.counter = await startRoundTripCounter({ targetPort: this.pool?.port ?? Number(url.port) });
     url.port = String(this.counter.port);
     return url.toString();
   }
@@ -417,6 +435,7 @@ export class BenchStack {
       for (const hook of this.beforeStop.reverse()) await hook().catch(() => {});
       await Promise.all(this.processes.map((entry) => this.stopProcess(entry)));
       await this.counter?.close();
+      await this.pool?.close();
       await this.database?.stop().catch(() => {});
       if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
     })();

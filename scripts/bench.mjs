@@ -145,7 +145,8 @@ async function main() {
   }
 
   progress("starting PostgreSQL...");
-  const databaseUrl = await stack.startDatabase();
+  await stack.startDatabase();
+  const databaseUrl = await stack.startPool();
   const needsRag = kinds.some((kind) => kind.instance === "rag");
   const fakeUrl = needsRag ? await stack.startFakeUpstream() : undefined;
   const ctx = newContext(fakeUrl);
