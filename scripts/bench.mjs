@@ -18,8 +18,10 @@ import {
   BenchStack,
   CLOCK_TICKS,
   compatibility,
+  describeMachine,
   FLOOR_CONFIG,
   postgresCpuMs,
+  runOnStack,
   SERVICE_CONFIG,
   sleep,
   versions,
@@ -85,19 +87,6 @@ const kinds = KINDS.filter((kind) => kind.id === "floor" || !wanted || wanted.in
 const floorKind = /** @type {import("./bench-workload.mjs").Kind} */ (KINDS.find((kind) => kind.id === "floor"));
 
 const stack = new BenchStack();
-let interrupted = false;
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
-  process.on(signal, () => {
-    if (interrupted) {
-      stack.killAllNow();
-      process.exit(130);
-    }
-    interrupted = true;
-    console.error(`bench: ${signal}, stopping everything...`);
-    void stack.stop().finally(() => process.exit(130));
-  });
-}
-process.on("exit", () => stack.killAllNow());
 
 const progress = (/** @type {string} */ line) => console.error(`bench: ${line}`);
 
@@ -156,7 +145,8 @@ async function main() {
   }
 
   progress("starting PostgreSQL...");
-  const databaseUrl = await stack.startDatabase();
+  await stack.startDatabase();
+  const databaseUrl = await stack.startPool();
   const needsRag = kinds.some((kind) => kind.instance === "rag");
   const fakeUrl = needsRag ? await stack.startFakeUpstream() : undefined;
   const ctx = newContext(fakeUrl);
@@ -264,14 +254,7 @@ async function main() {
   const report = {
     date: started.toISOString(),
     label: options.label,
-    machine: {
-      cpu: os.cpus()[0]?.model ?? "unknown",
-      cores: os.cpus().length,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: `${os.type()} ${os.release()}`,
-      loadAverageBefore: loadBefore.map((value) => Number(value.toFixed(2))),
-      clockTicksPerSecond: CLOCK_TICKS,
-    },
+    machine: { ...describeMachine(loadBefore), clockTicksPerSecond: CLOCK_TICKS },
     versions: { ...(await versions(echoInstance)), postgres: await stack.postgresVersion() },
     settings,
     kinds: kinds.map((kind) => {
@@ -367,13 +350,4 @@ function markdown(report) {
   return lines.join("\n");
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!interrupted) {
-    console.error(`bench: ${error instanceof Error ? error.message : error}`);
-    process.exitCode = 1;
-  }
-} finally {
-  if (!interrupted) await stack.stop();
-}
+await runOnStack("bench", stack, main);

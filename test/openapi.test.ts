@@ -305,3 +305,32 @@ describe("real responses match the description", () => {
     await check("GET", "/docs", call("/docs", { method: "POST" }));
   });
 });
+
+describe("GET /docs", () => {
+  it("serves the reference page, which links to /openapi.json in plain HTML and loads only this origin's files", async () => {
+    const response = await call("/docs");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toContain("text/html");
+    const page = await response.text();
+    expect(page).toMatch(/<h1>[^<]+<\/h1>/);
+    expect(page).toContain('<a href="/openapi.json">');
+    expect(page).toContain("<noscript>");
+    expect(page).toContain('<script src="/docs/swagger-ui/swagger-ui-bundle.js">');
+    expect(page).toContain('<link rel="stylesheet" href="/docs/swagger-ui/swagger-ui.css">');
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it("allows only this origin and its one inline script, by hash, and keeps the secure headers", async () => {
+    const response = await call("/docs");
+    const policy = response.headers.get("Content-Security-Policy") ?? "";
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toMatch(/unsafe-inline|unsafe-eval|https?:|\*/);
+    const inline = [...(await response.text()).matchAll(/<script>([^<]*)<\/script>/g)].map((match) => match[1]!);
+    expect(inline).toHaveLength(1);
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(inline[0]));
+    const hash = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    expect(policy).toContain(`script-src 'self' 'sha256-${hash}'`);
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
+  });
+});

@@ -7,14 +7,19 @@
  * session's counter, the insert and (for a question) the model's memory are one statement, and
  * Drizzle's insert-select cannot leave out the identity column. They still name every table and
  * column through the schema's objects, and their rows are typed and decoded by the columns that
- * `$with` declares for them.
+ * `$with` declares for them. Every statement's text is built once per isolate (./statement.ts),
+ * with `sql.placeholder`s for the values.
  */
 import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { HistoryMessage, MessageStatus, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
 import { type ChatMessage, type ChatSession, chatMessages, chatSessions } from "./schema";
+import { statement } from "./statement";
+
+const value = sql.placeholder;
 
 /** The columns of a message that the API shows (its metadata is for operators only). */
 const shownColumns = {
@@ -37,22 +42,40 @@ export async function pingDatabase(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
 
+const createSessionStatement = statement("create_session", (db) =>
+  db
+    .insert(chatSessions)
+    .values({ sessionUuid: value("sessionUuid") })
+    .returning(),
+);
+
 export async function createSession(db: Database, sessionUuid: string): Promise<ChatSession> {
-  const [created] = await db.insert(chatSessions).values({ sessionUuid }).returning();
+  const [created] = await createSessionStatement(db).execute({ sessionUuid });
   return created!;
 }
 
+const findSessionStatement = statement("find_session", (db) =>
+  db
+    .select()
+    .from(chatSessions)
+    .where(eq(chatSessions.sessionUuid, value("sessionUuid"))),
+);
+
 export async function findSession(db: Database, sessionUuid: string): Promise<ChatSession | null> {
-  const [found] = await db.select().from(chatSessions).where(eq(chatSessions.sessionUuid, sessionUuid));
+  const [found] = await findSessionStatement(db).execute({ sessionUuid });
   return found ?? null;
 }
 
+const deleteSessionStatement = statement("delete_session", (db) =>
+  db
+    .delete(chatSessions)
+    .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+    .returning({ id: chatSessions.id }),
+);
+
 /** Deletes the session and, by cascade, its messages. False when there was no such session. */
 export async function deleteSession(db: Database, sessionUuid: string): Promise<boolean> {
-  const deleted = await db
-    .delete(chatSessions)
-    .where(eq(chatSessions.sessionUuid, sessionUuid))
-    .returning({ id: chatSessions.id });
+  const deleted = await deleteSessionStatement(db).execute({ sessionUuid });
   return deleted.length > 0;
 }
 
@@ -81,49 +104,73 @@ type QuestionInput = {
 };
 
 /**
- * Inserts the question numbered by `numbered` (a statement returning the session's id, counter and
- * clock) and reads the model's memory in the same statement. The memory's snapshot predates the
- * insert, so it holds the messages before the question (a turn racing on the same session may be
- * missing from it, as it would be from a separate read). No row: `numbered` numbered nothing.
+ * Inserts the question numbered by `numberedBy` (a statement returning the session's id, counter
+ * and clock) and reads the model's memory in the same statement. The memory's snapshot predates
+ * the insert, so it holds the messages before the question (a turn racing on the same session may
+ * be missing from it, as it would be from a separate read). No row: `numberedBy` numbered nothing.
  */
-async function insertQuestion(db: Database, numberedBy: SQL, input: QuestionInput): Promise<StoredQuestion | null> {
-  const numbered = db.$with("numbered", numberedColumns).as(numberedBy);
-  const earlier = alias(chatMessages, "earlier");
-  const history = sql<HistoryMessage[]>`(
-    select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
-    from (
-      select ${earlier.seq} as seq, ${earlier.sender} as sender, ${earlier.message} as message
-      from ${chatMessages} ${earlier}
-      where ${earlier.sessionId} = ${chatMessages.sessionId} and ${earlier.seq} < ${chatMessages.seq}
-      order by ${earlier.seq} desc
-      limit ${input.historyLimit}
-    ) recent)`;
-  const stored = db
-    .$with("stored", { ...getTableColumns(chatMessages), history: sql<HistoryMessage[]>`history`.as("history") })
-    .as(sql`
-      insert into ${chatMessages}
-        (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
-         ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.clientMessageId)})
-      select ${numbered.sessionId}, ${numbered.seq}, 'user', ${input.question}, ${numbered.at}, ${input.clientMessageId}::uuid
-      from ${numbered}
-      returning *, ${history} as history`);
-  const [row] = await db.with(numbered, stored).select().from(stored);
-  if (!row) return null;
-  const { history: memory, ...question } = row;
-  return { question, history: memory };
+function questionStatement(statementName: string, numberedBy: SQL) {
+  return statement(statementName, (db: PostgresJsDatabase) => {
+    const numbered = db.$with("numbered", numberedColumns).as(numberedBy);
+    const earlier = alias(chatMessages, "earlier");
+    const history = sql<HistoryMessage[]>`(
+      select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
+      from (
+        select ${earlier.seq} as seq, ${earlier.sender} as sender, ${earlier.message} as message
+        from ${chatMessages} ${earlier}
+        where ${earlier.sessionId} = ${chatMessages.sessionId} and ${earlier.seq} < ${chatMessages.seq}
+        order by ${earlier.seq} desc
+        limit ${value("historyLimit")}
+      ) recent)`;
+    const stored = db
+      .$with("stored", { ...getTableColumns(chatMessages), history: sql<HistoryMessage[]>`history`.as("history") })
+      .as(sql`
+        insert into ${chatMessages}
+          (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+           ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.clientMessageId)})
+        select ${numbered.sessionId}, ${numbered.seq}, 'user', ${value("question")}, ${numbered.at},
+          ${value("clientMessageId")}::uuid
+        from ${numbered}
+        returning *, ${history} as history`);
+    return db.with(numbered, stored).select().from(stored);
+  });
 }
+
+async function insertQuestion(
+  numberedQuestion: ReturnType<typeof questionStatement>,
+  db: Database,
+  input: QuestionInput,
+): Promise<StoredQuestion | null> {
+  const [row] = await numberedQuestion(db).execute(input);
+  if (!row) return null;
+  const { history, ...question } = row;
+  return { question, history };
+}
+
+const startSessionStatement = questionStatement(
+  "start_session_with_question",
+  sql`insert into ${chatSessions} (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)})
+    values (${value("sessionUuid")}, 1, clock_timestamp())
+    ${returningNumbered}`,
+);
 
 /** Creates a session together with its first message, so a failed request leaves no empty session. */
 export async function startSessionWithQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion> {
-  const stored = await insertQuestion(
-    db,
-    sql`insert into ${chatSessions} (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)})
-      values (${input.sessionUuid}, 1, clock_timestamp())
-      ${returningNumbered}`,
-    input,
-  );
-  return stored!;
+  return (await insertQuestion(startSessionStatement, db, input))!;
 }
+
+const appendQuestionStatement = questionStatement(
+  "append_question",
+  sql`update ${chatSessions}
+    set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
+      ${name(chatSessions.lastMessageAt)} = clock_timestamp()
+    where ${chatSessions.sessionUuid} = ${value("sessionUuid")}
+      and not exists (
+        select 1 from ${chatMessages}
+        where ${chatMessages.sessionId} = ${chatSessions.id}
+          and ${chatMessages.clientMessageId} = ${value("clientMessageId")}::uuid)
+    ${returningNumbered}`,
+);
 
 /**
  * Appends a user message to an existing session. Null when the session does not exist or
@@ -131,19 +178,7 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
  */
 export async function appendQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion | null> {
   try {
-    return await insertQuestion(
-      db,
-      sql`update ${chatSessions}
-        set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
-          ${name(chatSessions.lastMessageAt)} = clock_timestamp()
-        where ${chatSessions.sessionUuid} = ${input.sessionUuid}
-          and not exists (
-            select 1 from ${chatMessages}
-            where ${chatMessages.sessionId} = ${chatSessions.id}
-              and ${chatMessages.clientMessageId} = ${input.clientMessageId}::uuid)
-        ${returningNumbered}`,
-      input,
-    );
+    return await insertQuestion(appendQuestionStatement, db, input);
   } catch (error) {
     // A concurrent duplicate committed first; the statement rolled back as a whole.
     if (isUniqueViolation(error, "chat_messages_session_client_message_id_unique")) return null;
@@ -153,16 +188,23 @@ export async function appendQuestion(db: Database, input: QuestionInput): Promis
 
 export type StoredTurn = { sessionId: number; question: ChatMessage | null; answer: ChatMessage | null };
 
-/** The user message stored under a client_message_id and its answer, if any. Null: no session. */
-export async function findTurn(db: Database, sessionUuid: string, clientMessageId: string): Promise<StoredTurn | null> {
+const findTurnStatement = statement("find_turn", (db) => {
   const question = alias(chatMessages, "question");
   const answer = alias(chatMessages, "answer");
-  const [row] = await db
+  return db
     .select({ sessionId: chatSessions.id, question, answer })
     .from(chatSessions)
-    .leftJoin(question, and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, clientMessageId)))
+    .leftJoin(
+      question,
+      and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, value("clientMessageId"))),
+    )
     .leftJoin(answer, eq(answer.replyToId, question.id))
-    .where(eq(chatSessions.sessionUuid, sessionUuid));
+    .where(eq(chatSessions.sessionUuid, value("sessionUuid")));
+});
+
+/** The user message stored under a client_message_id and its answer, if any. Null: no session. */
+export async function findTurn(db: Database, sessionUuid: string, clientMessageId: string): Promise<StoredTurn | null> {
+  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId });
   return row ?? null;
 }
 
@@ -175,36 +217,59 @@ export type AnswerInput = {
   metadata: Record<string, unknown> | null;
 };
 
-/**
- * Stores the bot's answer to a question. When another request already answered the same
- * question (a raced retry), that stored answer is returned instead. Null: the session is gone.
- */
-export async function storeAnswer(db: Database, input: AnswerInput): Promise<ChatMessage | null> {
+const storeAnswerStatement = statement("store_answer", (db) => {
   const numbered = db.$with("numbered", numberedColumns).as(sql`
     update ${chatSessions}
     set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
       ${name(chatSessions.lastMessageAt)} = clock_timestamp()
-    where ${chatSessions.id} = ${input.sessionId}
+    where ${chatSessions.id} = ${value("sessionId")}
     ${returningNumbered}`);
   const stored = db.$with("stored", getTableColumns(chatMessages)).as(sql`
     insert into ${chatMessages}
       (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
        ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.status)},
        ${name(chatMessages.replyToId)}, ${name(chatMessages.sources)}, ${name(chatMessages.metadata)})
-    select ${numbered.sessionId}, ${numbered.seq}, 'bot', ${input.text}, ${numbered.at}, ${input.status},
-      ${input.replyToId}, ${JSON.stringify(input.sources)}::jsonb,
-      ${input.metadata === null ? null : JSON.stringify(input.metadata)}::jsonb
+    select ${numbered.sessionId}, ${numbered.seq}, 'bot', ${value("text")}, ${numbered.at}, ${value("status")},
+      ${value("replyToId")}, ${value("sources")}::jsonb, ${value("metadata")}::jsonb
     from ${numbered}
     returning *`);
+  return db.with(numbered, stored).select().from(stored);
+});
+
+const answerToStatement = statement("answer_to", (db) =>
+  db
+    .select()
+    .from(chatMessages)
+    .where(eq(chatMessages.replyToId, value("replyToId"))),
+);
+
+/**
+ * Stores the bot's answer to a question. When another request already answered the same
+ * question (a raced retry), that stored answer is returned instead. Null: the session is gone.
+ */
+export async function storeAnswer(db: Database, input: AnswerInput): Promise<ChatMessage | null> {
   try {
-    const [row] = await db.with(numbered, stored).select().from(stored);
+    const [row] = await storeAnswerStatement(db).execute({
+      ...input,
+      sources: JSON.stringify(input.sources),
+      metadata: input.metadata === null ? null : JSON.stringify(input.metadata),
+    });
     return row ?? null;
   } catch (error) {
     if (!isUniqueViolation(error, "chat_messages_reply_to_id_unique")) throw error;
-    const [raced] = await db.select().from(chatMessages).where(eq(chatMessages.replyToId, input.replyToId));
+    const [raced] = await answerToStatement(db).execute({ replyToId: input.replyToId });
     return raced ?? null;
   }
 }
+
+const recentMessagesStatement = statement("recent_messages", (db) =>
+  db
+    .select({ sender: chatMessages.sender, message: chatMessages.message })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sessionId, value("sessionId")), lt(chatMessages.seq, value("beforeSeq"))))
+    .orderBy(desc(chatMessages.seq))
+    .limit(value("limit")),
+);
 
 /** The last `limit` messages before seq `beforeSeq`, oldest first: the model's memory of the session. */
 export async function recentMessages(
@@ -213,12 +278,7 @@ export async function recentMessages(
   beforeSeq: number,
   limit: number,
 ): Promise<HistoryMessage[]> {
-  const newestFirst = await db
-    .select({ sender: chatMessages.sender, message: chatMessages.message })
-    .from(chatMessages)
-    .where(and(eq(chatMessages.sessionId, sessionId), lt(chatMessages.seq, beforeSeq)))
-    .orderBy(desc(chatMessages.seq))
-    .limit(limit);
+  const newestFirst = await recentMessagesStatement(db).execute({ sessionId, beforeSeq, limit });
   return newestFirst.reverse();
 }
 
@@ -230,6 +290,27 @@ export type HistoryPageQuery = {
   limit: number;
 };
 
+/** A page of a session's messages in one order, from its start or after a seq. */
+function pageStatement(order: "asc" | "desc", fromStart: boolean) {
+  return statement(`list_messages_${order}${fromStart ? "" : "_after"}`, (db) => {
+    const ascending = order === "asc";
+    const after = fromStart ? undefined : (ascending ? gt : lt)(chatMessages.seq, value("afterSeq"));
+    // A left join, so that a session without messages (one row of nulls) differs from no session.
+    return db
+      .select({ message: shownColumns })
+      .from(chatSessions)
+      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+      .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+      .orderBy((ascending ? asc : desc)(chatMessages.seq))
+      .limit(value("limit"));
+  });
+}
+
+const pageStatements = {
+  asc: { fromStart: pageStatement("asc", true), after: pageStatement("asc", false) },
+  desc: { fromStart: pageStatement("desc", true), after: pageStatement("desc", false) },
+};
+
 /**
  * One page of a session's messages in seq order, with one extra message to tell whether more
  * follow. Null: no such session. A seq is taken under the session's row lock and committed with
@@ -237,16 +318,12 @@ export type HistoryPageQuery = {
  * neither skip nor repeat a message while others are appended.
  */
 export async function listMessages(db: Database, query: HistoryPageQuery): Promise<ShownMessage[] | null> {
-  const ascending = query.order === "asc";
-  const after = query.afterSeq === null ? undefined : (ascending ? gt : lt)(chatMessages.seq, query.afterSeq);
-  // A left join, so that a session without messages (one row of nulls) differs from no session.
-  const rows = await db
-    .select({ message: shownColumns })
-    .from(chatSessions)
-    .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
-    .where(eq(chatSessions.sessionUuid, query.sessionUuid))
-    .orderBy((ascending ? asc : desc)(chatMessages.seq))
-    .limit(query.limit + 1);
+  const page = pageStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
+  const rows = await page(db).execute({
+    sessionUuid: query.sessionUuid,
+    afterSeq: query.afterSeq,
+    limit: query.limit + 1,
+  });
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [row.message] : []));
 }
