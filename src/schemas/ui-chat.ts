@@ -24,45 +24,49 @@ const uiMessageId = z
  * The newest message: the question. Only text can be asked; its text parts joined are the
  * question, under the same rules as POST /api/chat's `question`.
  */
-const userMessageSchema = z.object(
-  {
-    id: uiMessageId.describe("The message's id on the client; it names the turn (its idempotency key)"),
-    role: z.literal("user", { error: 'must be "user": the newest message is the question to answer' }),
-    parts: z
-      .array(
-        z.object(
-          {
-            type: z.literal("text", { error: 'must be "text": only text can be asked' }),
-            text: z.string({ error: "must be a string" }),
-          },
-          { error: "must be a message part" },
-        ),
-        { error: "must be an array of message parts" },
-      )
-      .min(1, "must hold the question's text")
-      .transform((parts) => parts.map((part) => part.text).join("\n\n"))
-      .pipe(questionSchema),
-  },
-  { error: "must be a UI message" },
-);
+const userMessageSchema = z
+  .object(
+    {
+      id: uiMessageId.describe("The message's id on the client; it names the turn (its idempotency key)"),
+      role: z.literal("user", { error: 'must be "user": the newest message is the question to answer' }),
+      parts: z
+        .array(
+          z.object(
+            {
+              type: z.literal("text", { error: 'must be "text": only text can be asked' }),
+              text: z.string({ error: "must be a string" }),
+            },
+            { error: "must be a message part" },
+          ),
+          { error: "must be an array of message parts" },
+        )
+        .min(1, "must hold the question's text")
+        .transform((parts) => parts.map((part) => part.text).join("\n\n"))
+        .pipe(questionSchema),
+    },
+    { error: "must be a UI message" },
+  )
+  .transform(({ id, parts }) => ({ id, question: parts }));
 
 // RFC 9562's name-based UUIDs are SHA-1 of a namespace and a name; this namespace is the service's
-// own, so no other derivation produces the same keys.
-const uiMessageNamespace = "4bd0a2c6-66b4-4c36-9a4e-4d36a5b1e0c2";
+// own (4bd0a2c6-66b4-4c36-9a4e-4d36a5b1e0c2, docs/api.md §12.2), so no other derivation gives the
+// same keys.
+const uiMessageNamespace = Uint8Array.from("4bd0a2c666b44c369a4e4d36a5b1e0c2".match(/../g)!, (byte) =>
+  Number.parseInt(byte, 16),
+);
 
 /**
  * The client_message_id of a turn asked with UI message `id`: the id itself when it is a UUID,
  * otherwise the name-based (version 5) UUID of it. The same message sent again maps to the same
  * key, so a retried or regenerated message is stored once, as a retried POST /api/chat is.
  */
-export async function clientMessageIdOf(id: string): Promise<string> {
+async function clientMessageIdOf(id: string): Promise<string> {
   const uuid = uuidSchema.safeParse(id);
   if (uuid.success) return uuid.data;
-  const namespace = Uint8Array.from(uiMessageNamespace.replace(/-/g, "").match(/../g)!, (byte) => parseInt(byte, 16));
   const name = new TextEncoder().encode(id);
-  const input = new Uint8Array(namespace.length + name.length);
-  input.set(namespace);
-  input.set(name, namespace.length);
+  const input = new Uint8Array(uiMessageNamespace.length + name.length);
+  input.set(uiMessageNamespace);
+  input.set(name, uiMessageNamespace.length);
   const bytes = new Uint8Array(await crypto.subtle.digest("SHA-1", input)).slice(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
@@ -123,7 +127,7 @@ export const uiChatRequestSchema = z
     return {
       // Read by the session middleware, as POST /api/chat's body field of the same name.
       session_uuid: session.success ? session.data : undefined,
-      question: newest.parts,
+      question: newest.question,
       client_message_id: await clientMessageIdOf(newest.id),
     };
   });

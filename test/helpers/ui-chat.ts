@@ -26,7 +26,7 @@ export function appFetch(bindings: Partial<Env> = {}, app = createApp()) {
     const { response, finished } = await callApp(app, `${url.pathname}${url.search}`, rest, bindings);
     finishers.push(finished);
     if (!response.body || !signal) return response;
-    const body = response.body.pipeThrough(new TransformStream(), { signal: signal ?? undefined });
+    const body = response.body.pipeThrough(new TransformStream(), { signal });
     return new Response(body, response);
   };
   return {
