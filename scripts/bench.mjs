@@ -26,7 +26,7 @@ import {
   sleep,
   versions,
 } from "./bench-stack.mjs";
-import { echoVars, KINDS, newContext, percentile, ragVars, runLoad } from "./bench-workload.mjs";
+import { echoVars, KINDS, measureStreamTiming, newContext, percentile, ragVars, runLoad } from "./bench-workload.mjs";
 
 const HELP = `npm run bench [-- options]
 
@@ -187,6 +187,22 @@ async function main() {
   const floorAgain = await measure(floorKind, floorInstance, ctx, 1, settings.seconds);
 
   /** @type {Record<string, any>} */
+  const streaming = {};
+  if (ragInstance && kinds.some((kind) => kind.id === "rag-stream")) {
+    for (const [id, chunks, delayMs] of /** @type {const} */ ([
+      ["50 pieces/s", 100, 20],
+      ["200 pieces/s", 200, 5],
+    ])) {
+      progress(`streamed answers as a reader sees them: ${id}...`);
+      streaming[id] = {
+        chunks,
+        delayMs,
+        ...(await measureStreamTiming(ragInstance.base, ctx, { chunks, delayMs, turns: 3 })),
+      };
+    }
+  }
+
+  /** @type {Record<string, any>} */
   const throughput = {};
   const historyKind = kinds.find((kind) => kind.id === "history-10");
   if (settings.throughputSeconds > 0 && historyKind) {
@@ -268,6 +284,7 @@ async function main() {
       };
     }),
     floorAtTheEnd: floorAgain,
+    streaming,
     throughput: Object.fromEntries(
       Object.entries(throughput).map(([id, result]) => [
         id,
@@ -301,7 +318,8 @@ function markdown(report) {
       `before the run: ${m.loadAverageBefore.join(", ")}. \`npm run bench\` with defaults: each kind on one keep-alive ` +
       `connection for ${s.seconds} s or ${s.requests} requests, whichever came first, after ${s.warmupSeconds} s of ` +
       `warm-up. Worker CPU: the workerd running the Worker; PostgreSQL CPU: the postmaster and its children; both from ` +
-      `/proc/PID/stat (ticks of ${1000 / m.clockTicksPerSecond} ms), with the database reached directly. Round trips ` +
+      `/proc/PID/stat (ticks of ${1000 / m.clockTicksPerSecond} ms), with the database reached through ` +
+      `scripts/local-pool.mjs, as \`npm run dev\` reaches it. Round trips ` +
       `and statements: ${s.countRequests} more requests per kind through scripts/pg-roundtrips.mjs.`,
     "",
     "| request | n | Worker CPU ms/request | × floor | p50 ms | p95 ms | query round trips / request | statements / request | PostgreSQL CPU ms/request |",
@@ -328,6 +346,22 @@ function markdown(report) {
       "",
       `More than one connection was opened for: ${extraConnections.map((k) => `${k.id} (${k.connectionsOpened})`).join(", ")}.`,
     );
+  }
+  const streams = Object.entries(report.streaming ?? {});
+  if (streams.length > 0) {
+    lines.push(
+      "",
+      "Streamed answers as a reader sees them (3 answers each; the fake model stamps each piece with the time it sent it):",
+      "",
+      "| model speed | pieces | first words after the model sent them, ms | slowest piece, ms | longest gap between events, ms | events per answer |",
+      "| --- | --- | --- | --- | --- | --- |",
+    );
+    for (const [id, r] of streams) {
+      lines.push(
+        `| ${id} (${r.delayMs} ms apart) | ${r.chunks} | ${Math.max(...r.firstWords)} | ${Math.max(...r.slowestPiece)} | ` +
+          `${Math.max(...r.longestGap)} | ${Math.min(...r.events)}–${Math.max(...r.events)} |`,
+      );
+    }
   }
   const t = report.throughput;
   if (t.floor && t["history-10"]) {
