@@ -216,6 +216,47 @@ export const KINDS = [
       return streamed === expected ? undefined : "the delta events do not add up to the model's 1,000 chunks";
     },
   },
+  {
+    id: "ui-stream",
+    title: `POST /api/ui/chat (useChat), RAG answer streamed in ${STREAM_CHUNKS.toLocaleString("en")} chunks`,
+    instance: "rag",
+    usesDatabase: true,
+    status: 200,
+    prepare: async (ctx, target) => {
+      const chunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
+      await setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks, chunkDelayMs: 0 } });
+      ctx.sessions.uiStream ??= await sessionWithTurns(target, 1, ctx);
+    },
+    // The last-message-only body of the README's set-up; a new message id each time, so no turn
+    // is taken for a replay.
+    request: (ctx) => {
+      const question = ctx.nextQuestion();
+      return {
+        method: "POST",
+        path: "/api/ui/chat",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          id: ctx.sessions.uiStream,
+          message: { id: question, role: "user", parts: [{ type: "text", text: question }] },
+          trigger: "submit-message",
+        }),
+      };
+    },
+    verify: (answer) => {
+      const chunks = answer.body
+        .toString()
+        .split("\n\n")
+        .filter((event) => event.startsWith("data: {"))
+        .map((event) => JSON.parse(event.slice(6)));
+      if (chunks.at(-1)?.type !== "finish") return "the stream did not end with a finish chunk";
+      const streamed = chunks
+        .filter((chunk) => chunk.type === "text-delta")
+        .map((chunk) => chunk.delta)
+        .join("");
+      const expected = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `).join("");
+      return streamed === expected ? undefined : "the text-delta chunks do not add up to the model's 1,000 chunks";
+    },
+  },
 ];
 
 /** A fresh context: questions are unique across the run, so no turn is taken for a replay. */

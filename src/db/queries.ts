@@ -31,6 +31,8 @@ const shownColumns = {
   status: chatMessages.status,
   clientMessageId: chatMessages.clientMessageId,
   sources: chatMessages.sources,
+  // An answer's UI message id is named after its question (schemas/responses.ts, uiAnswerId).
+  replyToId: chatMessages.replyToId,
 };
 
 /** A message as the API shows it, before it is put in the API's shape (schemas/responses.ts). */
