@@ -30,6 +30,9 @@ export async function startLocalPool({ target, port = 0 }) {
   const sockets = new Set();
 
   const server = net.createServer((client) => {
+    // Without it, each of a reply's messages after the first waits for the client's delayed ACK
+    // (40 ms on Linux): a history page took 100 ms instead of 3.
+    client.setNoDelay(true);
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
     client.on("error", () => client.destroy());
@@ -56,11 +59,11 @@ export async function startLocalPool({ target, port = 0 }) {
     client.write(connection.greeting);
     let clientGone = false;
     connection.onMessage = (message) => {
-      if (!clientGone) client.write(message);
+      if (!clientGone) writeCoalesced(client, message);
     };
     reader.onMessage((message) => {
       if (message[0] === 0x58) return; // Terminate: the client leaves, the connection stays
-      connection.socket.write(message);
+      writeCoalesced(connection.socket, message);
     });
     client.once("close", () => {
       clientGone = true;
@@ -229,6 +232,21 @@ function messageReader(socket, typed) {
       for (const message of queue.splice(0)) callback(message);
     },
   };
+}
+
+/**
+ * Writes a message so that the messages split from one chunk of bytes leave in one packet again,
+ * as they came: the socket is corked until the current chunk has been handled.
+ *
+ * @param {net.Socket} socket
+ * @param {Buffer} message
+ */
+function writeCoalesced(socket, message) {
+  if (!socket.writableCorked) {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  }
+  socket.write(message);
 }
 
 /** @param {Buffer} startup */
