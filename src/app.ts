@@ -45,7 +45,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
   app.use(
     cors({
       origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
       allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
       exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After"],
       maxAge: 600,

@@ -9,10 +9,12 @@ import { z } from "zod";
 import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
 import { chatRequestSchema } from "./schemas/chat";
+import { feedbackPathSchema, feedbackRequestSchema } from "./schemas/feedback";
 import { historyQuerySchema } from "./schemas/history";
 import {
   chatResponseSchema,
   chatStreamEventSchemas,
+  feedbackSchema,
   healthSchema,
   historyPageSchema,
   messageSchema,
@@ -31,9 +33,11 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 function componentSchemas(): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
   requests.add(chatRequestSchema, { id: "ChatRequest" });
+  requests.add(feedbackRequestSchema, { id: "FeedbackRequest" });
   const responses = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries({
     Source: sourceSchema,
+    Feedback: feedbackSchema,
     Message: messageSchema,
     ChatResponse: chatResponseSchema,
     HistoryPage: historyPageSchema,
@@ -196,6 +200,15 @@ function buildDocument(): Json {
     "The session UUID; must agree with the one in the path or body (an empty header means none)",
   );
   const operation = (fields: Json) => ({ security: [], ...fields });
+  const messageIdPath = {
+    name: "message_id",
+    in: "path",
+    required: true,
+    description: "The answer's id, as the history shows it",
+    schema: (z.toJSONSchema(feedbackPathSchema, { io: "input" }) as { properties: Record<string, Json> }).properties
+      .message_id,
+    example: "1234",
+  };
   return {
     openapi: "3.1.0",
     info: {
@@ -313,6 +326,51 @@ function buildDocument(): Json {
               content: json(schemaRef("HistoryPage")),
             },
             ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+          },
+        }),
+      },
+      "/api/sessions/{session_uuid}/messages/{message_id}/feedback": {
+        parameters: [sessionPath, messageIdPath, sessionHeaderParameter],
+        put: operation({
+          operationId: "giveFeedback",
+          tags: ["sessions"],
+          summary: "Rate an answer up or down, with a comment; replaces earlier feedback",
+          description: "Only the chatbot's answers of this session take feedback (docs/api.md §6.1).",
+          requestBody: { required: true, content: json(schemaRef("FeedbackRequest")) },
+          responses: {
+            "200": {
+              description: "The answer, with its feedback",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("Message")),
+            },
+            ...problems([
+              "invalid_json",
+              ...naming,
+              "message_not_found",
+              "method_not_allowed",
+              "not_an_answer",
+              "payload_too_large",
+              "unsupported_media_type",
+              "rate_limited",
+              ...serverSide,
+            ]),
+          },
+        }),
+        delete: operation({
+          operationId: "takeBackFeedback",
+          tags: ["sessions"],
+          summary: "Take back the feedback on an answer",
+          description: "204 also when the answer has no feedback (docs/api.md §6.1).",
+          responses: {
+            "204": { description: "The answer has no feedback", headers: headers(sessionHeader) },
+            ...problems([
+              ...naming,
+              "message_not_found",
+              "method_not_allowed",
+              "not_an_answer",
+              "rate_limited",
+              ...serverSide,
+            ]),
           },
         }),
       },

@@ -58,6 +58,8 @@ describe("the OpenAPI description", () => {
   it("names its schemas and uses them by reference", () => {
     for (const name of [
       "Message",
+      "Feedback",
+      "FeedbackRequest",
       "Problem",
       "Session",
       "HistoryPage",
@@ -190,5 +192,40 @@ describe("real responses match the description", () => {
     await check("GET", "/openapi.json", call("/openapi.json"));
     await check("GET", "/docs", call("/docs"));
     await check("GET", "/docs", call("/docs", { method: "POST" }));
+  });
+
+  it("feedback on an answer, and its problems", async () => {
+    const path = "/api/sessions/{session_uuid}/messages/{message_id}/feedback";
+    const turn = await ask("Rate this");
+    const at = (sessionUuid: string, id: number | string) => `/api/sessions/${sessionUuid}/messages/${id}/feedback`;
+    const put = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+      call(url, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+    const mine = at(turn.session_uuid, turn.bot_message.id);
+    await check("PUT", path, put(mine, { rating: "up", comment: "good" }));
+    await check("PUT", path, put(mine, { rating: "sideways" }));
+    await check("PUT", path, put(at(turn.session_uuid, turn.user_message.id), { rating: "up" }));
+    await check("PUT", path, put(at(turn.session_uuid, 999_999_999), { rating: "up" }));
+    await check("PUT", path, put(at(crypto.randomUUID(), 1), { rating: "up" }));
+    await check("PUT", path, put(mine, { rating: "up" }, { "X-Session-Id": crypto.randomUUID() }));
+    await check("PUT", path, call(mine, { method: "PUT", headers: { "Content-Type": "application/json" }, body: "{" }));
+    await check("PUT", path, call(mine, { method: "PUT", headers: { "Content-Type": "text/plain" }, body: "up" }));
+    await check("PUT", path, put(mine, { rating: "up", padding: "a".repeat(70_000) }));
+    await check("PUT", path, call(mine, { method: "POST" }));
+    await check("DELETE", path, call(mine, { method: "DELETE" }));
+    await check("DELETE", path, call(at(turn.session_uuid, turn.user_message.id), { method: "DELETE" }));
+    await check("DELETE", path, call(at(turn.session_uuid, "x"), { method: "DELETE" }));
+    const limited = { "CF-Connecting-IP": `openapi-${crypto.randomUUID()}` };
+    let status = 0;
+    for (let i = 0; i < 70 && status !== 429; i++) {
+      const response = await put(mine, { rating: "down" }, limited);
+      status = response.status;
+      if (status === 429) await check("PUT", path, response);
+      else await response.body?.cancel();
+    }
+    expect(status).toBe(429);
   });
 });

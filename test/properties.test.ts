@@ -15,6 +15,8 @@ const routes = [
   { method: "GET", path: "/api/sessions/{uuid}" },
   { method: "DELETE", path: "/api/sessions/{uuid}" },
   { method: "GET", path: "/api/sessions/{uuid}/messages" },
+  { method: "PUT", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
+  { method: "DELETE", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
   { method: "GET", path: "/health" },
   { method: "GET", path: "/openapi.json" },
 ] as const;
@@ -58,6 +60,8 @@ const anyJson = fc.oneof(
       session_uuid: fc.oneof(fc.uuid(), anyText, fc.constant(null)),
       client_message_id: fc.oneof(fc.uuid(), anyText, fc.constant(null)),
       stream: fc.oneof(fc.boolean(), anyText),
+      rating: fc.oneof(fc.constantFrom("up", "down"), anyText, fc.jsonValue({ maxDepth: 1 })),
+      comment: fc.oneof(anyText, fc.constant(null), fc.jsonValue({ maxDepth: 1 })),
     },
     { requiredKeys: [] },
   ),
@@ -102,19 +106,23 @@ function isHeaderSafe(value: string): boolean {
 
 describe("any request to any route", () => {
   it("gets a documented success or a problem+json, never a 5xx", async () => {
-    const { session_uuid: existing } = await ask("a session the fuzzer may find");
+    const {
+      session_uuid: existing,
+      bot_message: { id: answerId },
+    } = await ask("a session the fuzzer may find");
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...routes),
         fc.constantFrom("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"),
         fc.boolean(),
         fc.oneof(anyPathSegment, fc.constant(existing)),
+        fc.oneof(anyPathSegment, fc.constant(String(answerId)), fc.integer().map(String)),
         anyQuery,
         anyHeaders,
         anyBody,
-        async (route, otherMethod, keepMethod, segment, query, headers, body) => {
+        async (route, otherMethod, keepMethod, segment, idSegment, query, headers, body) => {
           const method = keepMethod ? route.method : otherMethod;
-          const path = route.path.replace("{uuid}", segment);
+          const path = route.path.replace("{uuid}", segment).replace("{id}", idSegment);
           const search = new URLSearchParams(query).toString();
           const url = `${path}${search ? `?${search}` : ""}`;
           const withBody = method !== "GET" && method !== "HEAD";

@@ -11,7 +11,7 @@
  */
 import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
-import type { HistoryMessage, MessageStatus, Source } from "../conversation";
+import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
 import { type ChatMessage, type ChatSession, chatMessages, chatSessions } from "./schema";
@@ -26,6 +26,9 @@ const shownColumns = {
   status: chatMessages.status,
   clientMessageId: chatMessages.clientMessageId,
   sources: chatMessages.sources,
+  feedbackRating: chatMessages.feedbackRating,
+  feedbackComment: chatMessages.feedbackComment,
+  feedbackAt: chatMessages.feedbackAt,
 };
 
 /** A message as the API shows it, before it is put in the API's shape (schemas/responses.ts). */
@@ -247,4 +250,43 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
     .limit(query.limit + 1);
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [row.message] : []));
+}
+
+/** A reader's feedback on an answer; null takes it back. */
+export type FeedbackInput = {
+  sessionUuid: string;
+  messageId: number;
+  feedback: { rating: FeedbackRating; comment: string | null } | null;
+};
+
+/**
+ * What writing feedback found. No row: no such session. `sender` null: the session holds no
+ * message with this id. `message`: the answer as it now is (null unless `sender` is "bot").
+ */
+export type FeedbackWrite = { sender: Sender | null; message: ChatMessage | null };
+
+/**
+ * Sets (or, with `feedback: null`, clears) the feedback of a bot message of the session, in one
+ * statement that also says why nothing was written: the session, the message and its sender are
+ * read in the same snapshot as the update.
+ */
+export async function writeFeedback(db: Database, input: FeedbackInput): Promise<FeedbackWrite | null> {
+  const target = db.$with("target").as(
+    db
+      .select({ messageId: chatMessages.id, sender: chatMessages.sender })
+      .from(chatSessions)
+      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, input.messageId)))
+      .where(eq(chatSessions.sessionUuid, input.sessionUuid)),
+  );
+  const given = input.feedback;
+  const rated = db.$with("rated", getTableColumns(chatMessages)).as(sql`
+    update ${chatMessages}
+    set ${name(chatMessages.feedbackRating)} = ${given?.rating ?? null},
+      ${name(chatMessages.feedbackComment)} = ${given?.comment ?? null},
+      ${name(chatMessages.feedbackAt)} = ${given ? sql`clock_timestamp()` : null}
+    from ${target}
+    where ${chatMessages.id} = ${target.messageId} and ${target.sender} = 'bot'
+    returning ${chatMessages}.*`);
+  const [row] = await db.with(target, rated).select().from(target).leftJoin(rated, sql`true`);
+  return row ? { sender: row.target.sender, message: row.rated } : null;
 }

@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { messageStatuses, type Source, senders } from "../conversation";
+import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
 
 export const chatSessions = pgTable("chat_sessions", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
@@ -42,6 +42,11 @@ export const chatMessages = pgTable(
     replyToId: bigint("reply_to_id", { mode: "number" }),
     sources: jsonb("sources").$type<Source[]>().notNull().default(sql`'[]'::jsonb`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>(),
+    // A reader's feedback on an answer, kept on the message itself: one per answer, replaced when
+    // given again, and gone with the message.
+    feedbackRating: text("feedback_rating", { enum: feedbackRatings }),
+    feedbackComment: text("feedback_comment"),
+    feedbackAt: timestamp("feedback_at", { withTimezone: true, precision: 3 }),
   },
   (table) => [
     foreignKey({ columns: [table.sessionId], foreignColumns: [chatSessions.id] }).onDelete("cascade"),
@@ -53,6 +58,12 @@ export const chatMessages = pgTable(
     check("chat_messages_status_check", sql`${table.status} in ('complete', 'incomplete')`),
     check("chat_messages_seq_positive", sql`${table.seq} > 0`),
     check("chat_messages_reply_only_from_bot", sql`(${table.sender} = 'bot') = (${table.replyToId} is not null)`),
+    check("chat_messages_feedback_rating_check", sql`${table.feedbackRating} in ('up', 'down')`),
+    check("chat_messages_feedback_only_on_answers", sql`${table.feedbackRating} is null or ${table.sender} = 'bot'`),
+    check(
+      "chat_messages_feedback_whole",
+      sql`(${table.feedbackRating} is null) = (${table.feedbackAt} is null) and (${table.feedbackRating} is not null or ${table.feedbackComment} is null)`,
+    ),
   ],
 );
 

@@ -8,9 +8,11 @@ export const problemStatus = {
   validation_error: 400,
   session_conflict: 400,
   session_not_found: 404,
+  message_not_found: 404,
   not_found: 404,
   method_not_allowed: 405,
   idempotency_conflict: 409,
+  not_an_answer: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -83,6 +85,14 @@ export class ApiError extends Error {
 
 export function sessionNotFound(): ApiError {
   return new ApiError("session_not_found", "no session with this session_uuid exists; start a new conversation");
+}
+
+export function messageNotFound(): ApiError {
+  return new ApiError("message_not_found", "this session holds no message with this id");
+}
+
+export function notAnAnswer(): ApiError {
+  return new ApiError("not_an_answer", "only the chatbot's answers take feedback; this message is a question");
 }
 
 /** The problem object every error is answered with (RFC 9457, docs/api.md §7). */

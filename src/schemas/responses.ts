@@ -3,7 +3,7 @@
  * to its payload. The OpenAPI document is generated from these schemas.
  */
 import { z } from "zod";
-import { messageStatuses, type Source, senders } from "../conversation";
+import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
 import type { ShownMessage } from "../db/queries";
 import type { ChatSession } from "../db/schema";
 import { problemSchema } from "../http/problem";
@@ -21,6 +21,14 @@ export const sourceSchema = z.object({
   score: z.number().describe("Qdrant's similarity score"),
 }) satisfies z.ZodType<Source>;
 
+export const feedbackSchema = z
+  .object({
+    rating: z.enum(feedbackRatings),
+    comment: z.string().nullable(),
+    updated_at: timestamp.describe("When it was last given"),
+  })
+  .describe("A reader's feedback on an answer; given again, it replaces this");
+
 export const messageSchema = z.object({
   id: z.number().int().describe("Unique across the database"),
   seq: z.number().int().min(1).describe("1-based position in the session; never two equal, strictly increasing"),
@@ -30,6 +38,9 @@ export const messageSchema = z.object({
   status: z.enum(messageStatuses).describe('"incomplete": a bot answer whose generation was cut short'),
   client_message_id: z.string().meta({ format: "uuid" }).nullable(),
   sources: z.array(sourceSchema).describe("For bot messages, the passages the answer was grounded on"),
+  feedback: feedbackSchema
+    .nullable()
+    .describe("The reader's rating of an answer; null for questions and unrated answers"),
 });
 
 export const chatResponseSchema = z.object({
@@ -94,6 +105,10 @@ export function toMessage(row: ShownMessage): Message {
     status: row.status,
     client_message_id: row.clientMessageId,
     sources: row.sources,
+    feedback:
+      row.feedbackRating === null || row.feedbackAt === null
+        ? null
+        : { rating: row.feedbackRating, comment: row.feedbackComment, updated_at: row.feedbackAt.toISOString() },
   };
 }
 
