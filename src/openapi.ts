@@ -8,19 +8,30 @@
 import { z } from "zod";
 import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
+import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./schemas/admin";
 import { chatRequestSchema } from "./schemas/chat";
 import { feedbackPathSchema, feedbackRequestSchema } from "./schemas/feedback";
 import { historyQuerySchema } from "./schemas/history";
 import {
+  adminMessageSchema,
+  adminSessionSchema,
+  adminSessionsPageSchema,
   chatResponseSchema,
   chatStreamEventSchemas,
+  citedSourceSchema,
+  conversationSchema,
   feedbackSchema,
   healthSchema,
   historyPageSchema,
   messageSchema,
+  searchHitSchema,
+  searchPageSchema,
   sessionCreatedSchema,
   sessionSummarySchema,
   sourceSchema,
+  statsBucketSchema,
+  statsFiguresSchema,
+  statsSchema,
 } from "./schemas/responses";
 import { uuidSchema } from "./schemas/uuid";
 
@@ -48,6 +59,16 @@ function componentSchemas(): Record<string, Json> {
     ChatStreamStart: chatStreamEventSchemas.start,
     ChatStreamDelta: chatStreamEventSchemas.delta,
     ChatStreamDone: chatStreamEventSchemas.done,
+    AdminSession: adminSessionSchema,
+    AdminSessionsPage: adminSessionsPageSchema,
+    AdminMessage: adminMessageSchema,
+    Conversation: conversationSchema,
+    SearchHit: searchHitSchema,
+    SearchPage: searchPageSchema,
+    StatsFigures: statsFiguresSchema,
+    StatsBucket: statsBucketSchema,
+    CitedSource: citedSourceSchema,
+    Stats: statsSchema,
   })) {
     responses.add(schema, { id });
   }
@@ -112,6 +133,19 @@ function componentHeaders(): Json {
     "Retry-After": { description: "Seconds to wait before trying again", required: true, schema: { type: "integer" } },
     Allow: { description: "The methods this path does answer", required: true, schema: { type: "string" } },
     Accept: { description: "The body type this route takes", required: true, schema: { type: "string" } },
+    "WWW-Authenticate": {
+      description: 'How to authenticate (RFC 6750): Bearer realm="admin", with error="invalid_token" for a wrong token',
+      required: true,
+      schema: { type: "string" },
+      example: 'Bearer realm="admin", error="invalid_token"',
+    },
+    "Cache-Control": {
+      description:
+        "no-store on the admin API's answers once the token is accepted (they hold conversations); " +
+        "no-cache on a streamed answer",
+      schema: { type: "string" },
+      example: "no-store",
+    },
   };
 }
 
@@ -125,10 +159,12 @@ function headers(...names: string[]): Json {
 type ProblemOptions = {
   /** Problems that can come after the session is known to exist carry X-Session-Id. */
   namingSession?: ProblemCode[];
+  /** The admin API's problems after the token was accepted carry Cache-Control: no-store. */
+  admin?: boolean;
 };
 
 /** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
-function problems(codes: ProblemCode[], { namingSession = [] }: ProblemOptions = {}): Json {
+function problems(codes: ProblemCode[], { namingSession = [], admin = false }: ProblemOptions = {}): Json {
   const byStatus = new Map<number, ProblemCode[]>();
   for (const code of codes) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
   return Object.fromEntries(
@@ -137,6 +173,8 @@ function problems(codes: ProblemCode[], { namingSession = [] }: ProblemOptions =
         ...(status === 429 || status === 503 ? ["Retry-After"] : []),
         ...(status === 405 ? ["Allow"] : []),
         ...(status === 415 ? ["Accept"] : []),
+        ...(status === 401 ? ["WWW-Authenticate"] : []),
+        ...(admin && status !== 401 && status !== 429 ? ["Cache-Control"] : []),
         ...(grouped.some((code) => namingSession.includes(code)) ? [sessionHeader] : []),
       ];
       return [
@@ -165,6 +203,18 @@ function uuidParameter(name: string, location: "path" | "header", description: s
   };
 }
 
+/** The query parameters of a zod schema, each described by its own `.describe()`. */
+function queryParameters(schema: z.ZodType, required: string[] = []): Json[] {
+  const { properties } = z.toJSONSchema(schema, { io: "input" }) as { properties: Record<string, Json> };
+  return Object.entries(properties).map(([name, { description, ...rules }]) => ({
+    name,
+    in: "query",
+    required: required.includes(name),
+    description,
+    schema: rules,
+  }));
+}
+
 function historyQueryParameters(): Json[] {
   const { properties } = z.toJSONSchema(historyQuerySchema, { io: "input" }) as { properties: Record<string, Json> };
   const described: Record<string, string> = {
@@ -184,6 +234,15 @@ function historyQueryParameters(): Json[] {
 // The problems every API route can answer with: its own bug, the database's troubles.
 const serverSide = ["internal_error", "database_unavailable", "database_timeout"] as const satisfies ProblemCode[];
 const naming = ["validation_error", "session_conflict", "session_not_found"] as const satisfies ProblemCode[];
+// Every admin operation: switched off (404), no or a wrong token, over the limit, bad parameters.
+const adminGate = [
+  "validation_error",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "rate_limited",
+  ...serverSide,
+] as const satisfies ProblemCode[];
 
 let document: Json | undefined;
 
@@ -200,6 +259,7 @@ function buildDocument(): Json {
     "The session UUID; must agree with the one in the path or body (an empty header means none)",
   );
   const operation = (fields: Json) => ({ security: [], ...fields });
+  const adminOperation = (fields: Json) => ({ ...fields, tags: ["admin"], security: [{ adminToken: [] }] });
   const messageIdPath = {
     name: "message_id",
     in: "path",
@@ -209,6 +269,11 @@ function buildDocument(): Json {
       .message_id,
     example: "1234",
   };
+  const adminJson = (description: string, schema: string) => ({
+    description,
+    headers: headers("Cache-Control"),
+    content: json(schemaRef(schema)),
+  });
   return {
     openapi: "3.1.0",
     info: {
@@ -226,8 +291,24 @@ function buildDocument(): Json {
       { name: "chat", description: "Asking the chatbot" },
       { name: "sessions", description: "Conversations and their history" },
       { name: "operations", description: "Health and this description" },
+      {
+        name: "admin",
+        description:
+          "For the book's operators: every conversation, search, statistics. Exists only while the secret " +
+          "ADMIN_TOKEN is set (404 otherwise); needs it as a bearer token; no CORS.",
+      },
     ],
-    components: { schemas: componentSchemas(), headers: componentHeaders() },
+    components: {
+      schemas: componentSchemas(),
+      headers: componentHeaders(),
+      securitySchemes: {
+        adminToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "The service's ADMIN_TOKEN secret. It grants read access to every conversation.",
+        },
+      },
+    },
     paths: {
       "/api/chat": {
         post: operation({
@@ -243,7 +324,7 @@ function buildDocument(): Json {
           responses: {
             "200": {
               description: "The turn, stored; or its events as they happen",
-              headers: headers(sessionHeader),
+              headers: headers(sessionHeader, "Cache-Control"),
               content: {
                 ...json(schemaRef("ChatResponse")),
                 "text/event-stream": { schema: schemaRef("ChatEventStream") },
@@ -371,6 +452,51 @@ function buildDocument(): Json {
               "rate_limited",
               ...serverSide,
             ]),
+          },
+        }),
+      },
+      "/api/admin/sessions": {
+        get: adminOperation({
+          operationId: "listAdminSessions",
+          summary: "Sessions, newest activity first, with their counts; filtered, a page at a time",
+          parameters: queryParameters(adminSessionsQuerySchema),
+          responses: {
+            "200": adminJson("One page of sessions", "AdminSessionsPage"),
+            ...problems([...adminGate], { admin: true }),
+          },
+        }),
+      },
+      "/api/admin/sessions/{session_uuid}": {
+        parameters: [sessionPath],
+        get: adminOperation({
+          operationId: "readConversation",
+          summary: "A whole conversation, every message with its metadata, a page at a time",
+          parameters: historyQueryParameters(),
+          responses: {
+            "200": adminJson("The session and one page of its messages, in seq order", "Conversation"),
+            ...problems([...adminGate, "session_not_found"], { admin: true }),
+          },
+        }),
+      },
+      "/api/admin/search": {
+        get: adminOperation({
+          operationId: "searchMessages",
+          summary: "Full-text search of every message, newest first, with highlighted snippets",
+          parameters: queryParameters(adminSearchQuerySchema, ["q"]),
+          responses: {
+            "200": adminJson("One page of hits", "SearchPage"),
+            ...problems([...adminGate], { admin: true }),
+          },
+        }),
+      },
+      "/api/admin/stats": {
+        get: adminOperation({
+          operationId: "readStats",
+          summary: "Sessions, questions, answers, failures, latency, tokens and ratings per UTC day or hour",
+          parameters: queryParameters(adminStatsQuerySchema),
+          responses: {
+            "200": adminJson("The range's figures, per bucket and in all, and its most cited sources", "Stats"),
+            ...problems([...adminGate], { admin: true }),
           },
         }),
       },

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
+import { adminToken, callAdmin } from "./helpers/admin";
 import { ask, call, callApp, chatRequest, postChat } from "./helpers/http";
 import { documentChecker } from "./helpers/openapi";
 
@@ -35,7 +36,7 @@ const json = (body: unknown): RequestInit => ({
 });
 
 describe("the OpenAPI description", () => {
-  it("is OpenAPI 3.1 and documents every route the app serves, with an operationId, tags and no security", () => {
+  it("is OpenAPI 3.1 and documents every route the app serves, with an operationId, tags and its security", () => {
     expect(document.openapi).toBe("3.1.0");
     expect(document.servers).toEqual([expect.objectContaining({ url: "/" })]);
     const served = createApp()
@@ -47,10 +48,14 @@ describe("the OpenAPI description", () => {
         .map(([method, operation]: [string, any]) => ({ name: `${method.toUpperCase()} ${path}`, operation })),
     );
     expect(operations.map((o) => o.name).sort()).toEqual([...new Set(served)].sort());
+    expect(document.components.securitySchemes).toEqual({
+      adminToken: { type: "http", scheme: "bearer", description: expect.any(String) },
+    });
     for (const { name, operation } of operations) {
       expect(operation.operationId, name).toEqual(expect.any(String));
       expect(operation.tags, name).toHaveLength(1);
-      expect(operation.security, name).toEqual([]);
+      // The admin API needs the bearer token; everything else, nothing.
+      expect(operation.security, name).toEqual(name.includes(" /api/admin/") ? [{ adminToken: [] }] : []);
       expect(operation.responses["405"]?.headers.Allow, `${name} documents 405 with Allow`).toBeDefined();
     }
   });
@@ -60,6 +65,10 @@ describe("the OpenAPI description", () => {
       "Message",
       "Feedback",
       "FeedbackRequest",
+      "AdminSessionsPage",
+      "Conversation",
+      "SearchPage",
+      "Stats",
       "Problem",
       "Session",
       "HistoryPage",
@@ -227,5 +236,50 @@ describe("real responses match the description", () => {
       else await response.body?.cancel();
     }
     expect(status).toBe(429);
+  });
+
+  it("the admin API: every operation's answer and the gate's problems", async () => {
+    const turn = await ask("Find this answer about gyroscopes");
+    const conversation = "/api/admin/sessions/{session_uuid}";
+    await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?limit=1"));
+    const page = JSON.parse(await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?limit=1")));
+    await check("GET", "/api/admin/sessions", callAdmin(`/api/admin/sessions?limit=1&cursor=${page.next_cursor}`));
+    await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?has_failures=maybe"));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${turn.session_uuid}`));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${crypto.randomUUID()}`));
+    await check("GET", conversation, callAdmin("/api/admin/sessions/nope"));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${turn.session_uuid}`, { method: "DELETE" }));
+    await check("GET", "/api/admin/search", callAdmin("/api/admin/search?q=gyroscopes"));
+    await check("GET", "/api/admin/search", callAdmin("/api/admin/search?q="));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?bucket=hour"));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?from=2026-01-02&to=2026-01-01"));
+    await check("GET", "/api/admin/stats", call("/api/admin/stats"));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", {}, `${adminToken}-not`));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", { method: "POST" }));
+    const switchedOff = { ADMIN_TOKEN: "" } as Partial<Env>;
+    const off = await callApp(
+      createApp(),
+      "/api/admin/stats",
+      { headers: { Authorization: `Bearer ${adminToken}` } },
+      switchedOff,
+    );
+    await check("GET", "/api/admin/stats", off.response);
+    const limited = { "CF-Connecting-IP": `openapi-${crypto.randomUUID()}` };
+    let status = 0;
+    // Twice the limit: the limiter's window may roll over during the loop.
+    for (let i = 0; i < 250 && status !== 429; i++) {
+      const response = await callAdmin("/api/admin/stats?bucket=hour", { headers: limited }, "wrong");
+      status = response.status;
+      if (status === 429) await check("GET", "/api/admin/stats", response);
+      else await response.body?.cancel();
+    }
+    expect(status).toBe(429);
+    const down = await callApp(
+      createApp(),
+      "/api/admin/sessions",
+      { headers: { Authorization: `Bearer ${adminToken}` } },
+      { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE },
+    );
+    await check("GET", "/api/admin/sessions", down.response);
   });
 });

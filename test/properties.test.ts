@@ -3,6 +3,7 @@
 // the service accepts reads back byte for byte. Calls the Worker's fetch handler.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { adminToken } from "./helpers/admin";
 import { ask, call, history } from "./helpers/http";
 
 // Enough to find the odd input, few enough to keep the suite quick (each property gets 2 minutes:
@@ -17,6 +18,10 @@ const routes = [
   { method: "GET", path: "/api/sessions/{uuid}/messages" },
   { method: "PUT", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
   { method: "DELETE", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
+  { method: "GET", path: "/api/admin/sessions" },
+  { method: "GET", path: "/api/admin/sessions/{uuid}" },
+  { method: "GET", path: "/api/admin/search" },
+  { method: "GET", path: "/api/admin/stats" },
   { method: "GET", path: "/health" },
   { method: "GET", path: "/openapi.json" },
 ] as const;
@@ -78,8 +83,38 @@ const anyPathSegment = fc.oneof(
   fc.constantFrom("%2F", "%00", "..", "%", "%ZZ", "{6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10}"),
 );
 const anyQuery = fc.dictionary(
-  fc.constantFrom("limit", "order", "cursor", "x"),
-  fc.oneof(anyText, fc.integer().map(String), fc.constantFrom("asc", "desc", "0", "1000", "1001", "-1")),
+  fc.constantFrom(
+    "limit",
+    "order",
+    "cursor",
+    "x",
+    "q",
+    "from",
+    "to",
+    "bucket",
+    "min_messages",
+    "has_failures",
+    "has_negative_feedback",
+  ),
+  fc.oneof(
+    anyText,
+    fc.integer().map(String),
+    fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    fc.constantFrom(
+      "asc",
+      "desc",
+      "0",
+      "1000",
+      "1001",
+      "-1",
+      "day",
+      "hour",
+      "true",
+      "false",
+      "2026-11-25",
+      '"a" -b or',
+    ),
+  ),
   { maxKeys: 4 },
 );
 const anyHeaders = fc.record(
@@ -96,6 +131,11 @@ const anyHeaders = fc.record(
     Accept: fc.constantFrom("application/json", "text/event-stream", "*/*", ""),
     "X-Session-Id": fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).filter(isHeaderSafe)),
     "X-Request-Id": fc.string({ maxLength: 80 }).filter(isHeaderSafe),
+    Authorization: fc.oneof(
+      fc.constant(`Bearer ${adminToken}`),
+      fc.string({ maxLength: 40 }).filter(isHeaderSafe),
+      fc.constantFrom("Bearer", "Bearer x", `Basic ${adminToken}`),
+    ),
   },
   { requiredKeys: [] },
 );

@@ -9,12 +9,19 @@
  * column through the schema's objects, and their rows are typed and decoded by the columns that
  * `$with` declares for them.
  */
-import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import { type ChatMessage, type ChatSession, chatMessages, chatSessions } from "./schema";
+import {
+  type ChatMessage,
+  type ChatSession,
+  chatMessages,
+  chatSessions,
+  searchDocument,
+  sessionActivity,
+} from "./schema";
 
 /** The columns of a message that the API shows (its metadata is for operators only). */
 const shownColumns = {
@@ -289,4 +296,323 @@ export async function writeFeedback(db: Database, input: FeedbackInput): Promise
     returning ${chatMessages}.*`);
   const [row] = await db.with(target, rated).select().from(target).leftJoin(rated, sql`true`);
   return row ? { sender: row.target.sender, message: row.rated } : null;
+}
+
+// The admin API's reads. The operators' requests are rare, so they trade a little CPU in the
+// database for one statement each; docs/benchmarks.md has what each costs on 100,000 messages.
+
+/** A session in the admin list: the row, when it was last active, its first question and counts. */
+export type AdminSessionRow = {
+  session: ChatSession;
+  activity: Date;
+  /** The first question, cut to `titleLength + 1` characters so the caller can tell it was cut. */
+  title: string | null;
+  incomplete: number;
+  unanswered: number;
+  up: number;
+  down: number;
+};
+
+export type AdminSessionsQuery = {
+  /** Last activity at or after this time. */
+  from: Date | null;
+  /** Last activity before this time. */
+  to: Date | null;
+  minMessages: number;
+  hasFailures: boolean;
+  hasNegativeFeedback: boolean;
+  /** Only sessions after this one in the list's order (activity, then id, both descending). */
+  after: { activity: Date; id: number } | null;
+  limit: number;
+  titleLength: number;
+};
+
+/**
+ * One page of sessions, newest activity first, with one more to tell whether more follow. The
+ * sessions are read in the order of chat_sessions_activity_idx and each one's messages are
+ * counted as it is read, so a page costs its own sessions' messages, and a filter that few
+ * sessions pass costs the sessions read until the page is full.
+ */
+export async function listAdminSessions(db: Database, query: AdminSessionsQuery): Promise<AdminSessionRow[]> {
+  const activity = sessionActivity(chatSessions);
+  const counts = db
+    .select({
+      incomplete: sql<number>`(count(*) filter (where ${chatMessages.status} = 'incomplete'))::int`.as("incomplete"),
+      // Every bot message answers one question of its session (reply_to_id, unique), so the
+      // questions without an answer are the questions less the answers.
+      unanswered:
+        sql<number>`(count(*) filter (where ${chatMessages.sender} = 'user') - count(*) filter (where ${chatMessages.sender} = 'bot'))::int`.as(
+          "unanswered",
+        ),
+      up: sql<number>`(count(*) filter (where ${chatMessages.feedbackRating} = 'up'))::int`.as("up"),
+      down: sql<number>`(count(*) filter (where ${chatMessages.feedbackRating} = 'down'))::int`.as("down"),
+    })
+    .from(chatMessages)
+    .where(eq(chatMessages.sessionId, chatSessions.id))
+    .as("counts");
+  const firstQuestion = db
+    .select({ title: sql<string>`left(${chatMessages.message}, ${query.titleLength + 1})`.as("title") })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.sender, "user")))
+    .orderBy(asc(chatMessages.seq))
+    .limit(1)
+    .as("first_question");
+  return db
+    .select({
+      session: chatSessions,
+      activity: sql<Date>`${activity}`.mapWith(chatSessions.createdAt),
+      title: firstQuestion.title,
+      incomplete: counts.incomplete,
+      unanswered: counts.unanswered,
+      up: counts.up,
+      down: counts.down,
+    })
+    .from(chatSessions)
+    .innerJoinLateral(counts, sql`true`)
+    .leftJoinLateral(firstQuestion, sql`true`)
+    .where(
+      and(
+        query.from ? sql`${activity} >= ${query.from.toISOString()}` : undefined,
+        query.to ? sql`${activity} < ${query.to.toISOString()}` : undefined,
+        query.minMessages > 0 ? gte(chatSessions.messageCount, query.minMessages) : undefined,
+        query.hasFailures ? sql`${counts.incomplete} + ${counts.unanswered} > 0` : undefined,
+        query.hasNegativeFeedback ? gt(counts.down, 0) : undefined,
+        query.after
+          ? sql`(${activity}, ${chatSessions.id}) < (${query.after.activity.toISOString()}::timestamptz, ${query.after.id})`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(activity), desc(chatSessions.id))
+    .limit(query.limit + 1);
+}
+
+/**
+ * One page of a session's messages with everything stored about them, in the order and paging of
+ * the history (listMessages), and the session itself. Null: no such session.
+ */
+export async function readConversation(
+  db: Database,
+  query: HistoryPageQuery,
+): Promise<{ session: ChatSession; messages: ChatMessage[] } | null> {
+  const ascending = query.order === "asc";
+  const after = query.afterSeq === null ? undefined : (ascending ? gt : lt)(chatMessages.seq, query.afterSeq);
+  const rows = await db
+    .select({ session: chatSessions, message: chatMessages })
+    .from(chatSessions)
+    .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+    .where(eq(chatSessions.sessionUuid, query.sessionUuid))
+    .orderBy((ascending ? asc : desc)(chatMessages.seq))
+    .limit(query.limit + 1);
+  const [first] = rows;
+  if (!first) return null;
+  return { session: first.session, messages: rows.flatMap((row) => (row.message ? [row.message] : [])) };
+}
+
+/** Marks that PostgreSQL's ts_headline puts around each match; taken out of the text first. */
+export const matchStart = "\u0001";
+export const matchEnd = "\u0002";
+const headlineOptions = `StartSel=${matchStart}, StopSel=${matchEnd}, MaxFragments=2, MaxWords=24, MinWords=10, FragmentDelimiter=" … "`;
+
+export type SearchQuery = {
+  /** What the operator typed, read by websearch_to_tsquery: words, "phrases", or, -not. */
+  text: string;
+  /** Only messages with a smaller id (newest first). */
+  beforeId: number | null;
+  limit: number;
+};
+
+export type SearchHitRow = Pick<ChatMessage, "id" | "seq" | "sender" | "status" | "timestamp"> & {
+  sessionUuid: string;
+  /** The matches between matchStart and matchEnd, in the message's text, not escaped. */
+  headline: string;
+};
+
+/**
+ * Messages whose text matches the query, newest first, with one more to tell whether more follow.
+ * The match uses the GIN index on searchDocument; PostgreSQL computes the headlines only for the
+ * rows of the page, after the limit.
+ */
+export function searchMessages(db: Database, query: SearchQuery) {
+  const tsquery = sql`websearch_to_tsquery('english', ${query.text})`;
+  return db
+    .select({
+      id: chatMessages.id,
+      seq: chatMessages.seq,
+      sender: chatMessages.sender,
+      status: chatMessages.status,
+      timestamp: chatMessages.timestamp,
+      sessionUuid: chatSessions.sessionUuid,
+      headline: sql<string>`ts_headline('english', translate(${chatMessages.message}, ${matchStart + matchEnd}, ''), ${tsquery}, ${headlineOptions})`,
+    })
+    .from(chatMessages)
+    .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
+    .where(
+      and(
+        sql`${searchDocument(chatMessages.message)} @@ ${tsquery}`,
+        query.beforeId === null ? undefined : lt(chatMessages.id, query.beforeId),
+      ),
+    )
+    .orderBy(desc(chatMessages.id))
+    .limit(query.limit + 1);
+}
+
+export type StatsQuery = {
+  /** Start of the range, inclusive. */
+  from: Date;
+  /** End of the range, exclusive. */
+  to: Date;
+  bucket: "day" | "hour";
+  topSources: number;
+};
+
+export type CitedSource = { title: string | null; url: string | null; answers: number };
+
+/** One bucket's figures, or (bucket null) the whole range's, which also names the most cited sources. */
+export type StatsRow = {
+  bucket: Date | null;
+  sessions: number;
+  imported: number;
+  questions: number;
+  complete: number;
+  incomplete: number;
+  unanswered: number;
+  cutShort: number;
+  latencyP50: number | null;
+  latencyP95: number | null;
+  tokens: number | null;
+  tokensP50: number | null;
+  tokensP95: number | null;
+  up: number;
+  down: number;
+  topSources: CitedSource[] | null;
+};
+
+const count = (name: string) => sql<number>`${sql.identifier(name)}`.mapWith(Number).as(name);
+const measure = (name: string) => sql<number | null>`${sql.identifier(name)}`.as(name);
+const statsColumns = {
+  bucket: sql<Date | null>`bucket`.mapWith(chatMessages.timestamp).as("bucket"),
+  sessions: count("sessions"),
+  imported: count("imported"),
+  questions: count("questions"),
+  complete: count("complete"),
+  incomplete: count("incomplete"),
+  unanswered: count("unanswered"),
+  cutShort: count("cut_short"),
+  latencyP50: measure("latency_p50"),
+  latencyP95: measure("latency_p95"),
+  tokens: measure("tokens"),
+  tokensP50: measure("tokens_p50"),
+  tokensP95: measure("tokens_p95"),
+  up: count("up"),
+  down: count("down"),
+  topSources: sql<CitedSource[] | null>`top_sources`.as("top_sources"),
+};
+
+/**
+ * The admin statistics of a time range (docs/api.md §12.5), per day or hour (UTC) and for the
+ * whole range, in one statement: one pass over the range's messages (by chat_messages_timestamp_idx)
+ * for the questions, answers, failures, latencies and tokens; the sessions created in the range;
+ * the ratings given in it (by chat_messages_feedback_at_idx); and the sources the range's answers
+ * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
+ * Drizzle's builder; tables and columns are still named through the schema's objects.
+ *
+ * Messages marked `metadata.imported` (brought in from elsewhere, not asked here) are counted as
+ * `imported` and left out of every other figure. A failure is a question without an answer
+ * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
+ * short (`metadata.cut_short`, status incomplete).
+ */
+export async function readStats(db: Database, query: StatsQuery): Promise<StatsRow[]> {
+  const from = sql`${query.from.toISOString()}::timestamptz`;
+  const to = sql`${query.to.toISOString()}::timestamptz`;
+  const step = query.bucket === "day" ? sql`interval '24 hours'` : sql`interval '1 hour'`;
+  const bucketOf = (time: PgColumn) => sql`date_trunc(${query.bucket}, ${time}, 'UTC')`;
+  const answer = alias(chatMessages, "answer");
+  const m = chatMessages;
+  const native = sql`not in_range.imported`;
+  const statement = sql`
+    with
+      in_range as (
+        select ${bucketOf(m.timestamp)} as bucket, ${m.sender} as sender, ${m.status} as status,
+          coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false) as imported,
+          ${m.sender} = 'user' and not exists (
+            select 1 from ${chatMessages} ${answer} where ${answer.replyToId} = ${m.id}) as unanswered,
+          coalesce(${m.metadata} ? 'cut_short', false) as cut_short,
+          case when jsonb_typeof(${m.metadata} -> 'latency_ms') = 'number'
+            then (${m.metadata} ->> 'latency_ms')::float8 end as latency_ms,
+          case when jsonb_typeof(${m.metadata} #> '{usage,total_tokens}') = 'number'
+            then (${m.metadata} #>> '{usage,total_tokens}')::float8 end as tokens
+        from ${chatMessages}
+        where ${m.timestamp} >= ${from} and ${m.timestamp} < ${to}
+      ),
+      message_stats as (
+        select coalesce(bucket, '-infinity') as bucket,
+          count(*) filter (where imported) as imported,
+          count(*) filter (where sender = 'user' and ${native}) as questions,
+          count(*) filter (where sender = 'bot' and ${native} and status = 'complete') as complete,
+          count(*) filter (where sender = 'bot' and ${native} and status = 'incomplete') as incomplete,
+          count(*) filter (where unanswered and ${native}) as unanswered,
+          count(*) filter (where sender = 'bot' and cut_short and ${native}) as cut_short,
+          percentile_cont(0.5) within group (order by latency_ms) filter (where sender = 'bot' and ${native}) as latency_p50,
+          percentile_cont(0.95) within group (order by latency_ms) filter (where sender = 'bot' and ${native}) as latency_p95,
+          sum(tokens) filter (where sender = 'bot' and ${native}) as tokens,
+          percentile_cont(0.5) within group (order by tokens) filter (where sender = 'bot' and ${native}) as tokens_p50,
+          percentile_cont(0.95) within group (order by tokens) filter (where sender = 'bot' and ${native}) as tokens_p95
+        from in_range
+        group by grouping sets ((bucket), ())
+      ),
+      session_stats as (
+        select coalesce(bucket, '-infinity') as bucket, count(*) as sessions
+        from (
+          select ${bucketOf(chatSessions.createdAt)} as bucket
+          from ${chatSessions}
+          where ${chatSessions.createdAt} >= ${from} and ${chatSessions.createdAt} < ${to}
+        ) created
+        group by grouping sets ((bucket), ())
+      ),
+      rating_stats as (
+        select coalesce(bucket, '-infinity') as bucket,
+          count(*) filter (where rating = 'up') as up,
+          count(*) filter (where rating = 'down') as down
+        from (
+          select ${bucketOf(m.feedbackAt)} as bucket, ${m.feedbackRating} as rating
+          from ${chatMessages}
+          where ${m.feedbackAt} >= ${from} and ${m.feedbackAt} < ${to}
+        ) rated
+        group by grouping sets ((bucket), ())
+      ),
+      cited as (
+        select source ->> 'title' as title, source ->> 'url' as url, count(distinct ${m.id})::int as answers
+        from ${chatMessages} cross join jsonb_array_elements(${m.sources}) as source
+        where ${m.timestamp} >= ${from} and ${m.timestamp} < ${to} and ${m.sender} = 'bot'
+          and jsonb_typeof(source) = 'object'
+          and not coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false)
+        group by 1, 2
+        order by 3 desc, 1, 2
+        limit ${query.topSources}
+      ),
+      buckets as (
+        select generate_series(date_trunc(${query.bucket}, ${from}, 'UTC'), ${to} - interval '1 millisecond', ${step}) as bucket
+        union all
+        select '-infinity'
+      )
+    select nullif(buckets.bucket, '-infinity') as bucket,
+      coalesce(session_stats.sessions, 0) as sessions,
+      coalesce(message_stats.imported, 0) as imported,
+      coalesce(message_stats.questions, 0) as questions,
+      coalesce(message_stats.complete, 0) as complete,
+      coalesce(message_stats.incomplete, 0) as incomplete,
+      coalesce(message_stats.unanswered, 0) as unanswered,
+      coalesce(message_stats.cut_short, 0) as cut_short,
+      message_stats.latency_p50, message_stats.latency_p95,
+      message_stats.tokens, message_stats.tokens_p50, message_stats.tokens_p95,
+      coalesce(rating_stats.up, 0) as up,
+      coalesce(rating_stats.down, 0) as down,
+      case when buckets.bucket = '-infinity'
+        then (select coalesce(json_agg(cited), '[]'::json) from cited) end as top_sources
+    from buckets
+    left join message_stats on message_stats.bucket = buckets.bucket
+    left join session_stats on session_stats.bucket = buckets.bucket
+    left join rating_stats on rating_stats.bucket = buckets.bucket`;
+  const stats = db.$with("stats", statsColumns).as(statement);
+  return db.with(stats).select().from(stats).orderBy(sql`${stats.bucket} nulls last`);
 }

@@ -1,10 +1,12 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import {
   bigint,
   check,
   foreignKey,
+  index,
   integer,
   jsonb,
+  type PgColumn,
   pgTable,
   text,
   timestamp,
@@ -14,16 +16,36 @@ import {
 } from "drizzle-orm/pg-core";
 import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
 
-export const chatSessions = pgTable("chat_sessions", {
-  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-  sessionUuid: uuid("session_uuid").notNull().unique(),
-  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  lastMessageAt: timestamp("last_message_at", { withTimezone: true, precision: 3 }),
-  // The last seq handed out in this session. Incrementing it in the statement that inserts a
-  // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
-  // without a read-then-write race.
-  messageCount: integer("message_count").notNull().default(0),
-});
+/**
+ * A message's text as full-text search sees it. The admin search's GIN index is built on exactly
+ * this expression, and PostgreSQL uses an expression index only for the same expression.
+ */
+export function searchDocument(message: PgColumn): SQL {
+  return sql`to_tsvector('english', ${message})`;
+}
+
+/** When a session was last active: its last message, or its creation while it has none. */
+export function sessionActivity(session: { lastMessageAt: PgColumn; createdAt: PgColumn }): SQL {
+  return sql`coalesce(${session.lastMessageAt}, ${session.createdAt})`;
+}
+
+export const chatSessions = pgTable(
+  "chat_sessions",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionUuid: uuid("session_uuid").notNull().unique(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true, precision: 3 }),
+    // The last seq handed out in this session. Incrementing it in the statement that inserts a
+    // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
+    // without a read-then-write race.
+    messageCount: integer("message_count").notNull().default(0),
+  },
+  (table) => [
+    // The admin list of sessions, newest activity first, read a page at a time from this index.
+    index("chat_sessions_activity_idx").on(sessionActivity(table), table.id),
+  ],
+);
 
 export const chatMessages = pgTable(
   "chat_messages",
@@ -64,6 +86,13 @@ export const chatMessages = pgTable(
       "chat_messages_feedback_whole",
       sql`(${table.feedbackRating} is null) = (${table.feedbackAt} is null) and (${table.feedbackRating} is not null or ${table.feedbackComment} is null)`,
     ),
+    // Full-text search of the admin API. An expression index rather than a stored tsvector
+    // column: rows keep their size (every turn's RETURNING * would carry the tsvector), and the
+    // search names the same expression (searchDocument).
+    index("chat_messages_message_search").using("gin", searchDocument(table.message)),
+    // The admin statistics read messages by time, and ratings by when they were given.
+    index("chat_messages_timestamp_idx").on(table.timestamp),
+    index("chat_messages_feedback_at_idx").on(table.feedbackAt).where(sql`${table.feedbackAt} is not null`),
   ],
 );
 

@@ -7,6 +7,7 @@ export const problemStatus = {
   invalid_json: 400,
   validation_error: 400,
   session_conflict: 400,
+  unauthorized: 401,
   session_not_found: 404,
   message_not_found: 404,
   not_found: 404,
@@ -34,6 +35,7 @@ export type ClientProblemStatus = Exclude<(typeof problemStatus)[ProblemCode], 4
 
 const titles: Record<number, string> = {
   400: "Bad Request",
+  401: "Unauthorized",
   404: "Not Found",
   405: "Method Not Allowed",
   409: "Conflict",
@@ -93,6 +95,20 @@ export function messageNotFound(): ApiError {
 
 export function notAnAnswer(): ApiError {
   return new ApiError("not_an_answer", "only the chatbot's answers take feedback; this message is a question");
+}
+
+/**
+ * A request to the admin API without the admin token (error null) or with a wrong one: the
+ * challenge of RFC 6750 says how to authenticate, and, for a wrong token, that it was wrong.
+ */
+export function unauthorized(detail: string, error: "invalid_token" | null): ApiError {
+  const challenge = `Bearer realm="admin"${error ? `, error="${error}"` : ""}`;
+  return new ApiError("unauthorized", detail, { headers: { "WWW-Authenticate": challenge } });
+}
+
+/** What a request with no path of its own gets; also every admin path while the admin API is off. */
+export function notFound(): ApiError {
+  return new ApiError("not_found", "there is nothing at this path");
 }
 
 /** The problem object every error is answered with (RFC 9457, docs/api.md §7). */
