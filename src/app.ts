@@ -20,6 +20,7 @@ import { database } from "./middleware/database";
 import { rateLimit } from "./middleware/rate-limit";
 import { sessionHeader } from "./middleware/session";
 import { adminRoutes } from "./routes/admin";
+import { adminPageRoutes } from "./routes/admin-page";
 import { chatRoutes } from "./routes/chat";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
@@ -34,8 +35,8 @@ export type AppType = ApplyGlobalResponse<
   { [Status in ClientProblemStatus]: { json: Problem } }
 >;
 
-/** The operators' API (docs/api.md §12): off without ADMIN_TOKEN, never open to CORS. */
-const adminPaths = ["/api/admin", "/api/admin/*"];
+/** The operators' API and page (docs/api.md §12): off without ADMIN_TOKEN, never open to CORS. */
+const adminPaths = ["/api/admin", "/api/admin/*", "/admin", "/admin/*"];
 
 export type AppOptions = {
   /** Chooses the answer generator for a request's environment; tests substitute their own. */
@@ -49,8 +50,8 @@ export function createApp({ responderFor }: AppOptions = {}) {
   app.use(requestId({ limitLength: 64 }));
   app.use(accessLog());
   app.use(secureHeaders());
-  // The admin API is for operators on this origin only: no other origin gets a CORS grant for
-  // it, not even one of CORS_ORIGINS, and a preflight finds nothing to allow.
+  // The admin surface is for the operators' page on this origin only: no other origin gets a
+  // CORS grant for it, not even one of CORS_ORIGINS, and a preflight finds nothing to allow.
   app.use(
     except(
       adminPaths,
@@ -85,7 +86,8 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/health", healthRoutes)
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes)
-    .route("/api/admin", adminRoutes);
+    .route("/api/admin", adminRoutes)
+    .route("/admin", adminPageRoutes);
 
   const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {

@@ -146,6 +146,12 @@ function componentHeaders(): Json {
       schema: { type: "string" },
       example: "no-store",
     },
+    "Content-Security-Policy": {
+      description:
+        "The page's policy: this origin only, its inline script and style by a nonce fresh for each response",
+      required: true,
+      schema: { type: "string" },
+    },
   };
 }
 
@@ -497,6 +503,22 @@ function buildDocument(): Json {
           responses: {
             "200": adminJson("The range's figures, per bucket and in all, and its most cited sources", "Stats"),
             ...problems([...adminGate], { admin: true }),
+          },
+        }),
+      },
+      "/admin": {
+        get: operation({
+          operationId: "getAdminPage",
+          tags: ["admin"],
+          summary: "The operators' page: it asks for the admin token and reads the admin API with it",
+          description: "Exists only while ADMIN_TOKEN is set. The page itself holds no data.",
+          responses: {
+            "200": {
+              description: "An HTML page",
+              headers: headers("Content-Security-Policy"),
+              content: { "text/html": { schema: { type: "string" } } },
+            },
+            ...problems(["not_found", "method_not_allowed", "internal_error"]),
           },
         }),
       },

@@ -1,6 +1,7 @@
-// The admin API's gate (docs/api.md §12.1): 404 without ADMIN_TOKEN, the bearer token compared
-// in constant time, 401 with WWW-Authenticate, a rate limit per address, no CORS, no token in any
-// log. Calls the Worker's fetch handler, and app instances with ADMIN_TOKEN unset or too short.
+// The admin surface's gate (docs/api.md §12.1) and the operators' page (§12.6): 404 without
+// ADMIN_TOKEN, the bearer token compared in constant time, 401 with WWW-Authenticate, a rate
+// limit per address, no CORS, no token in any log; the page's Content-Security-Policy. Calls
+// the Worker's fetch handler, and app instances with ADMIN_TOKEN unset or too short.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { adminToken, callAdmin } from "./helpers/admin";
@@ -14,6 +15,7 @@ const adminRequests: [string, string][] = [
   ["GET", "/api/admin"],
   ["GET", "/api/admin/nothing-here"],
   ["POST", "/api/admin/sessions"],
+  ["GET", "/admin"],
 ];
 
 afterEach(() => {
@@ -129,7 +131,7 @@ describe("CORS", () => {
       });
     const publicPreflight = await preflight("/api/sessions");
     expect(publicPreflight.headers.get("Access-Control-Allow-Origin")).toBe("https://book.example");
-    for (const path of ["/api/admin/sessions", "/api/admin/stats"]) {
+    for (const path of ["/api/admin/sessions", "/api/admin/stats", "/admin"]) {
       const answered = await preflight(path);
       expect(answered.status).toBeGreaterThanOrEqual(400);
       expect(answered.headers.get("Access-Control-Allow-Origin"), path).toBeNull();
@@ -140,5 +142,34 @@ describe("CORS", () => {
       expect(read.headers.get("Vary") ?? "", path).not.toContain("Origin");
       await read.body?.cancel();
     }
+  });
+});
+
+describe("the operators' page, GET /admin", () => {
+  it("is an HTML page whose only script and style carry the nonce of a strict Content-Security-Policy", async () => {
+    const response = await call("/admin");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+    const policy = response.headers.get("Content-Security-Policy") ?? "";
+    const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(policy)?.[1];
+    expect(nonce).toBeDefined();
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain(`style-src 'nonce-${nonce}'`);
+    expect(policy).toContain("connect-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain("require-trusted-types-for 'script'");
+    expect(policy).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    const page = await response.text();
+    expect(page.startsWith("<!doctype html>")).toBe(true);
+    const scripts = [...page.matchAll(/<script([^>]*)>/g)].map((match) => match[1]);
+    expect(scripts).toEqual([` nonce="${nonce}"`]);
+    const styles = [...page.matchAll(/<style([^>]*)>/g)].map((match) => match[1]);
+    expect(styles).toEqual([` nonce="${nonce}"`]);
+    expect(page).not.toMatch(/<link|<img|<iframe|\ssrc=|\sstyle=/);
+    // No address at all, but the SVG namespace the charts are created in.
+    expect(page.replaceAll("http://www.w3.org/2000/svg", "")).not.toMatch(/https?:\/\/\w/);
+    expect(page).toContain("sessionStorage");
+    const next = await call("/admin");
+    expect(next.headers.get("Content-Security-Policy")).not.toContain(nonce);
   });
 });

@@ -54,7 +54,7 @@ describe("the OpenAPI description", () => {
     for (const { name, operation } of operations) {
       expect(operation.operationId, name).toEqual(expect.any(String));
       expect(operation.tags, name).toHaveLength(1);
-      // The admin API needs the bearer token; everything else, nothing.
+      // The admin API needs the bearer token; everything else, the admin page included, nothing.
       expect(operation.security, name).toEqual(name.includes(" /api/admin/") ? [{ adminToken: [] }] : []);
       expect(operation.responses["405"]?.headers.Allow, `${name} documents 405 with Allow`).toBeDefined();
     }
@@ -238,7 +238,7 @@ describe("real responses match the description", () => {
     expect(status).toBe(429);
   });
 
-  it("the admin API: every operation's answer and the gate's problems", async () => {
+  it("the admin API: every operation's answer, the gate's problems, and the page", async () => {
     const turn = await ask("Find this answer about gyroscopes");
     const conversation = "/api/admin/sessions/{session_uuid}";
     await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?limit=1"));
@@ -281,5 +281,9 @@ describe("real responses match the description", () => {
       { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE },
     );
     await check("GET", "/api/admin/sessions", down.response);
+
+    await check("GET", "/admin", call("/admin"));
+    await check("GET", "/admin", call("/admin", { method: "POST" }));
+    await check("GET", "/admin", (await callApp(createApp(), "/admin", {}, switchedOff)).response);
   });
 });

@@ -22,6 +22,7 @@ const routes = [
   { method: "GET", path: "/api/admin/sessions/{uuid}" },
   { method: "GET", path: "/api/admin/search" },
   { method: "GET", path: "/api/admin/stats" },
+  { method: "GET", path: "/admin" },
   { method: "GET", path: "/health" },
   { method: "GET", path: "/openapi.json" },
 ] as const;
