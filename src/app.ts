@@ -25,6 +25,7 @@ import { chatRoutes } from "./routes/chat";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { sessionRoutes } from "./routes/sessions";
+import { uiChatRoutes } from "./routes/ui-chat";
 
 /**
  * The API's routes and their types, for Hono's typed client (`hc<AppType>`, see src/client.ts):
@@ -35,7 +36,7 @@ export type AppType = ApplyGlobalResponse<
   { [Status in ClientProblemStatus]: { json: Problem } }
 >;
 
-/** The operators' API and page (docs/api.md §12): off without ADMIN_TOKEN, never open to CORS. */
+/** The operators' API and page (docs/api.md §13): off without ADMIN_TOKEN, never open to CORS. */
 const adminPaths = ["/api/admin", "/api/admin/*", "/admin", "/admin/*"];
 
 export type AppOptions = {
@@ -70,7 +71,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
   app.use("/api/admin/*", rateLimit("ADMIN_RATE_LIMITER"), adminAuth());
   // Only the routes that use them pay for a database client and an answer generator.
   for (const path of ["/api/*", "/health"]) app.use(path, database());
-  for (const path of ["/api/chat", "/health"]) {
+  for (const path of ["/api/chat", "/api/ui/chat", "/health"]) {
     app.use(path, async (c, next) => {
       const responder = responderFor?.(c.env);
       c.set(
@@ -86,6 +87,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/health", healthRoutes)
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes)
+    .route("/api/ui/chat", uiChatRoutes)
     .route("/api/admin", adminRoutes)
     .route("/admin", adminPageRoutes);
 

@@ -32,7 +32,15 @@ import {
   statsBucketSchema,
   statsFiguresSchema,
   statsSchema,
+  uiAnswerStartMetadataSchema,
+  uiMessageChunkSchemas,
+  uiMessageMetadataSchema,
+  uiMessagePageSchema,
+  uiMessageSchema,
+  uiSourceDocumentSchema,
+  uiSourceUrlSchema,
 } from "./schemas/responses";
+import { uiChatRequestSchema } from "./schemas/ui-chat";
 import { uuidSchema } from "./schemas/uuid";
 
 type Json = Record<string, unknown>;
@@ -45,6 +53,7 @@ function componentSchemas(): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
   requests.add(chatRequestSchema, { id: "ChatRequest" });
   requests.add(feedbackRequestSchema, { id: "FeedbackRequest" });
+  requests.add(uiChatRequestSchema, { id: "UiChatRequest" });
   const responses = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries({
     Source: sourceSchema,
@@ -69,6 +78,18 @@ function componentSchemas(): Record<string, Json> {
     StatsBucket: statsBucketSchema,
     CitedSource: citedSourceSchema,
     Stats: statsSchema,
+    UiMessage: uiMessageSchema,
+    UiMessageMetadata: uiMessageMetadataSchema,
+    UiAnswerStartMetadata: uiAnswerStartMetadataSchema,
+    UiMessagePage: uiMessagePageSchema,
+    UiSourceUrl: uiSourceUrlSchema,
+    UiSourceDocument: uiSourceDocumentSchema,
+    UiChunkStart: uiMessageChunkSchemas.start,
+    UiChunkTextStart: uiMessageChunkSchemas["text-start"],
+    UiChunkTextDelta: uiMessageChunkSchemas["text-delta"],
+    UiChunkTextEnd: uiMessageChunkSchemas["text-end"],
+    UiChunkFinish: uiMessageChunkSchemas.finish,
+    UiChunkError: uiMessageChunkSchemas.error,
   })) {
     responses.add(schema, { id });
   }
@@ -98,6 +119,51 @@ function componentSchemas(): Record<string, Json> {
           'event: done\ndata: {"bot_message":{…}}\n\n',
       ],
     },
+    UiMessageStream: uiMessageStream(),
+  };
+}
+
+/**
+ * The AI SDK's UI message stream (docs/api.md §12.4). Its events have no name: each one's data is
+ * a chunk whose `type` says what it is, and the last one's data is `[DONE]`, which is not JSON.
+ */
+function uiMessageStream(): Json {
+  const chunks: Record<string, string> = {
+    start: "UiChunkStart",
+    "text-start": "UiChunkTextStart",
+    "text-delta": "UiChunkTextDelta",
+    "text-end": "UiChunkTextEnd",
+    "source-url": "UiSourceUrl",
+    "source-document": "UiSourceDocument",
+    finish: "UiChunkFinish",
+    error: "UiChunkError",
+  };
+  return {
+    type: "string",
+    description:
+      "Server-sent events of the AI SDK's UI message stream protocol (v1), each `data: <JSON chunk>` with no " +
+      "event name: `start` (UiChunkStart), then the text as `text-start`, `text-delta`s whose deltas joined are " +
+      "the answer (at most one per 50 ms after the first) and `text-end`, a `source-url` (UiSourceUrl) or " +
+      "`source-document` (UiSourceDocument) per passage, and `finish` (UiChunkFinish); or, when the answer " +
+      "fails, `error` (UiChunkError) after the text sent. The last event's data is `[DONE]`.",
+    "x-events": {
+      message: {
+        oneOf: Object.values(chunks).map(schemaRef),
+        discriminator: {
+          propertyName: "type",
+          mapping: Object.fromEntries(
+            Object.entries(chunks).map(([type, name]) => [type, `#/components/schemas/${name}`]),
+          ),
+        },
+      },
+    },
+    "x-end": "[DONE]",
+    examples: [
+      'data: {"type":"start","messageId":"answer-1234","messageMetadata":{"session_uuid":"…","new_session":true,' +
+        '"user_message":{"id":1234,"seq":1}}}\n\ndata: {"type":"text-start","id":"text"}\n\n' +
+        'data: {"type":"text-delta","id":"text","delta":"The ZMP is"}\n\ndata: {"type":"text-end","id":"text"}\n\n' +
+        'data: {"type":"finish","finishReason":"stop","messageMetadata":{…}}\n\ndata: [DONE]\n\n',
+    ],
   };
 }
 
@@ -133,6 +199,11 @@ function componentHeaders(): Json {
     "Retry-After": { description: "Seconds to wait before trying again", required: true, schema: { type: "integer" } },
     Allow: { description: "The methods this path does answer", required: true, schema: { type: "string" } },
     Accept: { description: "The body type this route takes", required: true, schema: { type: "string" } },
+    "X-Vercel-AI-UI-Message-Stream": {
+      description: "The AI SDK's UI message stream protocol and its version",
+      required: true,
+      schema: { type: "string", const: "v1" },
+    },
     "WWW-Authenticate": {
       description: 'How to authenticate (RFC 6750): Bearer realm="admin", with error="invalid_token" for a wrong token',
       required: true,
@@ -142,13 +213,13 @@ function componentHeaders(): Json {
     "Cache-Control": {
       description:
         "no-store on the admin API's answers once the token is accepted (they hold conversations); " +
-        "no-cache on a streamed answer",
+        "no-cache on a streamed answer (server-sent events, the UI message stream)",
       schema: { type: "string" },
       example: "no-store",
     },
     "Content-Security-Policy": {
       description:
-        "The page's policy: this origin only, its inline script and style by a nonce fresh for each response",
+        "The page's policy: nothing from another origin; its inline script (and style) allowed by hash or by a nonce fresh for each response",
       required: true,
       schema: { type: "string" },
     },
@@ -355,6 +426,56 @@ function buildDocument(): Json {
           },
         }),
       },
+      "/api/ui/chat": {
+        post: operation({
+          operationId: "chatWithUseChat",
+          tags: ["chat"],
+          summary: "Ask the chatbot from the AI SDK's useChat",
+          description:
+            "A turn of POST /api/chat, taking the body of the AI SDK's DefaultChatTransport (or its last message " +
+            "only) and answering as the SDK's UI message stream (docs/api.md §12). The chat's `id` is the session " +
+            "UUID; an absent or unknown one starts a session, which the `start` chunk names.",
+          parameters: [sessionHeaderParameter],
+          requestBody: { required: true, content: json(schemaRef("UiChatRequest")) },
+          responses: {
+            "200": {
+              description: "The answer's chunks as they happen",
+              headers: headers(sessionHeader, "X-Vercel-AI-UI-Message-Stream", "Cache-Control"),
+              content: { "text/event-stream": { schema: schemaRef("UiMessageStream") } },
+            },
+            ...problems([
+              "invalid_json",
+              "validation_error",
+              "session_conflict",
+              "method_not_allowed",
+              "idempotency_conflict",
+              "payload_too_large",
+              "unsupported_media_type",
+              "rate_limited",
+              ...serverSide,
+              "answer_unavailable",
+            ]),
+          },
+        }),
+      },
+      "/api/ui/chat/{session_uuid}/messages": {
+        parameters: [sessionPath, sessionHeaderParameter],
+        get: operation({
+          operationId: "listUiMessages",
+          tags: ["sessions"],
+          summary: "Read a session's messages as the AI SDK's UI messages, a page at a time",
+          description: "The history (docs/api.md §5) in the form useChat restores a conversation from (§12.5).",
+          parameters: historyQueryParameters(),
+          responses: {
+            "200": {
+              description: "One page, in seq order",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("UiMessagePage")),
+            },
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+          },
+        }),
+      },
       "/api/sessions": {
         post: operation({
           operationId: "createSession",
@@ -556,7 +677,7 @@ function buildDocument(): Json {
           responses: {
             "200": {
               description: "An HTML page",
-              headers: headers(),
+              headers: headers("Content-Security-Policy"),
               content: { "text/html": { schema: { type: "string" } } },
             },
             ...problems(["method_not_allowed", "internal_error"]),

@@ -1,4 +1,4 @@
-// Full-text search of the admin API (docs/api.md §12.4): websearch_to_tsquery over every message,
+// Full-text search of the admin API (docs/api.md §13.4): websearch_to_tsquery over every message,
 // newest first, cursor-paged, snippets with the matches marked and everything else escaped, odd
 // input of every kind, and EXPLAIN of the very statement it runs showing the GIN index. Calls
 // the Worker's fetch handler with the admin token; EXPLAIN goes to PostgreSQL directly.
@@ -160,8 +160,18 @@ describe("the search statement", () => {
       select sessions.id, n, 'user', 'Filler question ' || n || ' about balance and gait', now()
       from sessions, generate_series(1, 100) as n`;
     await sql`analyze chat_messages, chat_sessions`;
+    // The statement exactly as the route sends it: the service's own function, on a client that
+    // records what goes to PostgreSQL.
     const db = createDatabase(env.HYPERDRIVE.connectionString, 5000);
-    const statement = searchMessages(db, { text: word, beforeId: null, limit: 20 }).toSQL();
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const send = db.$client.unsafe;
+    db.$client.unsafe = ((text: string, params: unknown[], options: unknown) => {
+      sent.push({ sql: text, params });
+      return send(text, params as never[], options as never);
+    }) as typeof send;
+    expect(await searchMessages(db, { text: word, beforeId: null, limit: 20 })).toHaveLength(6);
+    expect(sent).toHaveLength(1);
+    const statement = sent[0]!;
     const [row] = await sql.unsafe(`explain (format json) ${statement.sql}`, statement.params as never[]);
     const plan = JSON.stringify(row!["QUERY PLAN"]);
     expect(plan).toContain('"Index Name":"chat_messages_message_search"');

@@ -1,4 +1,4 @@
-// The admin list of sessions and a whole conversation (docs/api.md §12.2, §12.3): newest activity
+// The admin list of sessions and a whole conversation (docs/api.md §13.2, §13.3): newest activity
 // first, each filter, cursor paging, every message's metadata. Conversations are written into 2003
 // by SQL, a range no other test touches; calls the Worker's fetch handler with the admin token.
 import { beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// The admin statistics (docs/api.md §12.5): per UTC day or hour and for the whole range, checked
+// The admin statistics (docs/api.md §13.5): per UTC day or hour and for the whole range, checked
 // against figures the test computes with SQL of its own over conversations it writes into 2004
 // (a range no other test touches), and against the numbers worked out by hand. Calls the
 // Worker's fetch handler with the admin token; the checking SQL goes to PostgreSQL directly.
@@ -94,7 +94,7 @@ const zero: StatsFigures = {
 
 /**
  * The figures of [from, to), computed the plain way: one query per figure, each over the tables
- * as they are, with the rules of docs/api.md §12.5 written out again.
+ * as they are, with the rules of docs/api.md §13.5 written out again.
  */
 async function figuresBySql(from: Date, to: Date): Promise<StatsFigures> {
   const sql = openSql();

@@ -1,4 +1,4 @@
-// The admin surface's gate (docs/api.md §12.1) and the operators' page (§12.6): 404 without
+// The admin surface's gate (docs/api.md §13.1) and the operators' page (§13.6): 404 without
 // ADMIN_TOKEN, the bearer token compared in constant time, 401 with WWW-Authenticate, a rate
 // limit per address, no CORS, no token in any log; the page's Content-Security-Policy. Calls
 // the Worker's fetch handler, and app instances with ADMIN_TOKEN unset or too short.

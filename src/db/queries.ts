@@ -7,10 +7,12 @@
  * session's counter, the insert and (for a question) the model's memory are one statement, and
  * Drizzle's insert-select cannot leave out the identity column. They still name every table and
  * column through the schema's objects, and their rows are typed and decoded by the columns that
- * `$with` declares for them.
+ * `$with` declares for them. Every statement's text is built once per isolate (./statement.ts),
+ * with `sql.placeholder`s for the values.
  */
 import { and, asc, desc, eq, getTableColumns, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
@@ -22,6 +24,9 @@ import {
   searchDocument,
   sessionActivity,
 } from "./schema";
+import { statement } from "./statement";
+
+const value = sql.placeholder;
 
 /** The columns of a message that the API shows (its metadata is for operators only). */
 const shownColumns = {
@@ -33,6 +38,8 @@ const shownColumns = {
   status: chatMessages.status,
   clientMessageId: chatMessages.clientMessageId,
   sources: chatMessages.sources,
+  // An answer's UI message id is named after its question (schemas/responses.ts, uiAnswerId).
+  replyToId: chatMessages.replyToId,
   feedbackRating: chatMessages.feedbackRating,
   feedbackComment: chatMessages.feedbackComment,
   feedbackAt: chatMessages.feedbackAt,
@@ -45,22 +52,40 @@ export async function pingDatabase(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
 
+const createSessionStatement = statement("create_session", (db) =>
+  db
+    .insert(chatSessions)
+    .values({ sessionUuid: value("sessionUuid") })
+    .returning(),
+);
+
 export async function createSession(db: Database, sessionUuid: string): Promise<ChatSession> {
-  const [created] = await db.insert(chatSessions).values({ sessionUuid }).returning();
+  const [created] = await createSessionStatement(db).execute({ sessionUuid });
   return created!;
 }
 
+const findSessionStatement = statement("find_session", (db) =>
+  db
+    .select()
+    .from(chatSessions)
+    .where(eq(chatSessions.sessionUuid, value("sessionUuid"))),
+);
+
 export async function findSession(db: Database, sessionUuid: string): Promise<ChatSession | null> {
-  const [found] = await db.select().from(chatSessions).where(eq(chatSessions.sessionUuid, sessionUuid));
+  const [found] = await findSessionStatement(db).execute({ sessionUuid });
   return found ?? null;
 }
 
+const deleteSessionStatement = statement("delete_session", (db) =>
+  db
+    .delete(chatSessions)
+    .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+    .returning({ id: chatSessions.id }),
+);
+
 /** Deletes the session and, by cascade, its messages. False when there was no such session. */
 export async function deleteSession(db: Database, sessionUuid: string): Promise<boolean> {
-  const deleted = await db
-    .delete(chatSessions)
-    .where(eq(chatSessions.sessionUuid, sessionUuid))
-    .returning({ id: chatSessions.id });
+  const deleted = await deleteSessionStatement(db).execute({ sessionUuid });
   return deleted.length > 0;
 }
 
@@ -89,49 +114,73 @@ type QuestionInput = {
 };
 
 /**
- * Inserts the question numbered by `numbered` (a statement returning the session's id, counter and
- * clock) and reads the model's memory in the same statement. The memory's snapshot predates the
- * insert, so it holds the messages before the question (a turn racing on the same session may be
- * missing from it, as it would be from a separate read). No row: `numbered` numbered nothing.
+ * Inserts the question numbered by `numberedBy` (a statement returning the session's id, counter
+ * and clock) and reads the model's memory in the same statement. The memory's snapshot predates
+ * the insert, so it holds the messages before the question (a turn racing on the same session may
+ * be missing from it, as it would be from a separate read). No row: `numberedBy` numbered nothing.
  */
-async function insertQuestion(db: Database, numberedBy: SQL, input: QuestionInput): Promise<StoredQuestion | null> {
-  const numbered = db.$with("numbered", numberedColumns).as(numberedBy);
-  const earlier = alias(chatMessages, "earlier");
-  const history = sql<HistoryMessage[]>`(
-    select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
-    from (
-      select ${earlier.seq} as seq, ${earlier.sender} as sender, ${earlier.message} as message
-      from ${chatMessages} ${earlier}
-      where ${earlier.sessionId} = ${chatMessages.sessionId} and ${earlier.seq} < ${chatMessages.seq}
-      order by ${earlier.seq} desc
-      limit ${input.historyLimit}
-    ) recent)`;
-  const stored = db
-    .$with("stored", { ...getTableColumns(chatMessages), history: sql<HistoryMessage[]>`history`.as("history") })
-    .as(sql`
-      insert into ${chatMessages}
-        (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
-         ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.clientMessageId)})
-      select ${numbered.sessionId}, ${numbered.seq}, 'user', ${input.question}, ${numbered.at}, ${input.clientMessageId}::uuid
-      from ${numbered}
-      returning *, ${history} as history`);
-  const [row] = await db.with(numbered, stored).select().from(stored);
-  if (!row) return null;
-  const { history: memory, ...question } = row;
-  return { question, history: memory };
+function questionStatement(statementName: string, numberedBy: SQL) {
+  return statement(statementName, (db: PostgresJsDatabase) => {
+    const numbered = db.$with("numbered", numberedColumns).as(numberedBy);
+    const earlier = alias(chatMessages, "earlier");
+    const history = sql<HistoryMessage[]>`(
+      select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
+      from (
+        select ${earlier.seq} as seq, ${earlier.sender} as sender, ${earlier.message} as message
+        from ${chatMessages} ${earlier}
+        where ${earlier.sessionId} = ${chatMessages.sessionId} and ${earlier.seq} < ${chatMessages.seq}
+        order by ${earlier.seq} desc
+        limit ${value("historyLimit")}
+      ) recent)`;
+    const stored = db
+      .$with("stored", { ...getTableColumns(chatMessages), history: sql<HistoryMessage[]>`history`.as("history") })
+      .as(sql`
+        insert into ${chatMessages}
+          (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+           ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.clientMessageId)})
+        select ${numbered.sessionId}, ${numbered.seq}, 'user', ${value("question")}, ${numbered.at},
+          ${value("clientMessageId")}::uuid
+        from ${numbered}
+        returning *, ${history} as history`);
+    return db.with(numbered, stored).select().from(stored);
+  });
 }
+
+async function insertQuestion(
+  numberedQuestion: ReturnType<typeof questionStatement>,
+  db: Database,
+  input: QuestionInput,
+): Promise<StoredQuestion | null> {
+  const [row] = await numberedQuestion(db).execute(input);
+  if (!row) return null;
+  const { history, ...question } = row;
+  return { question, history };
+}
+
+const startSessionStatement = questionStatement(
+  "start_session_with_question",
+  sql`insert into ${chatSessions} (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)})
+    values (${value("sessionUuid")}, 1, clock_timestamp())
+    ${returningNumbered}`,
+);
 
 /** Creates a session together with its first message, so a failed request leaves no empty session. */
 export async function startSessionWithQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion> {
-  const stored = await insertQuestion(
-    db,
-    sql`insert into ${chatSessions} (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)})
-      values (${input.sessionUuid}, 1, clock_timestamp())
-      ${returningNumbered}`,
-    input,
-  );
-  return stored!;
+  return (await insertQuestion(startSessionStatement, db, input))!;
 }
+
+const appendQuestionStatement = questionStatement(
+  "append_question",
+  sql`update ${chatSessions}
+    set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
+      ${name(chatSessions.lastMessageAt)} = clock_timestamp()
+    where ${chatSessions.sessionUuid} = ${value("sessionUuid")}
+      and not exists (
+        select 1 from ${chatMessages}
+        where ${chatMessages.sessionId} = ${chatSessions.id}
+          and ${chatMessages.clientMessageId} = ${value("clientMessageId")}::uuid)
+    ${returningNumbered}`,
+);
 
 /**
  * Appends a user message to an existing session. Null when the session does not exist or
@@ -139,19 +188,7 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
  */
 export async function appendQuestion(db: Database, input: QuestionInput): Promise<StoredQuestion | null> {
   try {
-    return await insertQuestion(
-      db,
-      sql`update ${chatSessions}
-        set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
-          ${name(chatSessions.lastMessageAt)} = clock_timestamp()
-        where ${chatSessions.sessionUuid} = ${input.sessionUuid}
-          and not exists (
-            select 1 from ${chatMessages}
-            where ${chatMessages.sessionId} = ${chatSessions.id}
-              and ${chatMessages.clientMessageId} = ${input.clientMessageId}::uuid)
-        ${returningNumbered}`,
-      input,
-    );
+    return await insertQuestion(appendQuestionStatement, db, input);
   } catch (error) {
     // A concurrent duplicate committed first; the statement rolled back as a whole.
     if (isUniqueViolation(error, "chat_messages_session_client_message_id_unique")) return null;
@@ -161,16 +198,23 @@ export async function appendQuestion(db: Database, input: QuestionInput): Promis
 
 export type StoredTurn = { sessionId: number; question: ChatMessage | null; answer: ChatMessage | null };
 
-/** The user message stored under a client_message_id and its answer, if any. Null: no session. */
-export async function findTurn(db: Database, sessionUuid: string, clientMessageId: string): Promise<StoredTurn | null> {
+const findTurnStatement = statement("find_turn", (db) => {
   const question = alias(chatMessages, "question");
   const answer = alias(chatMessages, "answer");
-  const [row] = await db
+  return db
     .select({ sessionId: chatSessions.id, question, answer })
     .from(chatSessions)
-    .leftJoin(question, and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, clientMessageId)))
+    .leftJoin(
+      question,
+      and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, value("clientMessageId"))),
+    )
     .leftJoin(answer, eq(answer.replyToId, question.id))
-    .where(eq(chatSessions.sessionUuid, sessionUuid));
+    .where(eq(chatSessions.sessionUuid, value("sessionUuid")));
+});
+
+/** The user message stored under a client_message_id and its answer, if any. Null: no session. */
+export async function findTurn(db: Database, sessionUuid: string, clientMessageId: string): Promise<StoredTurn | null> {
+  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId });
   return row ?? null;
 }
 
@@ -183,36 +227,59 @@ export type AnswerInput = {
   metadata: Record<string, unknown> | null;
 };
 
-/**
- * Stores the bot's answer to a question. When another request already answered the same
- * question (a raced retry), that stored answer is returned instead. Null: the session is gone.
- */
-export async function storeAnswer(db: Database, input: AnswerInput): Promise<ChatMessage | null> {
+const storeAnswerStatement = statement("store_answer", (db) => {
   const numbered = db.$with("numbered", numberedColumns).as(sql`
     update ${chatSessions}
     set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
       ${name(chatSessions.lastMessageAt)} = clock_timestamp()
-    where ${chatSessions.id} = ${input.sessionId}
+    where ${chatSessions.id} = ${value("sessionId")}
     ${returningNumbered}`);
   const stored = db.$with("stored", getTableColumns(chatMessages)).as(sql`
     insert into ${chatMessages}
       (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
        ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.status)},
        ${name(chatMessages.replyToId)}, ${name(chatMessages.sources)}, ${name(chatMessages.metadata)})
-    select ${numbered.sessionId}, ${numbered.seq}, 'bot', ${input.text}, ${numbered.at}, ${input.status},
-      ${input.replyToId}, ${JSON.stringify(input.sources)}::jsonb,
-      ${input.metadata === null ? null : JSON.stringify(input.metadata)}::jsonb
+    select ${numbered.sessionId}, ${numbered.seq}, 'bot', ${value("text")}, ${numbered.at}, ${value("status")},
+      ${value("replyToId")}, ${value("sources")}::jsonb, ${value("metadata")}::jsonb
     from ${numbered}
     returning *`);
+  return db.with(numbered, stored).select().from(stored);
+});
+
+const answerToStatement = statement("answer_to", (db) =>
+  db
+    .select()
+    .from(chatMessages)
+    .where(eq(chatMessages.replyToId, value("replyToId"))),
+);
+
+/**
+ * Stores the bot's answer to a question. When another request already answered the same
+ * question (a raced retry), that stored answer is returned instead. Null: the session is gone.
+ */
+export async function storeAnswer(db: Database, input: AnswerInput): Promise<ChatMessage | null> {
   try {
-    const [row] = await db.with(numbered, stored).select().from(stored);
+    const [row] = await storeAnswerStatement(db).execute({
+      ...input,
+      sources: JSON.stringify(input.sources),
+      metadata: input.metadata === null ? null : JSON.stringify(input.metadata),
+    });
     return row ?? null;
   } catch (error) {
     if (!isUniqueViolation(error, "chat_messages_reply_to_id_unique")) throw error;
-    const [raced] = await db.select().from(chatMessages).where(eq(chatMessages.replyToId, input.replyToId));
+    const [raced] = await answerToStatement(db).execute({ replyToId: input.replyToId });
     return raced ?? null;
   }
 }
+
+const recentMessagesStatement = statement("recent_messages", (db) =>
+  db
+    .select({ sender: chatMessages.sender, message: chatMessages.message })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sessionId, value("sessionId")), lt(chatMessages.seq, value("beforeSeq"))))
+    .orderBy(desc(chatMessages.seq))
+    .limit(value("limit")),
+);
 
 /** The last `limit` messages before seq `beforeSeq`, oldest first: the model's memory of the session. */
 export async function recentMessages(
@@ -221,12 +288,7 @@ export async function recentMessages(
   beforeSeq: number,
   limit: number,
 ): Promise<HistoryMessage[]> {
-  const newestFirst = await db
-    .select({ sender: chatMessages.sender, message: chatMessages.message })
-    .from(chatMessages)
-    .where(and(eq(chatMessages.sessionId, sessionId), lt(chatMessages.seq, beforeSeq)))
-    .orderBy(desc(chatMessages.seq))
-    .limit(limit);
+  const newestFirst = await recentMessagesStatement(db).execute({ sessionId, beforeSeq, limit });
   return newestFirst.reverse();
 }
 
@@ -238,6 +300,27 @@ export type HistoryPageQuery = {
   limit: number;
 };
 
+/** A page of a session's messages in one order, from its start or after a seq. */
+function pageStatement(order: "asc" | "desc", fromStart: boolean) {
+  return statement(`list_messages_${order}${fromStart ? "" : "_after"}`, (db) => {
+    const ascending = order === "asc";
+    const after = fromStart ? undefined : (ascending ? gt : lt)(chatMessages.seq, value("afterSeq"));
+    // A left join, so that a session without messages (one row of nulls) differs from no session.
+    return db
+      .select({ message: shownColumns })
+      .from(chatSessions)
+      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+      .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+      .orderBy((ascending ? asc : desc)(chatMessages.seq))
+      .limit(value("limit"));
+  });
+}
+
+const pageStatements = {
+  asc: { fromStart: pageStatement("asc", true), after: pageStatement("asc", false) },
+  desc: { fromStart: pageStatement("desc", true), after: pageStatement("desc", false) },
+};
+
 /**
  * One page of a session's messages in seq order, with one extra message to tell whether more
  * follow. Null: no such session. A seq is taken under the session's row lock and committed with
@@ -245,16 +328,12 @@ export type HistoryPageQuery = {
  * neither skip nor repeat a message while others are appended.
  */
 export async function listMessages(db: Database, query: HistoryPageQuery): Promise<ShownMessage[] | null> {
-  const ascending = query.order === "asc";
-  const after = query.afterSeq === null ? undefined : (ascending ? gt : lt)(chatMessages.seq, query.afterSeq);
-  // A left join, so that a session without messages (one row of nulls) differs from no session.
-  const rows = await db
-    .select({ message: shownColumns })
-    .from(chatSessions)
-    .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
-    .where(eq(chatSessions.sessionUuid, query.sessionUuid))
-    .orderBy((ascending ? asc : desc)(chatMessages.seq))
-    .limit(query.limit + 1);
+  const page = pageStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
+  const rows = await page(db).execute({
+    sessionUuid: query.sessionUuid,
+    afterSeq: query.afterSeq,
+    limit: query.limit + 1,
+  });
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [row.message] : []));
 }
@@ -272,34 +351,45 @@ export type FeedbackInput = {
  */
 export type FeedbackWrite = { sender: Sender | null; message: ChatMessage | null };
 
+const writeFeedbackStatement = statement("write_feedback", (db) => {
+  const target = db.$with("target").as(
+    db
+      .select({ messageId: chatMessages.id, sender: chatMessages.sender })
+      .from(chatSessions)
+      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, value("messageId"))))
+      .where(eq(chatSessions.sessionUuid, value("sessionUuid"))),
+  );
+  const rated = db.$with("rated", getTableColumns(chatMessages)).as(sql`
+    update ${chatMessages}
+    set ${name(chatMessages.feedbackRating)} = ${value("rating")}::text,
+      ${name(chatMessages.feedbackComment)} = ${value("comment")}::text,
+      ${name(chatMessages.feedbackAt)} = case when ${value("rating")}::text is null then null else clock_timestamp() end
+    from ${target}
+    where ${chatMessages.id} = ${target.messageId} and ${target.sender} = 'bot'
+    returning ${chatMessages}.*`);
+  return db.with(target, rated).select().from(target).leftJoin(rated, sql`true`);
+});
+
 /**
  * Sets (or, with `feedback: null`, clears) the feedback of a bot message of the session, in one
  * statement that also says why nothing was written: the session, the message and its sender are
  * read in the same snapshot as the update.
  */
 export async function writeFeedback(db: Database, input: FeedbackInput): Promise<FeedbackWrite | null> {
-  const target = db.$with("target").as(
-    db
-      .select({ messageId: chatMessages.id, sender: chatMessages.sender })
-      .from(chatSessions)
-      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, input.messageId)))
-      .where(eq(chatSessions.sessionUuid, input.sessionUuid)),
-  );
-  const given = input.feedback;
-  const rated = db.$with("rated", getTableColumns(chatMessages)).as(sql`
-    update ${chatMessages}
-    set ${name(chatMessages.feedbackRating)} = ${given?.rating ?? null},
-      ${name(chatMessages.feedbackComment)} = ${given?.comment ?? null},
-      ${name(chatMessages.feedbackAt)} = ${given ? sql`clock_timestamp()` : null}
-    from ${target}
-    where ${chatMessages.id} = ${target.messageId} and ${target.sender} = 'bot'
-    returning ${chatMessages}.*`);
-  const [row] = await db.with(target, rated).select().from(target).leftJoin(rated, sql`true`);
+  const [row] = await writeFeedbackStatement(db).execute({
+    sessionUuid: input.sessionUuid,
+    messageId: input.messageId,
+    rating: input.feedback?.rating ?? null,
+    comment: input.feedback?.comment ?? null,
+  });
   return row ? { sender: row.target.sender, message: row.rated } : null;
 }
 
 // The admin API's reads. The operators' requests are rare, so they trade a little CPU in the
 // database for one statement each; docs/benchmarks.md has what each costs on 100,000 messages.
+// Their optional filters are written `(value is null or condition)`: the statements run unnamed,
+// so PostgreSQL plans each with its values and drops the filters a request leaves out, which
+// keeps the indexes usable for those it sets.
 
 /** A session in the admin list: the row, when it was last active, its first question and counts. */
 export type AdminSessionRow = {
@@ -327,13 +417,7 @@ export type AdminSessionsQuery = {
   titleLength: number;
 };
 
-/**
- * One page of sessions, newest activity first, with one more to tell whether more follow. The
- * sessions are read in the order of chat_sessions_activity_idx and each one's messages are
- * counted as it is read, so a page costs its own sessions' messages, and a filter that few
- * sessions pass costs the sessions read until the page is full.
- */
-export async function listAdminSessions(db: Database, query: AdminSessionsQuery): Promise<AdminSessionRow[]> {
+const adminSessionsStatement = statement("admin_sessions", (db) => {
   const activity = sessionActivity(chatSessions);
   const counts = db
     .select({
@@ -351,12 +435,15 @@ export async function listAdminSessions(db: Database, query: AdminSessionsQuery)
     .where(eq(chatMessages.sessionId, chatSessions.id))
     .as("counts");
   const firstQuestion = db
-    .select({ title: sql<string>`left(${chatMessages.message}, ${query.titleLength + 1})`.as("title") })
+    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("title") })
     .from(chatMessages)
     .where(and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.sender, "user")))
     .orderBy(asc(chatMessages.seq))
     .limit(1)
     .as("first_question");
+  const from = sql`${value("from")}::timestamptz`;
+  const to = sql`${value("to")}::timestamptz`;
+  const afterId = sql`${value("afterId")}::bigint`;
   return db
     .select({
       session: chatSessions,
@@ -372,19 +459,57 @@ export async function listAdminSessions(db: Database, query: AdminSessionsQuery)
     .leftJoinLateral(firstQuestion, sql`true`)
     .where(
       and(
-        query.from ? sql`${activity} >= ${query.from.toISOString()}` : undefined,
-        query.to ? sql`${activity} < ${query.to.toISOString()}` : undefined,
-        query.minMessages > 0 ? gte(chatSessions.messageCount, query.minMessages) : undefined,
-        query.hasFailures ? sql`${counts.incomplete} + ${counts.unanswered} > 0` : undefined,
-        query.hasNegativeFeedback ? gt(counts.down, 0) : undefined,
-        query.after
-          ? sql`(${activity}, ${chatSessions.id}) < (${query.after.activity.toISOString()}::timestamptz, ${query.after.id})`
-          : undefined,
+        sql`(${from} is null or ${activity} >= ${from})`,
+        sql`(${to} is null or ${activity} < ${to})`,
+        gte(chatSessions.messageCount, value("minMessages")),
+        sql`(not ${value("hasFailures")}::boolean or ${counts.incomplete} + ${counts.unanswered} > 0)`,
+        sql`(not ${value("hasNegativeFeedback")}::boolean or ${counts.down} > 0)`,
+        sql`(${afterId} is null or (${activity}, ${chatSessions.id}) < (${value("afterActivity")}::timestamptz, ${afterId}))`,
       ),
     )
     .orderBy(desc(activity), desc(chatSessions.id))
-    .limit(query.limit + 1);
+    .limit(value("limit"));
+});
+
+/**
+ * One page of sessions, newest activity first, with one more to tell whether more follow. The
+ * sessions are read in the order of chat_sessions_activity_idx and each one's messages are
+ * counted as it is read, so a page costs its own sessions' messages, and a filter that few
+ * sessions pass costs the sessions read until the page is full.
+ */
+export async function listAdminSessions(db: Database, query: AdminSessionsQuery): Promise<AdminSessionRow[]> {
+  return adminSessionsStatement(db).execute({
+    from: query.from?.toISOString() ?? null,
+    to: query.to?.toISOString() ?? null,
+    minMessages: query.minMessages,
+    hasFailures: query.hasFailures,
+    hasNegativeFeedback: query.hasNegativeFeedback,
+    afterActivity: query.after?.activity.toISOString() ?? null,
+    afterId: query.after?.id ?? null,
+    limit: query.limit + 1,
+    titleChars: query.titleLength + 1,
+  });
 }
+
+/** A page of a session's messages with everything stored about them, and the session. */
+function conversationStatement(order: "asc" | "desc", fromStart: boolean) {
+  return statement(`admin_conversation_${order}${fromStart ? "" : "_after"}`, (db) => {
+    const ascending = order === "asc";
+    const after = fromStart ? undefined : (ascending ? gt : lt)(chatMessages.seq, value("afterSeq"));
+    return db
+      .select({ session: chatSessions, message: chatMessages })
+      .from(chatSessions)
+      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+      .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+      .orderBy((ascending ? asc : desc)(chatMessages.seq))
+      .limit(value("limit"));
+  });
+}
+
+const conversationStatements = {
+  asc: { fromStart: conversationStatement("asc", true), after: conversationStatement("asc", false) },
+  desc: { fromStart: conversationStatement("desc", true), after: conversationStatement("desc", false) },
+};
 
 /**
  * One page of a session's messages with everything stored about them, in the order and paging of
@@ -394,15 +519,12 @@ export async function readConversation(
   db: Database,
   query: HistoryPageQuery,
 ): Promise<{ session: ChatSession; messages: ChatMessage[] } | null> {
-  const ascending = query.order === "asc";
-  const after = query.afterSeq === null ? undefined : (ascending ? gt : lt)(chatMessages.seq, query.afterSeq);
-  const rows = await db
-    .select({ session: chatSessions, message: chatMessages })
-    .from(chatSessions)
-    .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
-    .where(eq(chatSessions.sessionUuid, query.sessionUuid))
-    .orderBy((ascending ? asc : desc)(chatMessages.seq))
-    .limit(query.limit + 1);
+  const page = conversationStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
+  const rows = await page(db).execute({
+    sessionUuid: query.sessionUuid,
+    afterSeq: query.afterSeq,
+    limit: query.limit + 1,
+  });
   const [first] = rows;
   if (!first) return null;
   return { session: first.session, messages: rows.flatMap((row) => (row.message ? [row.message] : [])) };
@@ -427,13 +549,9 @@ export type SearchHitRow = Pick<ChatMessage, "id" | "seq" | "sender" | "status" 
   headline: string;
 };
 
-/**
- * Messages whose text matches the query, newest first, with one more to tell whether more follow.
- * The match uses the GIN index on searchDocument; PostgreSQL computes the headlines only for the
- * rows of the page, after the limit.
- */
-export function searchMessages(db: Database, query: SearchQuery) {
-  const tsquery = sql`websearch_to_tsquery('english', ${query.text})`;
+const searchStatement = statement("admin_search", (db) => {
+  const tsquery = sql`websearch_to_tsquery('english', ${value("text")})`;
+  const beforeId = sql`${value("beforeId")}::bigint`;
   return db
     .select({
       id: chatMessages.id,
@@ -449,11 +567,20 @@ export function searchMessages(db: Database, query: SearchQuery) {
     .where(
       and(
         sql`${searchDocument(chatMessages.message)} @@ ${tsquery}`,
-        query.beforeId === null ? undefined : lt(chatMessages.id, query.beforeId),
+        sql`(${beforeId} is null or ${chatMessages.id} < ${beforeId})`,
       ),
     )
     .orderBy(desc(chatMessages.id))
-    .limit(query.limit + 1);
+    .limit(value("limit"));
+});
+
+/**
+ * Messages whose text matches the query, newest first, with one more to tell whether more follow.
+ * The match uses the GIN index on searchDocument; PostgreSQL computes the headlines only for the
+ * rows of the page, after the limit.
+ */
+export async function searchMessages(db: Database, query: SearchQuery): Promise<SearchHitRow[]> {
+  return searchStatement(db).execute({ text: query.text, beforeId: query.beforeId, limit: query.limit + 1 });
 }
 
 export type StatsQuery = {
@@ -487,8 +614,8 @@ export type StatsRow = {
   topSources: CitedSource[] | null;
 };
 
-const count = (name: string) => sql<number>`${sql.identifier(name)}`.mapWith(Number).as(name);
-const measure = (name: string) => sql<number | null>`${sql.identifier(name)}`.as(name);
+const count = (column: string) => sql<number>`${sql.identifier(column)}`.mapWith(Number).as(column);
+const measure = (column: string) => sql<number | null>`${sql.identifier(column)}`.as(column);
 const statsColumns = {
   bucket: sql<Date | null>`bucket`.mapWith(chatMessages.timestamp).as("bucket"),
   sessions: count("sessions"),
@@ -508,28 +635,14 @@ const statsColumns = {
   topSources: sql<CitedSource[] | null>`top_sources`.as("top_sources"),
 };
 
-/**
- * The admin statistics of a time range (docs/api.md §12.5), per day or hour (UTC) and for the
- * whole range, in one statement: one pass over the range's messages (by chat_messages_timestamp_idx)
- * for the questions, answers, failures, latencies and tokens; the sessions created in the range;
- * the ratings given in it (by chat_messages_feedback_at_idx); and the sources the range's answers
- * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
- * Drizzle's builder; tables and columns are still named through the schema's objects.
- *
- * Messages marked `metadata.imported` (brought in from elsewhere, not asked here) are counted as
- * `imported` and left out of every other figure. A failure is a question without an answer
- * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
- * short (`metadata.cut_short`, status incomplete).
- */
-export async function readStats(db: Database, query: StatsQuery): Promise<StatsRow[]> {
-  const from = sql`${query.from.toISOString()}::timestamptz`;
-  const to = sql`${query.to.toISOString()}::timestamptz`;
-  const step = query.bucket === "day" ? sql`interval '24 hours'` : sql`interval '1 hour'`;
-  const bucketOf = (time: PgColumn) => sql`date_trunc(${query.bucket}, ${time}, 'UTC')`;
+const statsStatement = statement("admin_stats", (db) => {
+  const from = sql`${value("from")}::timestamptz`;
+  const to = sql`${value("to")}::timestamptz`;
+  const bucketOf = (time: PgColumn) => sql`date_trunc(${value("unit")}::text, ${time}, 'UTC')`;
   const answer = alias(chatMessages, "answer");
   const m = chatMessages;
   const native = sql`not in_range.imported`;
-  const statement = sql`
+  const stats = db.$with("stats", statsColumns).as(sql`
     with
       in_range as (
         select ${bucketOf(m.timestamp)} as bucket, ${m.sender} as sender, ${m.status} as status,
@@ -588,10 +701,11 @@ export async function readStats(db: Database, query: StatsQuery): Promise<StatsR
           and not coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false)
         group by 1, 2
         order by 3 desc, 1, 2
-        limit ${query.topSources}
+        limit ${value("topSources")}
       ),
       buckets as (
-        select generate_series(date_trunc(${query.bucket}, ${from}, 'UTC'), ${to} - interval '1 millisecond', ${step}) as bucket
+        select generate_series(date_trunc(${value("unit")}::text, ${from}, 'UTC'), ${to} - interval '1 millisecond',
+          ${value("step")}::interval) as bucket
         union all
         select '-infinity'
       )
@@ -612,7 +726,29 @@ export async function readStats(db: Database, query: StatsQuery): Promise<StatsR
     from buckets
     left join message_stats on message_stats.bucket = buckets.bucket
     left join session_stats on session_stats.bucket = buckets.bucket
-    left join rating_stats on rating_stats.bucket = buckets.bucket`;
-  const stats = db.$with("stats", statsColumns).as(statement);
+    left join rating_stats on rating_stats.bucket = buckets.bucket`);
   return db.with(stats).select().from(stats).orderBy(sql`${stats.bucket} nulls last`);
+});
+
+/**
+ * The admin statistics of a time range (docs/api.md §13.5), per day or hour (UTC) and for the
+ * whole range, in one statement: one pass over the range's messages (by chat_messages_timestamp_idx)
+ * for the questions, answers, failures, latencies and tokens; the sessions created in the range;
+ * the ratings given in it (by chat_messages_feedback_at_idx); and the sources the range's answers
+ * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
+ * Drizzle's builder; tables and columns are still named through the schema's objects.
+ *
+ * Messages marked `metadata.imported` (brought in from elsewhere, not asked here) are counted as
+ * `imported` and left out of every other figure. A failure is a question without an answer
+ * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
+ * short (`metadata.cut_short`, status incomplete).
+ */
+export async function readStats(db: Database, query: StatsQuery): Promise<StatsRow[]> {
+  return statsStatement(db).execute({
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+    unit: query.bucket,
+    step: query.bucket === "day" ? "24 hours" : "1 hour",
+    topSources: query.topSources,
+  });
 }

@@ -4,13 +4,13 @@ import { listAdminSessions, readConversation, readStats, searchMessages } from "
 import { sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "../schemas/admin";
-import { encodeCursor, encodeSearchCursor, encodeSessionsCursor } from "../schemas/cursor";
+import { encodeSearchCursor, encodeSessionsCursor, toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
 import { toAdminMessage, toAdminSession, toSearchHit, toSessionSummary, toStats } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
 
 /**
- * The operators' read-only API (docs/api.md §12), behind adminEnabled, the admin rate limit and
+ * The operators' read-only API (docs/api.md §13), behind adminEnabled, the admin rate limit and
  * adminAuth (src/app.ts). Each request is one statement.
  */
 export const adminRoutes = new Hono<AppEnv>()
@@ -39,14 +39,12 @@ export const adminRoutes = new Hono<AppEnv>()
         ...query,
       });
       if (!conversation) throw sessionNotFound();
-      const messages = conversation.messages.slice(0, query.limit);
-      const last = messages.at(-1);
-      const hasMore = conversation.messages.length > query.limit && last !== undefined;
+      const page = toPage(conversation.messages, query);
       return c.json(
         {
           session: toSessionSummary(conversation.session),
-          messages: messages.map(toAdminMessage),
-          next_cursor: hasMore ? encodeCursor({ order: query.order, afterSeq: last.seq }) : null,
+          messages: page.rows.map(toAdminMessage),
+          next_cursor: page.nextCursor,
         },
         200,
       );

@@ -1,4 +1,4 @@
-/** The query parameters of the admin API (docs/api.md §12), validated and turned into what queries.ts takes. */
+/** The query parameters of the admin API (docs/api.md §13), validated and turned into what queries.ts takes. */
 import { z } from "zod";
 import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";
 
