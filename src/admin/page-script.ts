@@ -153,7 +153,7 @@ export const adminPageScript = String.raw`
 
   const chartWidth = 400;
   const chartHeight = 170;
-  const plot = { left: 34, right: 6, top: 10, bottom: 22 };
+  const plot = { left: 40, right: 6, top: 12, bottom: 24 };
 
   function chartFrame(id, title, series, buckets, max) {
     const figure = element("figure");
@@ -173,7 +173,7 @@ export const adminPageScript = String.raw`
     const bottom = chartHeight - plot.bottom;
     drawing.append(
       svg("line", { class: "axis", x1: plot.left, x2: chartWidth - plot.right, y1: bottom, y2: bottom }),
-      label(plot.left - 4, plot.top + 8, number(max), "end"),
+      label(plot.left - 4, plot.top + 10, number(max), "end"),
       label(plot.left - 4, bottom, "0", "end"),
     );
     if (buckets.length > 0) {

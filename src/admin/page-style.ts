@@ -15,7 +15,7 @@ header h1 { font-size: 1.15rem; margin: 0; }
 main, #login { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 section { margin: 0 0 2rem; }
 h2 { font-size: 1.1rem; margin: 0 0 .75rem; }
-h3 { font-size: .95rem; margin: 0 0 .25rem; }
+h3 { font-size: .95rem; margin: 1rem 0 .25rem; }
 button, input, select { font: inherit; }
 button { border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: .3rem;
   padding: .35rem .8rem; cursor: pointer; }
@@ -47,7 +47,7 @@ figure svg { display: block; width: 100%; height: auto; }
 svg .latency { fill: none; stroke: var(--accent); stroke-width: 2; }
 svg .point { fill: var(--accent); }
 svg .axis { stroke: var(--line); stroke-width: 1; }
-svg text { font-size: 11px; fill: var(--muted); }
+svg text { font-size: 13px; fill: var(--muted); }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }

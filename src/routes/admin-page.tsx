@@ -1,3 +1,6 @@
+/** @jsxImportSource hono/jsx */
+// Hono's JSX for the Worker's page. tsconfig.json names no import source: esbuild would apply it
+// to the browser tests' React pages too.
 import { Hono } from "hono";
 import { raw } from "hono/html";
 import { NONCE, secureHeaders } from "hono/secure-headers";
