@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import {
   bigint,
   check,
+  customType,
   foreignKey,
   index,
   integer,
@@ -16,13 +17,8 @@ import {
 } from "drizzle-orm/pg-core";
 import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
 
-/**
- * A message's text as full-text search sees it. The admin search's GIN index is built on exactly
- * this expression, and PostgreSQL uses an expression index only for the same expression.
- */
-export function searchDocument(message: PgColumn): SQL {
-  return sql`to_tsvector('english', ${message})`;
-}
+/** PostgreSQL's tsvector; read as its text form, which nothing in the service needs. */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 /** When a session was last active: its last message, or its creation while it has none. */
 export function sessionActivity(session: { lastMessageAt: PgColumn; createdAt: PgColumn }): SQL {
@@ -69,6 +65,13 @@ export const chatMessages = pgTable(
     feedbackRating: text("feedback_rating", { enum: feedbackRatings }),
     feedbackComment: text("feedback_comment"),
     feedbackAt: timestamp("feedback_at", { withTimezone: true, precision: 3 }),
+    // The text as the admin search sees it, computed by PostgreSQL when the message is written.
+    // Stored, not an expression index alone: a phrase search rechecks every candidate, and a
+    // common word is read row by row, and both would run to_tsvector on each (seconds on
+    // 100,000 messages, docs/benchmarks.md); a stored vector is read instead.
+    searchVector: tsvector("search_vector")
+      .notNull()
+      .generatedAlwaysAs((): SQL => sql`to_tsvector('english', ${chatMessages.message})`),
   },
   (table) => [
     foreignKey({ columns: [table.sessionId], foreignColumns: [chatSessions.id] }).onDelete("cascade"),
@@ -86,10 +89,7 @@ export const chatMessages = pgTable(
       "chat_messages_feedback_whole",
       sql`(${table.feedbackRating} is null) = (${table.feedbackAt} is null) and (${table.feedbackRating} is not null or ${table.feedbackComment} is null)`,
     ),
-    // Full-text search of the admin API. An expression index rather than a stored tsvector
-    // column: rows keep their size (every turn's RETURNING * would carry the tsvector), and the
-    // search names the same expression (searchDocument).
-    index("chat_messages_message_search").using("gin", searchDocument(table.message)),
+    index("chat_messages_message_search").using("gin", table.searchVector),
     // The admin statistics read messages by time, and ratings by when they were given.
     index("chat_messages_timestamp_idx").on(table.timestamp),
     index("chat_messages_feedback_at_idx").on(table.feedbackAt).where(sql`${table.feedbackAt} is not null`),
@@ -97,4 +97,5 @@ export const chatMessages = pgTable(
 );
 
 export type ChatSession = typeof chatSessions.$inferSelect;
-export type ChatMessage = typeof chatMessages.$inferSelect;
+/** A message as the service reads it: every column but the search vector (see messageColumns). */
+export type ChatMessage = Omit<typeof chatMessages.$inferSelect, "searchVector">;
