@@ -95,6 +95,12 @@ export type Config = {
   historyTurns: number;
   /** How long a request may wait on the database in all (DB_TIMEOUT_MS). */
   databaseTimeoutMs: number;
+  /**
+   * The operators' bearer token (ADMIN_TOKEN, a secret); undefined leaves the admin API and page
+   * switched off. Parsed apart from the answer settings, so that a bad model setting cannot
+   * switch the admin surface off.
+   */
+  adminToken: string | undefined;
   answer: AnswerConfig;
 };
 
@@ -121,6 +127,7 @@ function parseConfig(env: Record<string, unknown>): Config {
   // switch off CORS or the rate limit.
   const corsOrigins = configSchema.shape.CORS_ORIGINS.parse(strings.CORS_ORIGINS);
   const rateLimits = env.RATE_LIMITS !== "off" && env.CHAT_RATE_LIMIT !== "off";
+  const adminToken = adminTokenOf(env.ADMIN_TOKEN);
   if (!result.success) {
     const problem = result.error.issues.map((issue) => issue.message).join("; ");
     return {
@@ -129,6 +136,7 @@ function parseConfig(env: Record<string, unknown>): Config {
       answerTimeoutMs: 30_000,
       historyTurns: 10,
       databaseTimeoutMs: defaultDatabaseTimeoutMs,
+      adminToken,
       answer: { kind: "unavailable", problem },
     };
   }
@@ -138,8 +146,20 @@ function parseConfig(env: Record<string, unknown>): Config {
     answerTimeoutMs: result.data.LLM_TIMEOUT_MS,
     historyTurns: result.data.HISTORY_TURNS,
     databaseTimeoutMs: result.data.DB_TIMEOUT_MS,
+    adminToken,
     answer: answerConfig(result.data),
   };
+}
+
+/**
+ * The token grants read access to every conversation, so a short one (a password someone might
+ * guess, or a placeholder left in .dev.vars) leaves the admin surface off rather than open.
+ */
+export const minAdminTokenLength = 32;
+
+function adminTokenOf(value: unknown): string | undefined {
+  const token = typeof value === "string" ? value.trim() : "";
+  return token.length >= minAdminTokenLength ? token : undefined;
 }
 
 function answerConfig(raw: RawConfig): AnswerConfig {

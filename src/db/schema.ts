@@ -1,10 +1,13 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import {
   bigint,
   check,
+  customType,
   foreignKey,
+  index,
   integer,
   jsonb,
+  type PgColumn,
   pgTable,
   text,
   timestamp,
@@ -12,18 +15,33 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { messageStatuses, type Source, senders } from "../conversation";
+import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
 
-export const chatSessions = pgTable("chat_sessions", {
-  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-  sessionUuid: uuid("session_uuid").notNull().unique(),
-  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  lastMessageAt: timestamp("last_message_at", { withTimezone: true, precision: 3 }),
-  // The last seq handed out in this session. Incrementing it in the statement that inserts a
-  // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
-  // without a read-then-write race.
-  messageCount: integer("message_count").notNull().default(0),
-});
+/** PostgreSQL's tsvector; read as its text form, which nothing in the service needs. */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/** When a session was last active: its last message, or its creation while it has none. */
+export function sessionActivity(session: { lastMessageAt: PgColumn; createdAt: PgColumn }): SQL {
+  return sql`coalesce(${session.lastMessageAt}, ${session.createdAt})`;
+}
+
+export const chatSessions = pgTable(
+  "chat_sessions",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionUuid: uuid("session_uuid").notNull().unique(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true, precision: 3 }),
+    // The last seq handed out in this session. Incrementing it in the statement that inserts a
+    // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
+    // without a read-then-write race.
+    messageCount: integer("message_count").notNull().default(0),
+  },
+  (table) => [
+    // The admin list of sessions, newest activity first, read a page at a time from this index.
+    index("chat_sessions_activity_idx").on(sessionActivity(table), table.id),
+  ],
+);
 
 export const chatMessages = pgTable(
   "chat_messages",
@@ -42,6 +60,18 @@ export const chatMessages = pgTable(
     replyToId: bigint("reply_to_id", { mode: "number" }),
     sources: jsonb("sources").$type<Source[]>().notNull().default(sql`'[]'::jsonb`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>(),
+    // A reader's feedback on an answer, kept on the message itself: one per answer, replaced when
+    // given again, and gone with the message.
+    feedbackRating: text("feedback_rating", { enum: feedbackRatings }),
+    feedbackComment: text("feedback_comment"),
+    feedbackAt: timestamp("feedback_at", { withTimezone: true, precision: 3 }),
+    // The text as the admin search sees it, computed by PostgreSQL when the message is written.
+    // Stored, not an expression index alone: a phrase search rechecks every candidate, and a
+    // common word is read row by row, and both would run to_tsvector on each (seconds on
+    // 100,000 messages, docs/benchmarks.md); a stored vector is read instead.
+    searchVector: tsvector("search_vector")
+      .notNull()
+      .generatedAlwaysAs((): SQL => sql`to_tsvector('english', ${chatMessages.message})`),
   },
   (table) => [
     foreignKey({ columns: [table.sessionId], foreignColumns: [chatSessions.id] }).onDelete("cascade"),
@@ -53,8 +83,19 @@ export const chatMessages = pgTable(
     check("chat_messages_status_check", sql`${table.status} in ('complete', 'incomplete')`),
     check("chat_messages_seq_positive", sql`${table.seq} > 0`),
     check("chat_messages_reply_only_from_bot", sql`(${table.sender} = 'bot') = (${table.replyToId} is not null)`),
+    check("chat_messages_feedback_rating_check", sql`${table.feedbackRating} in ('up', 'down')`),
+    check("chat_messages_feedback_only_on_answers", sql`${table.feedbackRating} is null or ${table.sender} = 'bot'`),
+    check(
+      "chat_messages_feedback_whole",
+      sql`(${table.feedbackRating} is null) = (${table.feedbackAt} is null) and (${table.feedbackRating} is not null or ${table.feedbackComment} is null)`,
+    ),
+    index("chat_messages_message_search").using("gin", table.searchVector),
+    // The admin statistics read messages by time, and ratings by when they were given.
+    index("chat_messages_timestamp_idx").on(table.timestamp),
+    index("chat_messages_feedback_at_idx").on(table.feedbackAt).where(sql`${table.feedbackAt} is not null`),
   ],
 );
 
 export type ChatSession = typeof chatSessions.$inferSelect;
-export type ChatMessage = typeof chatMessages.$inferSelect;
+/** A message as the service reads it: every column but the search vector (see messageColumns). */
+export type ChatMessage = Omit<typeof chatMessages.$inferSelect, "searchVector">;
