@@ -111,14 +111,19 @@ const largestRead = 32 * 1024;
  * (draining a 1,000-chunk answer took ~45 ms of Worker CPU read by read, ~8 ms in one text()).
  * workerd's readAtLeast gathers natively what has arrived: while reads return at once (the model
  * is ahead of us) the minimum doubles; while bytes arrive in real time it is what arrives in
- * `readWaitMs`, so a read does not wait much longer than that. The first read takes one byte, so
- * the first words are passed on as soon as they arrive.
+ * `readWaitMs`, so a read does not wait much longer than that. The first two reads take one byte,
+ * so the first words are passed on as soon as they arrive.
+ *
+ * The cost: a read waiting for its minimum holds what has arrived. If the model then stops
+ * sending without ending its answer, that part is lost when the answer's time limit cancels the
+ * read; the reader never saw it, and what is stored as the incomplete answer is what was sent.
  */
 async function* gatheredReads(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   const reader = body.getReader({ mode: "byob" });
   const cancel = () => void reader.cancel().catch(() => {});
   signal.addEventListener("abort", cancel);
   let atLeast = 1;
+  let first = true;
   try {
     for (;;) {
       const asked = Date.now();
@@ -132,8 +137,14 @@ async function* gatheredReads(body: ReadableStream<Uint8Array>, signal: AbortSig
       if (signal.aborted) throw signal.reason;
       if (chunk.done) return;
       const waited = Date.now() - asked;
-      const arriving = waited <= 1 ? 2 * atLeast : Math.floor((chunk.value.byteLength * readWaitMs) / waited);
-      atLeast = Math.min(Math.max(arriving, 1), largestRead);
+      // The first read's wait is the model's time to its first token, not the pace of the ones
+      // after it: gauging from it could ask the next read for more than the model sends before a
+      // pause, and hold what did arrive until the pause ends.
+      if (!first) {
+        const arriving = waited <= 1 ? 2 * atLeast : Math.floor((chunk.value.byteLength * readWaitMs) / waited);
+        atLeast = Math.min(Math.max(arriving, 1), largestRead);
+      }
+      first = false;
       yield chunk.value;
     }
   } finally {
