@@ -14,7 +14,7 @@ import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import type { HistoryMessage, MessageStatus, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import { type ChatMessage, type ChatSession, chatMessages, chatSessions } from "./schema";
+import { type ChatMessage, type ChatSession, chatMessages, chatSessions, lastActivity } from "./schema";
 
 /** The columns of a message that the API shows (its metadata is for operators only). */
 const shownColumns = {
@@ -31,6 +31,23 @@ const shownColumns = {
 /** A message as the API shows it, before it is put in the API's shape (schemas/responses.ts). */
 export type ShownMessage = Pick<ChatMessage, keyof typeof shownColumns>;
 
+/**
+ * How many days a session is kept after its last activity (config.ts, SESSION_RETENTION_DAYS);
+ * null keeps every session.
+ */
+export type RetentionDays = number | null;
+
+/**
+ * True for a session that has not expired. An expired session is gone for every request from the
+ * moment it expires, whether or not the hourly purge (lifecycle/retention.ts) has deleted it yet,
+ * so no request ever sees part of a session that is being deleted in batches.
+ */
+function unexpired(retentionDays: RetentionDays): SQL {
+  return retentionDays === null
+    ? sql`true`
+    : sql`${lastActivity} >= now() - make_interval(days => ${retentionDays}::int)`;
+}
+
 export async function pingDatabase(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
@@ -40,18 +57,34 @@ export async function createSession(db: Database, sessionUuid: string): Promise<
   return created!;
 }
 
-export async function findSession(db: Database, sessionUuid: string): Promise<ChatSession | null> {
-  const [found] = await db.select().from(chatSessions).where(eq(chatSessions.sessionUuid, sessionUuid));
+/** The session, unless there is none or it has expired. */
+export async function findSession(
+  db: Database,
+  sessionUuid: string,
+  retentionDays: RetentionDays,
+): Promise<ChatSession | null> {
+  const [found] = await db
+    .select()
+    .from(chatSessions)
+    .where(and(eq(chatSessions.sessionUuid, sessionUuid), unexpired(retentionDays)));
   return found ?? null;
 }
 
-/** Deletes the session and, by cascade, its messages. False when there was no such session. */
-export async function deleteSession(db: Database, sessionUuid: string): Promise<boolean> {
-  const deleted = await db
+/**
+ * Deletes the session and, by cascade, its messages: "live" when it had not expired, "expired"
+ * when it had (it is erased all the same, without waiting for the purge), null when there was no
+ * such session.
+ */
+export async function deleteSession(
+  db: Database,
+  sessionUuid: string,
+  retentionDays: RetentionDays,
+): Promise<"live" | "expired" | null> {
+  const [deleted] = await db
     .delete(chatSessions)
     .where(eq(chatSessions.sessionUuid, sessionUuid))
-    .returning({ id: chatSessions.id });
-  return deleted.length > 0;
+    .returning({ live: sql<boolean>`${unexpired(retentionDays)}` });
+  return deleted ? (deleted.live ? "live" : "expired") : null;
 }
 
 // Each message takes the next seq from its session's counter in the statement that inserts it.
@@ -76,6 +109,8 @@ type QuestionInput = {
   question: string;
   clientMessageId: string | null;
   historyLimit: number;
+  /** An expired session takes no more messages: it is gone, and a message would revive it. */
+  retentionDays: RetentionDays;
 };
 
 /**
@@ -135,6 +170,7 @@ export async function appendQuestion(db: Database, input: QuestionInput): Promis
         set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
           ${name(chatSessions.lastMessageAt)} = clock_timestamp()
         where ${chatSessions.sessionUuid} = ${input.sessionUuid}
+          and ${unexpired(input.retentionDays)}
           and not exists (
             select 1 from ${chatMessages}
             where ${chatMessages.sessionId} = ${chatSessions.id}
@@ -151,8 +187,13 @@ export async function appendQuestion(db: Database, input: QuestionInput): Promis
 
 export type StoredTurn = { sessionId: number; question: ChatMessage | null; answer: ChatMessage | null };
 
-/** The user message stored under a client_message_id and its answer, if any. Null: no session. */
-export async function findTurn(db: Database, sessionUuid: string, clientMessageId: string): Promise<StoredTurn | null> {
+/** The user message stored under a client_message_id and its answer, if any. Null: no session (or expired). */
+export async function findTurn(
+  db: Database,
+  sessionUuid: string,
+  clientMessageId: string,
+  retentionDays: RetentionDays,
+): Promise<StoredTurn | null> {
   const question = alias(chatMessages, "question");
   const answer = alias(chatMessages, "answer");
   const [row] = await db
@@ -160,7 +201,7 @@ export async function findTurn(db: Database, sessionUuid: string, clientMessageI
     .from(chatSessions)
     .leftJoin(question, and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, clientMessageId)))
     .leftJoin(answer, eq(answer.replyToId, question.id))
-    .where(eq(chatSessions.sessionUuid, sessionUuid));
+    .where(and(eq(chatSessions.sessionUuid, sessionUuid), unexpired(retentionDays)));
   return row ?? null;
 }
 
@@ -226,11 +267,12 @@ export type HistoryPageQuery = {
   /** Only messages after this seq in the page's order (exclusive); null for the first page. */
   afterSeq: number | null;
   limit: number;
+  retentionDays: RetentionDays;
 };
 
 /**
  * One page of a session's messages in seq order, with one extra message to tell whether more
- * follow. Null: no such session. A seq is taken under the session's row lock and committed with
+ * follow. Null: no such session, or it has expired. A seq is taken under the session's row lock and committed with
  * it, so any committed message has every smaller seq committed too: keyset pages over seq can
  * neither skip nor repeat a message while others are appended.
  */
@@ -242,9 +284,58 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
     .select({ message: shownColumns })
     .from(chatSessions)
     .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
-    .where(eq(chatSessions.sessionUuid, query.sessionUuid))
+    .where(and(eq(chatSessions.sessionUuid, query.sessionUuid), unexpired(query.retentionDays)))
     .orderBy((ascending ? asc : desc)(chatMessages.seq))
     .limit(query.limit + 1);
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [row.message] : []));
+}
+
+export type ExpiredBatch = {
+  /** Whether the last activity cut-off may still match sessions this batch left for the next one. */
+  more: boolean;
+  sessions: number;
+  messages: number;
+};
+
+/**
+ * Deletes one batch of the sessions whose last activity is before `before`, oldest first, with
+ * their messages: at most `maxSessions` sessions, and no more sessions once `maxMessages` messages
+ * are reached (the first session always goes, however long), so that one statement, and the row
+ * locks it holds, stay short. Sessions another statement has locked (a turn being stored) are
+ * skipped, and a session that received a message meanwhile no longer matches when its lock is
+ * taken. Messages are counted in the statement's snapshot, before the cascade deletes them.
+ */
+export async function deleteExpiredSessions(db: Database, limits: ExpiredBatchLimits): Promise<ExpiredBatch> {
+  const [row] = await expiredBatchStatement(db, limits);
+  return row!;
+}
+
+export type ExpiredBatchLimits = { before: Date; maxSessions: number; maxMessages: number };
+
+/** deleteExpiredSessions' statement, unsent: test/retention.test.ts shows its plan. */
+export function expiredBatchStatement(db: Database, limits: ExpiredBatchLimits) {
+  const candidates = db.$with("candidates", { id: chatSessions.id }).as(sql`
+    select ${chatSessions.id}, ${chatSessions.messageCount}, ${lastActivity} as at
+    from ${chatSessions}
+    where ${lastActivity} < ${limits.before.toISOString()}::timestamptz
+    order by ${lastActivity}
+    limit ${limits.maxSessions}
+    for update skip locked`);
+  const chosen = db.$with("chosen", { id: chatSessions.id }).as(sql`
+    select id from (
+      select id, message_count, sum(message_count) over (order by at, id) as running from ${candidates}
+    ) ranked
+    where running - message_count < ${limits.maxMessages}`);
+  const deleted = db.$with("deleted", { id: chatSessions.id }).as(sql`
+    delete from ${chatSessions} where ${chatSessions.id} in (select id from ${chosen})
+    returning ${chatSessions.id}`);
+  return db
+    .with(candidates, chosen, deleted)
+    .select({
+      sessions: sql<number>`count(*)::int`,
+      messages: sql<number>`(select count(*) from ${chatMessages} where ${chatMessages.sessionId} in (select id from ${chosen}))::int`,
+      more: sql<boolean>`(select count(*) from ${candidates}) > count(*) or (select count(*) from ${candidates}) = ${limits.maxSessions}`,
+    })
+    .from(deleted);
 }

@@ -3,6 +3,7 @@ import {
   bigint,
   check,
   foreignKey,
+  index,
   integer,
   jsonb,
   pgTable,
@@ -14,16 +15,37 @@ import {
 } from "drizzle-orm/pg-core";
 import { messageStatuses, type Source, senders } from "../conversation";
 
-export const chatSessions = pgTable("chat_sessions", {
-  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-  sessionUuid: uuid("session_uuid").notNull().unique(),
-  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  lastMessageAt: timestamp("last_message_at", { withTimezone: true, precision: 3 }),
-  // The last seq handed out in this session. Incrementing it in the statement that inserts a
-  // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
-  // without a read-then-write race.
-  messageCount: integer("message_count").notNull().default(0),
-});
+export const chatSessions = pgTable(
+  "chat_sessions",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionUuid: uuid("session_uuid").notNull().unique(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true, precision: 3 }),
+    // The last seq handed out in this session. Incrementing it in the statement that inserts a
+    // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
+    // without a read-then-write race.
+    messageCount: integer("message_count").notNull().default(0),
+    // A session made by POST /api/sessions/import: the client's key and the SHA-256 of the
+    // transcript it stored. Unique, so the insert itself finds a retry, even a concurrent one; kept
+    // on the session, so erasing the session erases them too.
+    importId: uuid("import_id").unique(),
+    importHash: text("import_hash"),
+  },
+  (table) => [
+    check("chat_sessions_import_hash_with_id", sql`(${table.importId} is null) = (${table.importHash} is null)`),
+    // The retention purge looks for the sessions whose last activity is oldest, and reads filter
+    // on it; the index is on the very expression they use (see lastActivity below).
+    index("chat_sessions_last_activity_idx").on(sql`coalesce(${table.lastMessageAt}, ${table.createdAt})`),
+  ],
+);
+
+/**
+ * A session's last activity, which its retention period counts from: its last message, or its
+ * creation while it has none. Written exactly as chat_sessions_last_activity_idx is, so that the
+ * planner can use that index.
+ */
+export const lastActivity = sql<Date>`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`;
 
 export const chatMessages = pgTable(
   "chat_messages",

@@ -29,7 +29,7 @@ const recordTurn = createMiddleware<TurnEnv, string, { out: { json: ChatRequest 
   const request = c.req.valid("json");
   const current = c.get("session");
   const config = readConfig(c.env);
-  const recorded = await recordQuestion(c.var.db, current, request, config.historyTurns);
+  const recorded = await recordQuestion(c.var.db, current, request, config.historyTurns, config.retentionDays);
   nameSession(c, current.uuid);
   const answering: AnswerTurn = {
     db: c.var.db,

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { createSession, deleteSession, findSession, listMessages } from "../db/queries";
 import { sessionNotFound } from "../http/problem";
@@ -20,13 +21,16 @@ export const sessionRoutes = new Hono<AppEnv>()
     return c.json({ session_uuid, created_at }, 201);
   })
   .get("/:session_uuid", rateLimit("READ_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
-    const found = await findSession(c.var.db, c.get("session").uuid);
+    const found = await findSession(c.var.db, c.get("session").uuid, readConfig(c.env).retentionDays);
     if (!found) throw sessionNotFound();
     nameSession(c, found.sessionUuid);
     return c.json(toSessionSummary(found), 200);
   })
   .delete("/:session_uuid", rateLimit("SESSION_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
-    if (!(await deleteSession(c.var.db, c.get("session").uuid))) throw sessionNotFound();
+    // An expired session is erased too, but it was already gone for the client: 404, as for any
+    // other request about it.
+    const deleted = await deleteSession(c.var.db, c.get("session").uuid, readConfig(c.env).retentionDays);
+    if (deleted !== "live") throw sessionNotFound();
     return c.body(null, 204);
   })
   .get(
@@ -38,7 +42,11 @@ export const sessionRoutes = new Hono<AppEnv>()
     async (c) => {
       const query = c.req.valid("query");
       const sessionUuid = c.get("session").uuid;
-      const page = await listMessages(c.var.db, { sessionUuid, ...query });
+      const page = await listMessages(c.var.db, {
+        sessionUuid,
+        ...query,
+        retentionDays: readConfig(c.env).retentionDays,
+      });
       if (!page) throw sessionNotFound();
       nameSession(c, sessionUuid);
       const messages = page.slice(0, query.limit);
