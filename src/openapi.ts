@@ -10,6 +10,7 @@ import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
 import { chatRequestSchema } from "./schemas/chat";
 import { historyQuerySchema } from "./schemas/history";
+import { importRequestSchema, maxImportBodyBytes, maxImportMessages } from "./schemas/import";
 import {
   chatResponseSchema,
   chatStreamEventSchemas,
@@ -31,6 +32,7 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 function componentSchemas(): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
   requests.add(chatRequestSchema, { id: "ChatRequest" });
+  requests.add(importRequestSchema, { id: "ImportRequest" });
   const responses = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries({
     Source: sourceSchema,
@@ -121,10 +123,12 @@ function headers(...names: string[]): Json {
 type ProblemOptions = {
   /** Problems that can come after the session is known to exist carry X-Session-Id. */
   namingSession?: ProblemCode[];
+  /** What a problem means on this operation, where the code alone does not say it. */
+  meaning?: Partial<Record<ProblemCode, string>>;
 };
 
 /** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
-function problems(codes: ProblemCode[], { namingSession = [] }: ProblemOptions = {}): Json {
+function problems(codes: ProblemCode[], { namingSession = [], meaning = {} }: ProblemOptions = {}): Json {
   const byStatus = new Map<number, ProblemCode[]>();
   for (const code of codes) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
   return Object.fromEntries(
@@ -138,7 +142,7 @@ function problems(codes: ProblemCode[], { namingSession = [] }: ProblemOptions =
       return [
         String(status),
         {
-          description: `Problem: ${grouped.join(", ")}`,
+          description: `Problem: ${grouped.map((code) => (meaning[code] ? `${code} (${meaning[code]})` : code)).join(", ")}`,
           headers: headers(...extra),
           content: { "application/problem+json": { schema: schemaRef("Problem") } },
         },
@@ -275,6 +279,91 @@ function buildDocument(): Json {
               "rate_limited",
               ...serverSide,
             ]),
+          },
+        }),
+      },
+      "/api/sessions/import": {
+        post: operation({
+          operationId: "importSession",
+          tags: ["sessions"],
+          summary: "Import a browser transcript as a new session",
+          description:
+            "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §13). " +
+            "Idempotent by `import_id`: a retry, even a concurrent one, gets the same session; the same " +
+            "`import_id` with another transcript is 409. Each answer (`bot`) is stored as the answer to " +
+            "the nearest question before it that has none yet; a bot message with no such question is refused.\n\n" +
+            "Converting a `localStorage` array (docs/api.md §13.5 has the whole function):\n\n" +
+            "```js\n" +
+            'const stored = JSON.parse(localStorage.getItem("chat") ?? "[]");\n' +
+            "const messages = stored.map((m) => ({\n" +
+            "  sender: m.sender, message: m.message,\n" +
+            "  timestamp: m.timestamp ? new Date(m.timestamp).toISOString() : undefined,\n" +
+            '  sources: m.sender === "bot" ? m.sources ?? [] : undefined,\n' +
+            "}));\n" +
+            "// One import_id per conversation, kept until the import succeeded, so retries are safe.\n" +
+            'const import_id = localStorage.getItem("chat:import_id") ?? crypto.randomUUID();\n' +
+            'localStorage.setItem("chat:import_id", import_id);\n' +
+            'await fetch("/api/sessions/import", { method: "POST", headers: { "Content-Type": "application/json" },\n' +
+            "  body: JSON.stringify({ import_id, messages }) });\n" +
+            "```",
+          requestBody: {
+            required: true,
+            description: `At most ${maxImportMessages} messages and ${maxImportBodyBytes} bytes (1 MiB)`,
+            content: {
+              "application/json": {
+                schema: schemaRef("ImportRequest"),
+                examples: {
+                  localStorage: {
+                    summary: "Two messages converted from localStorage",
+                    value: {
+                      import_id: "0b5c1d2e-6a77-4f0e-9a51-6d1f3c2b9e10",
+                      messages: [
+                        { sender: "user", message: "What is a ZMP?", timestamp: "2026-10-01T09:00:00.000Z" },
+                        {
+                          sender: "bot",
+                          message: "The zero moment point is where the ground reaction force acts.",
+                          timestamp: "2026-10-01T09:00:02.500Z",
+                          sources: [
+                            {
+                              title: "Chapter 4: Balance",
+                              url: "https://book.example/ch4",
+                              snippet: "The ZMP is the point on the ground…",
+                              score: 0.82,
+                            },
+                          ],
+                        },
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "201": {
+              description: "The session holding the transcript (also for a retry)",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("Session")),
+            },
+            ...problems(
+              [
+                "invalid_json",
+                "validation_error",
+                "method_not_allowed",
+                "idempotency_conflict",
+                "payload_too_large",
+                "unsupported_media_type",
+                "rate_limited",
+                ...serverSide,
+              ],
+              {
+                meaning: {
+                  validation_error: "`errors[].path` names the index of the message, e.g. messages.3.timestamp",
+                  idempotency_conflict: "import_id was used for another transcript",
+                  payload_too_large: `the body is over ${maxImportBodyBytes} bytes`,
+                },
+              },
+            ),
           },
         }),
       },

@@ -61,6 +61,7 @@ describe("the OpenAPI description", () => {
       "Problem",
       "Session",
       "HistoryPage",
+      "ImportRequest",
       "ChatStreamStart",
       "ChatStreamDelta",
       "ChatStreamDone",
@@ -181,6 +182,31 @@ describe("real responses match the description", () => {
     await check("GET", path, call(`/api/sessions/${session_uuid}`, { method: "PUT" }));
     await check("DELETE", path, call(`/api/sessions/${session_uuid}`, { method: "DELETE" }));
     await check("DELETE", path, call(`/api/sessions/${session_uuid}`, { method: "DELETE" }));
+  });
+
+  it("POST /api/sessions/import: the import, its retry, and its problems", async () => {
+    const path = "/api/sessions/import";
+    const import_id = crypto.randomUUID();
+    const messages = [
+      { sender: "user", message: "What is a ZMP?", timestamp: "2026-10-01T09:00:00.000Z" },
+      { sender: "bot", message: "A point.", sources: [{ title: "Chapter 4", url: "https://book.example/ch4" }] },
+    ];
+    await check("POST", path, call(path, json({ import_id, messages })));
+    await check("POST", path, call(path, json({ import_id, messages })));
+    await check("POST", path, call(path, json({ import_id, messages: messages.slice(0, 1) })));
+    await check("POST", path, call(path, json({ import_id: crypto.randomUUID(), messages: messages.slice(1) })));
+    await check(
+      "POST",
+      path,
+      call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: "[" }),
+    );
+    await check("POST", path, call(path, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "{}" }));
+    await check("POST", path, call(path, json({ import_id, messages, padding: "x".repeat(1024 * 1024) })));
+    await check("POST", path, call(path, { method: "PUT" }));
+    const { response } = await callApp(createApp(), path, json({ import_id: crypto.randomUUID(), messages }), {
+      HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE,
+    });
+    await check("POST", path, response);
   });
 
   it("the operations routes", async () => {

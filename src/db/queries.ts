@@ -11,7 +11,7 @@
  */
 import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
-import type { HistoryMessage, MessageStatus, Source } from "../conversation";
+import type { HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
 import { type ChatMessage, type ChatSession, chatMessages, chatSessions, lastActivity } from "./schema";
@@ -289,6 +289,84 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
     .limit(query.limit + 1);
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [row.message] : []));
+}
+
+/** A message of an imported transcript, numbered, as importSession stores it. */
+export type ImportedMessage = {
+  seq: number;
+  sender: Sender;
+  message: string;
+  /** Null: the import's own time. Never later than it. */
+  at: string | null;
+  status: MessageStatus;
+  sources: Source[];
+  /** For an answer, the seq of the question it answers. */
+  replyToSeq: number | null;
+};
+
+export type SessionImport = {
+  sessionUuid: string;
+  importId: string;
+  importHash: string;
+  messages: ImportedMessage[];
+  /** Stored with every message, so that an operator tells imported messages from asked ones. */
+  metadata: Record<string, unknown>;
+};
+
+/**
+ * Creates a session holding a whole transcript, in one statement: the session, then its
+ * questions, then its answers, each answer pointing at its question's new id. Either all of it is
+ * stored or, when any of it fails, none of it. Null: a session with this import_id exists
+ * already (a retry; see findImportedSession), also one that a concurrent import committed first,
+ * which this statement waited for.
+ */
+export async function importSession(db: Database, input: SessionImport): Promise<ChatSession | null> {
+  const created = db.$with("created", getTableColumns(chatSessions)).as(sql`
+    insert into ${chatSessions}
+      (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)},
+       ${name(chatSessions.importId)}, ${name(chatSessions.importHash)})
+    values (${input.sessionUuid}, ${input.messages.length}, clock_timestamp(), ${input.importId}::uuid, ${input.importHash})
+    on conflict (${name(chatSessions.importId)}) do nothing
+    returning *`);
+  const transcript = sql`jsonb_to_recordset(${JSON.stringify(input.messages)}::jsonb)
+    as transcript(seq integer, sender text, message text, at timestamptz, status text, sources jsonb, "replyToSeq" integer)`;
+  // Timestamps go no later than the import itself, so later messages never go back in time.
+  const at = sql`least(coalesce(transcript.at, ${created.lastMessageAt}), ${created.lastMessageAt})`;
+  const metadata = sql`${JSON.stringify(input.metadata)}::jsonb`;
+  const questions = db.$with("questions", { id: chatMessages.id, seq: chatMessages.seq }).as(sql`
+    insert into ${chatMessages}
+      (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+       ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.metadata)})
+    select ${created.id}, transcript.seq, 'user', transcript.message, ${at}, ${metadata}
+    from ${created}, ${transcript}
+    where transcript.sender = 'user'
+    returning ${chatMessages.id}, ${chatMessages.seq}`);
+  const answers = db.$with("answers", { id: chatMessages.id }).as(sql`
+    insert into ${chatMessages}
+      (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+       ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.status)},
+       ${name(chatMessages.replyToId)}, ${name(chatMessages.sources)}, ${name(chatMessages.metadata)})
+    select ${created.id}, transcript.seq, 'bot', transcript.message, ${at}, transcript.status,
+      ${questions.id}, transcript.sources, ${metadata}
+    from ${created}, ${transcript}
+    join ${questions} on ${questions.seq} = transcript."replyToSeq"
+    where transcript.sender = 'bot'
+    returning ${chatMessages.id}`);
+  const [row] = await db.with(created, questions, answers).select().from(created);
+  return row ?? null;
+}
+
+/** The session an import_id made, and whether it is still live (not expired). Null: none. */
+export async function findImportedSession(
+  db: Database,
+  importId: string,
+  retentionDays: RetentionDays,
+): Promise<{ session: ChatSession; live: boolean } | null> {
+  const [found] = await db
+    .select({ session: chatSessions, live: sql<boolean>`${unexpired(retentionDays)}` })
+    .from(chatSessions)
+    .where(eq(chatSessions.importId, importId));
+  return found ?? null;
 }
 
 export type ExpiredBatch = {

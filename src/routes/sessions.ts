@@ -4,11 +4,13 @@ import type { AppEnv } from "../context";
 import { createSession, deleteSession, findSession, listMessages } from "../db/queries";
 import { sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
+import { importTranscript } from "../lifecycle/import";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session } from "../middleware/session";
 import { encodeCursor } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
+import { importRequestSchema, maxImportBodyBytes } from "../schemas/import";
 import { toMessage, toSessionSummary } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
 
@@ -20,6 +22,17 @@ export const sessionRoutes = new Hono<AppEnv>()
     nameSession(c, session_uuid);
     return c.json({ session_uuid, created_at }, 201);
   })
+  .post(
+    "/import",
+    rateLimit("IMPORT_RATE_LIMITER"),
+    jsonBody({ maxBytes: maxImportBodyBytes }),
+    validate("json", importRequestSchema),
+    async (c) => {
+      const imported = await importTranscript(c.var.db, c.req.valid("json"), readConfig(c.env).retentionDays);
+      nameSession(c, imported.sessionUuid);
+      return c.json(toSessionSummary(imported), 201);
+    },
+  )
   .get("/:session_uuid", rateLimit("READ_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
     const found = await findSession(c.var.db, c.get("session").uuid, readConfig(c.env).retentionDays);
     if (!found) throw sessionNotFound();
