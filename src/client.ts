@@ -16,7 +16,14 @@ import type { ChatStreamEvent } from "./schemas/responses";
 
 export type { AppType } from "./app";
 export type { Problem } from "./http/problem";
-export type { ChatResponse, ChatStreamEvent, HistoryPage, Message, SessionSummary } from "./schemas/responses";
+export type {
+  ChatResponse,
+  ChatStreamEvent,
+  HistoryPage,
+  Message,
+  SessionExport,
+  SessionSummary,
+} from "./schemas/responses";
 
 export function createChatClient(baseUrl: string, options?: ClientRequestOptions) {
   return hc<AppType>(baseUrl, options);

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
 import { chatRequestSchema } from "./schemas/chat";
+import { exportQuerySchema } from "./schemas/export";
 import { historyQuerySchema } from "./schemas/history";
 import { importRequestSchema, maxImportBodyBytes, maxImportMessages } from "./schemas/import";
 import {
@@ -18,6 +19,7 @@ import {
   historyPageSchema,
   messageSchema,
   sessionCreatedSchema,
+  sessionExportSchema,
   sessionSummarySchema,
   sourceSchema,
 } from "./schemas/responses";
@@ -41,6 +43,7 @@ function componentSchemas(): Record<string, Json> {
     HistoryPage: historyPageSchema,
     Session: sessionSummarySchema,
     SessionCreated: sessionCreatedSchema,
+    SessionExport: sessionExportSchema,
     Health: healthSchema,
     Problem: problemSchema,
     ChatStreamStart: chatStreamEventSchemas.start,
@@ -110,6 +113,12 @@ function componentHeaders(): Json {
     "Retry-After": { description: "Seconds to wait before trying again", required: true, schema: { type: "integer" } },
     Allow: { description: "The methods this path does answer", required: true, schema: { type: "string" } },
     Accept: { description: "The body type this route takes", required: true, schema: { type: "string" } },
+    "Content-Disposition": {
+      description: "A download, with the file's name: chat-<the session UUID's first 8 characters>-<day>.json or .md",
+      required: true,
+      schema: { type: "string" },
+      example: 'attachment; filename="chat-6f1c1a52-2026-11-25.md"',
+    },
   };
 }
 
@@ -163,6 +172,19 @@ function uuidParameter(name: string, location: "path" | "header", description: s
     schema: { ...schema, format: "uuid" },
     example: "6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10",
   };
+}
+
+function exportQueryParameters(): Json[] {
+  const { properties } = z.toJSONSchema(exportQuerySchema, { io: "input" }) as { properties: Record<string, Json> };
+  return [
+    {
+      name: "format",
+      in: "query",
+      required: false,
+      description: "json (default): importable back; markdown: for reading",
+      schema: properties.format,
+    },
+  ];
 }
 
 function historyQueryParameters(): Json[] {
@@ -400,6 +422,38 @@ function buildDocument(): Json {
               description: "One page, in seq order",
               headers: headers(sessionHeader),
               content: json(schemaRef("HistoryPage")),
+            },
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+          },
+        }),
+      },
+      "/api/sessions/{session_uuid}/export": {
+        parameters: [sessionPath, sessionHeaderParameter],
+        get: operation({
+          operationId: "exportSession",
+          tags: ["sessions"],
+          summary: "Download the whole conversation, with each answer's sources",
+          description:
+            "Streamed a page at a time (docs/api.md §14): the messages the session held when the export began. " +
+            "A failure after the download began (the session deleted meanwhile, the database) breaks the " +
+            "download rather than ending it early. The JSON form's `messages` can be imported back as they are.",
+          parameters: exportQueryParameters(),
+          responses: {
+            "200": {
+              description: "The conversation, as an attachment",
+              headers: headers(sessionHeader, "Content-Disposition"),
+              content: {
+                ...json(schemaRef("SessionExport")),
+                "text/markdown": {
+                  schema: { type: "string" },
+                  example:
+                    "# What is a ZMP?\n\n- Session: `6f1c1a52` (the first characters of its id)\n" +
+                    "- Started: 2026-10-01 09:00:00 UTC\n- Last message: 2026-10-01 09:00:02 UTC\n- Messages: 2\n" +
+                    "- Exported: 2026-11-25 10:00:00 UTC\n\n---\n\n### Question 1 · 2026-10-01 09:00:00 UTC\n\n" +
+                    "> What is a ZMP?\n\n### Answer · 2026-10-01 09:00:02 UTC\n\nThe zero moment point is…\n\n" +
+                    "**Sources**\n\n1. [Chapter 4: Balance](<https://book.example/ch4>) — The ZMP is…\n\n---\n",
+                },
+              },
             },
             ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
           },

@@ -62,6 +62,7 @@ describe("the OpenAPI description", () => {
       "Session",
       "HistoryPage",
       "ImportRequest",
+      "SessionExport",
       "ChatStreamStart",
       "ChatStreamDelta",
       "ChatStreamDone",
@@ -179,6 +180,21 @@ describe("real responses match the description", () => {
     await check("GET", messages, call(`/api/sessions/${session_uuid}/messages?limit=3&cursor=${next_cursor}`));
     await check("GET", messages, call(`/api/sessions/${session_uuid}/messages?limit=0`));
     await check("GET", messages, call(`/api/sessions/${crypto.randomUUID()}/messages`));
+    const exported = `${path}/export`;
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export`));
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export?format=markdown`));
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export?format=pdf`));
+    await check("GET", exported, call(`/api/sessions/${crypto.randomUUID()}/export`));
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export`, { method: "POST" }));
+    const { response: unreachable } = await callApp(
+      createApp(),
+      `/api/sessions/${session_uuid}/export`,
+      {},
+      {
+        HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE,
+      },
+    );
+    await check("GET", exported, unreachable);
     await check("GET", path, call(`/api/sessions/${session_uuid}`, { method: "PUT" }));
     await check("DELETE", path, call(`/api/sessions/${session_uuid}`, { method: "DELETE" }));
     await check("DELETE", path, call(`/api/sessions/${session_uuid}`, { method: "DELETE" }));

@@ -16,6 +16,7 @@ const routes = [
   { method: "GET", path: "/api/sessions/{uuid}" },
   { method: "DELETE", path: "/api/sessions/{uuid}" },
   { method: "GET", path: "/api/sessions/{uuid}/messages" },
+  { method: "GET", path: "/api/sessions/{uuid}/export" },
   { method: "GET", path: "/health" },
   { method: "GET", path: "/openapi.json" },
 ] as const;
@@ -25,7 +26,12 @@ function isDocumentedSuccess(response: Response): boolean {
   const type = response.headers.get("Content-Type") ?? "";
   if (response.status === 204) return true;
   if (response.status === 200 || response.status === 201) {
-    return type.startsWith("application/json") || type.startsWith("text/event-stream") || type.startsWith("text/html");
+    return (
+      type.startsWith("application/json") ||
+      type.startsWith("text/event-stream") ||
+      type.startsWith("text/html") ||
+      type.startsWith("text/markdown")
+    );
   }
   return false;
 }
@@ -75,8 +81,12 @@ const anyPathSegment = fc.oneof(
   fc.constantFrom("%2F", "%00", "..", "%", "%ZZ", "{6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10}"),
 );
 const anyQuery = fc.dictionary(
-  fc.constantFrom("limit", "order", "cursor", "x"),
-  fc.oneof(anyText, fc.integer().map(String), fc.constantFrom("asc", "desc", "0", "1000", "1001", "-1")),
+  fc.constantFrom("limit", "order", "cursor", "format", "x"),
+  fc.oneof(
+    anyText,
+    fc.integer().map(String),
+    fc.constantFrom("asc", "desc", "0", "1000", "1001", "-1", "json", "markdown"),
+  ),
   { maxKeys: 4 },
 );
 const anyHeaders = fc.record(

@@ -245,6 +245,7 @@ describe("an expired session that the purge has not deleted yet", () => {
     const { session_uuid, client_message_id } = await conversation(366);
     await expectProblem(await call(`/api/sessions/${session_uuid}`), 404, "session_not_found");
     await expectProblem(await call(`/api/sessions/${session_uuid}/messages`), 404, "session_not_found");
+    await expectProblem(await call(`/api/sessions/${session_uuid}/export`), 404, "session_not_found");
     await expectProblem(await postChat({ question: "Still there?", session_uuid }), 404, "session_not_found");
     // Not even a replay of its last turn, which would otherwise be answered from the store.
     await expectProblem(

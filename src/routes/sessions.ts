@@ -2,13 +2,17 @@ import { Hono } from "hono";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { createSession, deleteSession, findSession, listMessages } from "../db/queries";
+import { toApiError } from "../http/error-handler";
 import { sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
+import { exportFileName, exportMediaTypes, exportStream } from "../lifecycle/export";
 import { importTranscript } from "../lifecycle/import";
+import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session } from "../middleware/session";
 import { encodeCursor } from "../schemas/cursor";
+import { exportQuerySchema } from "../schemas/export";
 import { historyQuerySchema } from "../schemas/history";
 import { importRequestSchema, maxImportBodyBytes } from "../schemas/import";
 import { toMessage, toSessionSummary } from "../schemas/responses";
@@ -73,5 +77,26 @@ export const sessionRoutes = new Hono<AppEnv>()
         },
         200,
       );
+    },
+  )
+  .get(
+    "/:session_uuid/export",
+    rateLimit("READ_RATE_LIMITER"),
+    sessionPath,
+    validate("query", exportQuerySchema),
+    session({ issue: false }),
+    async (c) => {
+      const startedAt = Date.now();
+      const { retentionDays } = readConfig(c.env);
+      const found = await findSession(c.var.db, c.get("session").uuid, retentionDays);
+      if (!found) throw sessionNotFound();
+      nameSession(c, found.sessionUuid);
+      const { format } = c.req.valid("query");
+      const request = { db: c.var.db, session: found, format, retentionDays, exportedAt: new Date() };
+      const body = exportStream(request, (error) => logStreamFailure(c, toApiError(error), startedAt));
+      return c.body(body, 200, {
+        "Content-Type": exportMediaTypes[format],
+        "Content-Disposition": `attachment; filename="${exportFileName(request)}"`,
+      });
     },
   );

@@ -55,6 +55,29 @@ export const sessionSummarySchema = z.object({
 
 export const sessionCreatedSchema = sessionSummarySchema.pick({ session_uuid: true, created_at: true });
 
+/** The first characters of a session UUID: tell exports apart without handing out the session. */
+export function shortSessionId(sessionUuid: string): string {
+  return sessionUuid.slice(0, 8);
+}
+
+/**
+ * A session as GET /api/sessions/{uuid}/export?format=json writes it (docs/api.md §14). It leaves
+ * out the session UUID, a bearer capability, since exported files get shared; its `messages` are
+ * a valid `messages` of POST /api/sessions/import as they are.
+ */
+export const sessionExportSchema = z.object({
+  format: z.literal("chat-history-export"),
+  version: z.literal(1),
+  exported_at: timestamp,
+  session: z.object({
+    short_id: z.string().describe("The session UUID's first 8 characters"),
+    created_at: timestamp,
+    last_message_at: timestamp.nullable(),
+    message_count: z.number().int().describe("The messages exported: those the session held when the export began"),
+  }),
+  messages: z.array(messageSchema),
+});
+
 export const healthSchema = z.object({
   status: z
     .enum(["ok", "degraded"])
@@ -74,6 +97,7 @@ export const chatStreamEventSchemas = {
 
 export type Message = z.infer<typeof messageSchema>;
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+export type SessionExport = z.infer<typeof sessionExportSchema>;
 export type ChatResponse = z.infer<typeof chatResponseSchema>;
 export type HistoryPage = z.infer<typeof historyPageSchema>;
 export type ChatStreamEvent = {
@@ -94,6 +118,21 @@ export function toMessage(row: ShownMessage): Message {
     status: row.status,
     client_message_id: row.clientMessageId,
     sources: row.sources,
+  };
+}
+
+/** The head of a JSON export (docs/api.md §14): everything but its messages, which are streamed. */
+export function toExportHead(row: ChatSession, exportedAt: Date): Omit<SessionExport, "messages"> {
+  return {
+    format: "chat-history-export",
+    version: 1,
+    exported_at: exportedAt.toISOString(),
+    session: {
+      short_id: shortSessionId(row.sessionUuid),
+      created_at: row.createdAt.toISOString(),
+      last_message_at: row.lastMessageAt?.toISOString() ?? null,
+      message_count: row.messageCount,
+    },
   };
 }
 

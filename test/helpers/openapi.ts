@@ -19,6 +19,7 @@ const ourHeaders = [
   "retry-after",
   "allow",
   "accept",
+  "content-disposition",
   "x-content-type-options",
   "x-frame-options",
   "strict-transport-security",
