@@ -448,7 +448,8 @@ function buildDocument(): Json {
                   schema: { type: "string" },
                   example:
                     "# What is a ZMP?\n\n- Session: `6f1c1a52` (the first characters of its id)\n" +
-                    "- Started: 2026-10-01 09:00:00 UTC\n- Last message: 2026-10-01 09:00:02 UTC\n- Messages: 2\n" +
+                    "- First message: 2026-10-01 09:00:00 UTC\n- Session created: 2026-10-01 09:00:00 UTC\n" +
+                    "- Last activity: 2026-10-01 09:00:02 UTC\n- Messages: 2\n" +
                     "- Exported: 2026-11-25 10:00:00 UTC\n\n---\n\n### Question 1 · 2026-10-01 09:00:00 UTC\n\n" +
                     "> What is a ZMP?\n\n### Answer · 2026-10-01 09:00:02 UTC\n\nThe zero moment point is…\n\n" +
                     "**Sources**\n\n1. [Chapter 4: Balance](<https://book.example/ch4>) — The ZMP is…\n\n---\n",

@@ -131,8 +131,10 @@ function markdownWriter({ session, exportedAt }: ExportRequest): Writer {
         `# ${title.length > 80 ? `${title.slice(0, 79)}…` : title || "Conversation"}`,
         "",
         `- Session: \`${shortSessionId(session.sessionUuid)}\` (the first characters of its id)`,
-        `- Started: ${utc(session.createdAt)}`,
-        `- Last message: ${session.lastMessageAt ? utc(session.lastMessageAt) : "none"}`,
+        // An imported conversation began long before its session: both are shown.
+        `- First message: ${first ? utc(first.timestamp) : "none"}`,
+        `- Session created: ${utc(session.createdAt)}`,
+        `- Last activity: ${utc(session.lastMessageAt ?? session.createdAt)}`,
         `- Messages: ${session.messageCount}`,
         `- Exported: ${utc(exportedAt)}`,
         "",
