@@ -13,7 +13,7 @@ import { SourceMap } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { BenchStack, FLOOR_CONFIG, InspectorSession, SERVICE_CONFIG, sleep } from "./bench-stack.mjs";
+import { BenchStack, FLOOR_CONFIG, InspectorSession, runOnStack, SERVICE_CONFIG, sleep } from "./bench-stack.mjs";
 import { echoVars, KINDS, newContext, ragVars, runLoad } from "./bench-workload.mjs";
 import { REPO_ROOT } from "./local-database.mjs";
 
@@ -66,19 +66,6 @@ const outFile = path.resolve(
 );
 
 const stack = new BenchStack();
-let interrupted = false;
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
-  process.on(signal, () => {
-    if (interrupted) {
-      stack.killAllNow();
-      process.exit(130);
-    }
-    interrupted = true;
-    console.error(`bench:profile: ${signal}, stopping everything...`);
-    void stack.stop().finally(() => process.exit(130));
-  });
-}
-process.on("exit", () => stack.killAllNow());
 const progress = (/** @type {string} */ line) => console.error(`bench:profile: ${line}`);
 
 /**
@@ -254,7 +241,8 @@ function cell(text) {
 async function main() {
   const target = /** @type {import("./bench-workload.mjs").Kind} */ (kind);
   progress("starting what the kind needs...");
-  const databaseUrl = target.instance === "floor" ? undefined : await stack.startDatabase();
+  const databaseUrl =
+    target.instance === "floor" ? undefined : await stack.startDatabase().then(() => stack.startPool());
   const fakeUrl = target.instance === "rag" ? await stack.startFakeUpstream() : undefined;
   const instance = await stack.startWrangler(
     target.instance === "floor"
@@ -357,13 +345,4 @@ async function main() {
   console.log(lines.join("\n"));
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!interrupted) {
-    console.error(`bench:profile: ${error instanceof Error ? error.message : error}`);
-    process.exitCode = 1;
-  }
-} finally {
-  if (!interrupted) await stack.stop();
-}
+await runOnStack("bench:profile", stack, main);

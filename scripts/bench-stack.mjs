@@ -10,10 +10,11 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
+import { startLocalPool } from "./local-pool.mjs";
 import { startRoundTripCounter } from "./pg-roundtrips.mjs";
 
 export const SERVICE_CONFIG = path.join(REPO_ROOT, "wrangler.toml");
@@ -226,6 +227,8 @@ export class BenchStack {
     this.postmasterPid = undefined;
     /** @type {Awaited<ReturnType<typeof startRoundTripCounter>> | undefined} */
     this.counter = undefined;
+    /** @type {{ port: number, close: () => Promise<void> } | undefined} */
+    this.pool = undefined;
     /** @type {Promise<void> | undefined} */
     this.stopping = undefined;
   }
@@ -290,11 +293,26 @@ export class BenchStack {
     }
   }
 
-  /** The round-trip counter in front of the database; returns a connection string through it. */
+  /**
+   * The local pool in front of the database, standing in for Hyperdrive's as `npm run dev` does
+   * (scripts/local-pool.mjs); returns a connection string through it.
+   */
+  async startPool() {
+    if (!this.database) throw new Error("start the database first");
+    const url = new URL(this.database.url);
+    this.pool = await startLocalPool({ target: { host: url.hostname, port: Number(url.port) } });
+    url.port = String(this.pool.port);
+    return url.toString();
+  }
+
+  /**
+   * The round-trip counter in front of the pool (or of the database, without one), so that it
+   * sees the Worker's connections; returns a connection string through it.
+   */
   async startCounter() {
     if (!this.database) throw new Error("start the database first");
     const url = new URL(this.database.url);
-    this.counter = await startRoundTripCounter({ targetPort: Number(url.port) });
+    this.counter = await startRoundTripCounter({ targetPort: this.pool?.port ?? Number(url.port) });
     url.port = String(this.counter.port);
     return url.toString();
   }
@@ -417,6 +435,7 @@ export class BenchStack {
       for (const hook of this.beforeStop.reverse()) await hook().catch(() => {});
       await Promise.all(this.processes.map((entry) => this.stopProcess(entry)));
       await this.counter?.close();
+      await this.pool?.close();
       await this.database?.stop().catch(() => {});
       if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
     })();
@@ -427,6 +446,61 @@ export class BenchStack {
   killAllNow() {
     for (const { child } of this.processes) if (child.pid) signalGroup(child.pid, "SIGKILL");
   }
+}
+
+/**
+ * Runs a script's `main` on `stack` and stops everything the stack started however the run
+ * ends: normally, on failure (its message printed, exit code 1), on SIGINT/SIGTERM/SIGHUP (a
+ * second signal kills at once), or at exit. `atExit` runs first in the last two cases.
+ *
+ * @param {string} name the script, to prefix its messages
+ * @param {BenchStack} stack
+ * @param {() => Promise<void>} main
+ * @param {() => void} [atExit]
+ */
+export async function runOnStack(name, stack, main, atExit = () => {}) {
+  let interrupted = false;
+  for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
+    process.on(signal, () => {
+      if (interrupted) {
+        atExit();
+        stack.killAllNow();
+        process.exit(130);
+      }
+      interrupted = true;
+      console.error(`${name}: ${signal}, stopping everything...`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
+  process.on("exit", () => {
+    atExit();
+    stack.killAllNow();
+  });
+  try {
+    await main();
+  } catch (error) {
+    if (!interrupted) {
+      console.error(`${name}: ${error instanceof Error ? error.message : error}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    if (!interrupted) await stack.stop();
+  }
+}
+
+/**
+ * The machine a run's figures come from.
+ *
+ * @param {number[]} loadBefore os.loadavg() before the run
+ */
+export function describeMachine(loadBefore) {
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    loadAverageBefore: loadBefore.map((value) => Number(value.toFixed(2))),
+  };
 }
 
 /** @param {number} group @param {NodeJS.Signals} signal */

@@ -216,6 +216,47 @@ export const KINDS = [
       return streamed === expected ? undefined : "the delta events do not add up to the model's 1,000 chunks";
     },
   },
+  {
+    id: "ui-stream",
+    title: `POST /api/ui/chat (useChat), RAG answer streamed in ${STREAM_CHUNKS.toLocaleString("en")} chunks`,
+    instance: "rag",
+    usesDatabase: true,
+    status: 200,
+    prepare: async (ctx, target) => {
+      const chunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
+      await setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks, chunkDelayMs: 0 } });
+      ctx.sessions.uiStream ??= await sessionWithTurns(target, 1, ctx);
+    },
+    // The last-message-only body of the README's set-up; a new message id each time, so no turn
+    // is taken for a replay.
+    request: (ctx) => {
+      const question = ctx.nextQuestion();
+      return {
+        method: "POST",
+        path: "/api/ui/chat",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          id: ctx.sessions.uiStream,
+          message: { id: question, role: "user", parts: [{ type: "text", text: question }] },
+          trigger: "submit-message",
+        }),
+      };
+    },
+    verify: (answer) => {
+      const chunks = answer.body
+        .toString()
+        .split("\n\n")
+        .filter((event) => event.startsWith("data: {"))
+        .map((event) => JSON.parse(event.slice(6)));
+      if (chunks.at(-1)?.type !== "finish") return "the stream did not end with a finish chunk";
+      const streamed = chunks
+        .filter((chunk) => chunk.type === "text-delta")
+        .map((chunk) => chunk.delta)
+        .join("");
+      const expected = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `).join("");
+      return streamed === expected ? undefined : "the text-delta chunks do not add up to the model's 1,000 chunks";
+    },
+  },
 ];
 
 /** A fresh context: questions are unique across the run, so no turn is taken for a replay. */
@@ -318,4 +359,74 @@ export async function runLoad({ target, connections, seconds, maxRequests, reque
 export function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+/**
+ * How a streamed answer reaches the reader: the fake model sends `chunks` pieces `delayMs` apart,
+ * each stamped with the time it sent it (its scenario's stampChunks); the events are read as they
+ * arrive. Returns, over `turns` turns: the delay from the model sending the first piece to the
+ * reader having it, the longest any piece took, the longest gap between two events, and the
+ * events per answer.
+ *
+ * @param {string} target the RAG service's base URL
+ * @param {WorkloadContext} ctx
+ * @param {{ chunks: number, delayMs: number, turns: number }} options
+ */
+export async function measureStreamTiming(target, ctx, { chunks, delayMs, turns }) {
+  await setScenario(/** @type {string} */ (ctx.fakeUrl), {
+    chat: { chunks: Array.from({ length: chunks }, () => "x"), chunkDelayMs: delayMs, stampChunks: true },
+  });
+  const firstWords = [];
+  const slowestPiece = [];
+  const longestGap = [];
+  const events = [];
+  for (let turn = 0; turn < turns; turn++) {
+    const arrivals = await readStream(target, postChat({ question: ctx.nextQuestion(), stream: true }));
+    const deltas = arrivals.filter((arrival) => arrival.event === "delta");
+    const delays = deltas.flatMap(({ at, data }) =>
+      [...String(JSON.parse(data).text).matchAll(/<t:(\d+)>/g)].map((match) => at - Number(match[1])),
+    );
+    if (delays.length !== chunks) throw new Error(`stream timing: ${delays.length} of ${chunks} pieces arrived`);
+    firstWords.push(/** @type {number} */ (delays[0]));
+    slowestPiece.push(Math.max(...delays));
+    longestGap.push(Math.max(...deltas.slice(1).map((delta, i) => delta.at - /** @type {any} */ (deltas[i]).at)));
+    events.push(deltas.length);
+  }
+  return { firstWords, slowestPiece, longestGap, events };
+}
+
+/**
+ * Sends a streamed request and notes when each event arrived (Date.now(), the clock the fake
+ * stamps with).
+ *
+ * @param {string} target
+ * @param {RequestSpec} spec
+ * @returns {Promise<{ event: string, data: string, at: number }[]>}
+ */
+function readStream(target, spec) {
+  const { hostname, port } = new URL(target);
+  return new Promise((resolve, reject) => {
+    const headers = { ...spec.headers, "Content-Length": String(Buffer.byteLength(spec.body ?? "")) };
+    const request = http.request({ host: hostname, port, method: spec.method, path: spec.path, headers, agent: false });
+    request.on("error", reject);
+    request.on("response", (response) => {
+      /** @type {{ event: string, data: string, at: number }[]} */
+      const arrivals = [];
+      let buffer = "";
+      response.setEncoding("utf8");
+      response.on("data", (text) => {
+        const at = Date.now();
+        buffer += text;
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+          arrivals.push({ event, data: /^data: (.*)$/m.exec(block)?.[1] ?? "", at });
+        }
+      });
+      response.on("error", reject);
+      response.on("end", () => resolve(arrivals));
+    });
+    request.end(spec.body);
+  });
 }

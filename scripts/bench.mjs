@@ -18,13 +18,15 @@ import {
   BenchStack,
   CLOCK_TICKS,
   compatibility,
+  describeMachine,
   FLOOR_CONFIG,
   postgresCpuMs,
+  runOnStack,
   SERVICE_CONFIG,
   sleep,
   versions,
 } from "./bench-stack.mjs";
-import { echoVars, KINDS, newContext, percentile, ragVars, runLoad } from "./bench-workload.mjs";
+import { echoVars, KINDS, measureStreamTiming, newContext, percentile, ragVars, runLoad } from "./bench-workload.mjs";
 
 const HELP = `npm run bench [-- options]
 
@@ -85,19 +87,6 @@ const kinds = KINDS.filter((kind) => kind.id === "floor" || !wanted || wanted.in
 const floorKind = /** @type {import("./bench-workload.mjs").Kind} */ (KINDS.find((kind) => kind.id === "floor"));
 
 const stack = new BenchStack();
-let interrupted = false;
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
-  process.on(signal, () => {
-    if (interrupted) {
-      stack.killAllNow();
-      process.exit(130);
-    }
-    interrupted = true;
-    console.error(`bench: ${signal}, stopping everything...`);
-    void stack.stop().finally(() => process.exit(130));
-  });
-}
-process.on("exit", () => stack.killAllNow());
 
 const progress = (/** @type {string} */ line) => console.error(`bench: ${line}`);
 
@@ -156,7 +145,8 @@ async function main() {
   }
 
   progress("starting PostgreSQL...");
-  const databaseUrl = await stack.startDatabase();
+  await stack.startDatabase();
+  const databaseUrl = await stack.startPool();
   const needsRag = kinds.some((kind) => kind.instance === "rag");
   const fakeUrl = needsRag ? await stack.startFakeUpstream() : undefined;
   const ctx = newContext(fakeUrl);
@@ -195,6 +185,22 @@ async function main() {
   }
   progress("floor again, to see the drift over the run...");
   const floorAgain = await measure(floorKind, floorInstance, ctx, 1, settings.seconds);
+
+  /** @type {Record<string, any>} */
+  const streaming = {};
+  if (ragInstance && kinds.some((kind) => kind.id === "rag-stream")) {
+    for (const [id, chunks, delayMs] of /** @type {const} */ ([
+      ["50 pieces/s", 100, 20],
+      ["200 pieces/s", 200, 5],
+    ])) {
+      progress(`streamed answers as a reader sees them: ${id}...`);
+      streaming[id] = {
+        chunks,
+        delayMs,
+        ...(await measureStreamTiming(ragInstance.base, ctx, { chunks, delayMs, turns: 3 })),
+      };
+    }
+  }
 
   /** @type {Record<string, any>} */
   const throughput = {};
@@ -264,14 +270,7 @@ async function main() {
   const report = {
     date: started.toISOString(),
     label: options.label,
-    machine: {
-      cpu: os.cpus()[0]?.model ?? "unknown",
-      cores: os.cpus().length,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: `${os.type()} ${os.release()}`,
-      loadAverageBefore: loadBefore.map((value) => Number(value.toFixed(2))),
-      clockTicksPerSecond: CLOCK_TICKS,
-    },
+    machine: { ...describeMachine(loadBefore), clockTicksPerSecond: CLOCK_TICKS },
     versions: { ...(await versions(echoInstance)), postgres: await stack.postgresVersion() },
     settings,
     kinds: kinds.map((kind) => {
@@ -285,6 +284,7 @@ async function main() {
       };
     }),
     floorAtTheEnd: floorAgain,
+    streaming,
     throughput: Object.fromEntries(
       Object.entries(throughput).map(([id, result]) => [
         id,
@@ -318,7 +318,8 @@ function markdown(report) {
       `before the run: ${m.loadAverageBefore.join(", ")}. \`npm run bench\` with defaults: each kind on one keep-alive ` +
       `connection for ${s.seconds} s or ${s.requests} requests, whichever came first, after ${s.warmupSeconds} s of ` +
       `warm-up. Worker CPU: the workerd running the Worker; PostgreSQL CPU: the postmaster and its children; both from ` +
-      `/proc/PID/stat (ticks of ${1000 / m.clockTicksPerSecond} ms), with the database reached directly. Round trips ` +
+      `/proc/PID/stat (ticks of ${1000 / m.clockTicksPerSecond} ms), with the database reached through ` +
+      `scripts/local-pool.mjs, as \`npm run dev\` reaches it. Round trips ` +
       `and statements: ${s.countRequests} more requests per kind through scripts/pg-roundtrips.mjs.`,
     "",
     "| request | n | Worker CPU ms/request | × floor | p50 ms | p95 ms | query round trips / request | statements / request | PostgreSQL CPU ms/request |",
@@ -346,6 +347,22 @@ function markdown(report) {
       `More than one connection was opened for: ${extraConnections.map((k) => `${k.id} (${k.connectionsOpened})`).join(", ")}.`,
     );
   }
+  const streams = Object.entries(report.streaming ?? {});
+  if (streams.length > 0) {
+    lines.push(
+      "",
+      "Streamed answers as a reader sees them (3 answers each; the fake model stamps each piece with the time it sent it):",
+      "",
+      "| model speed | pieces | first words after the model sent them, ms | slowest piece, ms | longest gap between events, ms | events per answer |",
+      "| --- | --- | --- | --- | --- | --- |",
+    );
+    for (const [id, r] of streams) {
+      lines.push(
+        `| ${id} (${r.delayMs} ms apart) | ${r.chunks} | ${Math.max(...r.firstWords)} | ${Math.max(...r.slowestPiece)} | ` +
+          `${Math.max(...r.longestGap)} | ${Math.min(...r.events)}–${Math.max(...r.events)} |`,
+      );
+    }
+  }
   const t = report.throughput;
   if (t.floor && t["history-10"]) {
     lines.push(
@@ -367,13 +384,4 @@ function markdown(report) {
   return lines.join("\n");
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!interrupted) {
-    console.error(`bench: ${error instanceof Error ? error.message : error}`);
-    process.exitCode = 1;
-  }
-} finally {
-  if (!interrupted) await stack.stop();
-}
+await runOnStack("bench", stack, main);

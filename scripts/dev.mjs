@@ -17,6 +17,7 @@ import {
   REPO_ROOT,
   startLocalDatabase,
 } from "./local-database.mjs";
+import { startLocalPool } from "./local-pool.mjs";
 
 const WRANGLER = path.join(REPO_ROOT, "node_modules", ".bin", "wrangler");
 const KILL_AFTER_MS = 5_000;
@@ -24,6 +25,8 @@ const STARTUP_WAIT_MS = 15_000;
 
 /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
 let db;
+/** @type {{ close: () => Promise<void> } | undefined} */
+let pool;
 /** @type {import('node:child_process').ChildProcess | undefined} */
 let wrangler;
 /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }> | undefined} */
@@ -67,7 +70,19 @@ const startup = (async () => {
   console.error(applied === 0 ? "Migrations: up to date." : `Migrations: applied ${applied}.`);
   if (shuttingDown) return;
 
-  const env = { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: url };
+  // The Worker reaches the local database through a pool, as it reaches Neon through Hyperdrive's
+  // in production; a remote database is reached directly (Hyperdrive is not there locally).
+  let workerUrl = url;
+  if (db) {
+    const { hostname, port } = new URL(url);
+    pool = await startLocalPool({ target: { host: hostname, port: Number(port) } });
+    const pooled = new URL(url);
+    pooled.port = String(pool.port);
+    workerUrl = pooled.toString();
+  }
+  if (shuttingDown) return;
+
+  const env = { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: workerUrl };
   env.WRANGLER_SEND_METRICS ??= "false";
   env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   env.WRANGLER_HIDE_BANNER ??= "true";
@@ -121,6 +136,7 @@ async function shutdown(fallbackCode, signal = "SIGTERM") {
   ]);
   clearTimeout(timer);
   const wranglerResult = await stopWrangler(signal);
+  await pool?.close();
   try {
     await db?.stop();
   } catch (error) {

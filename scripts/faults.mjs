@@ -15,7 +15,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { BenchStack, SERVICE_CONFIG, sleep, versions } from "./bench-stack.mjs";
+import { BenchStack, describeMachine, runOnStack, SERVICE_CONFIG, sleep, versions } from "./bench-stack.mjs";
 import { echoVars } from "./bench-workload.mjs";
 import { checkTurns, countOtherConnections } from "./faults-check.mjs";
 import {
@@ -160,23 +160,6 @@ const docsFile =
 
 const stack = new BenchStack();
 stack.beforeStop.push(releaseEverything);
-let interrupted = false;
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
-  process.on(signal, () => {
-    if (interrupted) {
-      thawNow();
-      stack.killAllNow();
-      process.exit(130);
-    }
-    interrupted = true;
-    console.error(`test:faults: ${signal}, stopping everything...`);
-    void stack.stop().finally(() => process.exit(130));
-  });
-}
-process.on("exit", () => {
-  thawNow();
-  stack.killAllNow();
-});
 
 const progress = (/** @type {string} */ line) => console.error(`test:faults: ${line}`);
 
@@ -402,13 +385,7 @@ async function main() {
     date: started.toISOString(),
     mode: options.short ? "short" : "full",
     seconds: (now() - startedAt) / 1000,
-    machine: {
-      cpu: os.cpus()[0]?.model ?? "unknown",
-      cores: os.cpus().length,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: `${os.type()} ${os.release()}`,
-      loadAverageBefore: loadBefore.map((value) => Number(value.toFixed(2))),
-    },
+    machine: describeMachine(loadBefore),
     versions: { ...(await versions(service)), postgres: await stack.postgresVersion() },
     settings: {
       ...settings,
@@ -527,13 +504,4 @@ function markdown(report) {
   return lines.join("\n");
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!interrupted) {
-    console.error(`test:faults: ${error instanceof Error ? error.message : error}`);
-    process.exitCode = 1;
-  }
-} finally {
-  if (!interrupted) await stack.stop();
-}
+await runOnStack("test:faults", stack, main, thawNow);

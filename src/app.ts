@@ -20,6 +20,7 @@ import { chatRoutes } from "./routes/chat";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { sessionRoutes } from "./routes/sessions";
+import { uiChatRoutes } from "./routes/ui-chat";
 
 /**
  * The API's routes and their types, for Hono's typed client (`hc<AppType>`, see src/client.ts):
@@ -53,7 +54,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
   );
   // Only the routes that use them pay for a database client and an answer generator.
   for (const path of ["/api/*", "/health"]) app.use(path, database());
-  for (const path of ["/api/chat", "/health"]) {
+  for (const path of ["/api/chat", "/api/ui/chat", "/health"]) {
     app.use(path, async (c, next) => {
       const responder = responderFor?.(c.env);
       c.set(
@@ -68,7 +69,8 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/", docsRoutes)
     .route("/health", healthRoutes)
     .route("/api/chat", chatRoutes)
-    .route("/api/sessions", sessionRoutes);
+    .route("/api/sessions", sessionRoutes)
+    .route("/api/ui/chat", uiChatRoutes);
 
   const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {

@@ -23,6 +23,9 @@ export type {
   Message,
   SessionExport,
   SessionSummary,
+  UiMessage,
+  UiMessageMetadata,
+  UiMessagePage,
 } from "./schemas/responses";
 
 export function createChatClient(baseUrl: string, options?: ClientRequestOptions) {

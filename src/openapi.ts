@@ -22,7 +22,15 @@ import {
   sessionExportSchema,
   sessionSummarySchema,
   sourceSchema,
+  uiAnswerStartMetadataSchema,
+  uiMessageChunkSchemas,
+  uiMessageMetadataSchema,
+  uiMessagePageSchema,
+  uiMessageSchema,
+  uiSourceDocumentSchema,
+  uiSourceUrlSchema,
 } from "./schemas/responses";
+import { uiChatRequestSchema } from "./schemas/ui-chat";
 import { uuidSchema } from "./schemas/uuid";
 
 type Json = Record<string, unknown>;
@@ -35,6 +43,7 @@ function componentSchemas(): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
   requests.add(chatRequestSchema, { id: "ChatRequest" });
   requests.add(importRequestSchema, { id: "ImportRequest" });
+  requests.add(uiChatRequestSchema, { id: "UiChatRequest" });
   const responses = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries({
     Source: sourceSchema,
@@ -49,6 +58,18 @@ function componentSchemas(): Record<string, Json> {
     ChatStreamStart: chatStreamEventSchemas.start,
     ChatStreamDelta: chatStreamEventSchemas.delta,
     ChatStreamDone: chatStreamEventSchemas.done,
+    UiMessage: uiMessageSchema,
+    UiMessageMetadata: uiMessageMetadataSchema,
+    UiAnswerStartMetadata: uiAnswerStartMetadataSchema,
+    UiMessagePage: uiMessagePageSchema,
+    UiSourceUrl: uiSourceUrlSchema,
+    UiSourceDocument: uiSourceDocumentSchema,
+    UiChunkStart: uiMessageChunkSchemas.start,
+    UiChunkTextStart: uiMessageChunkSchemas["text-start"],
+    UiChunkTextDelta: uiMessageChunkSchemas["text-delta"],
+    UiChunkTextEnd: uiMessageChunkSchemas["text-end"],
+    UiChunkFinish: uiMessageChunkSchemas.finish,
+    UiChunkError: uiMessageChunkSchemas.error,
   })) {
     responses.add(schema, { id });
   }
@@ -78,6 +99,51 @@ function componentSchemas(): Record<string, Json> {
           'event: done\ndata: {"bot_message":{…}}\n\n',
       ],
     },
+    UiMessageStream: uiMessageStream(),
+  };
+}
+
+/**
+ * The AI SDK's UI message stream (docs/api.md §12.4). Its events have no name: each one's data is
+ * a chunk whose `type` says what it is, and the last one's data is `[DONE]`, which is not JSON.
+ */
+function uiMessageStream(): Json {
+  const chunks: Record<string, string> = {
+    start: "UiChunkStart",
+    "text-start": "UiChunkTextStart",
+    "text-delta": "UiChunkTextDelta",
+    "text-end": "UiChunkTextEnd",
+    "source-url": "UiSourceUrl",
+    "source-document": "UiSourceDocument",
+    finish: "UiChunkFinish",
+    error: "UiChunkError",
+  };
+  return {
+    type: "string",
+    description:
+      "Server-sent events of the AI SDK's UI message stream protocol (v1), each `data: <JSON chunk>` with no " +
+      "event name: `start` (UiChunkStart), then the text as `text-start`, `text-delta`s whose deltas joined are " +
+      "the answer (at most one per 50 ms after the first) and `text-end`, a `source-url` (UiSourceUrl) or " +
+      "`source-document` (UiSourceDocument) per passage, and `finish` (UiChunkFinish); or, when the answer " +
+      "fails, `error` (UiChunkError) after the text sent. The last event's data is `[DONE]`.",
+    "x-events": {
+      message: {
+        oneOf: Object.values(chunks).map(schemaRef),
+        discriminator: {
+          propertyName: "type",
+          mapping: Object.fromEntries(
+            Object.entries(chunks).map(([type, name]) => [type, `#/components/schemas/${name}`]),
+          ),
+        },
+      },
+    },
+    "x-end": "[DONE]",
+    examples: [
+      'data: {"type":"start","messageId":"answer-1234","messageMetadata":{"session_uuid":"…","new_session":true,' +
+        '"user_message":{"id":1234,"seq":1}}}\n\ndata: {"type":"text-start","id":"text"}\n\n' +
+        'data: {"type":"text-delta","id":"text","delta":"The ZMP is"}\n\ndata: {"type":"text-end","id":"text"}\n\n' +
+        'data: {"type":"finish","finishReason":"stop","messageMetadata":{…}}\n\ndata: [DONE]\n\n',
+    ],
   };
 }
 
@@ -118,6 +184,11 @@ function componentHeaders(): Json {
       required: true,
       schema: { type: "string" },
       example: 'attachment; filename="chat-6f1c1a52-2026-11-25.md"',
+    },
+    "X-Vercel-AI-UI-Message-Stream": {
+      description: "The AI SDK's UI message stream protocol and its version",
+      required: true,
+      schema: { type: "string", const: "v1" },
     },
   };
 }
@@ -281,6 +352,56 @@ function buildDocument(): Json {
           },
         }),
       },
+      "/api/ui/chat": {
+        post: operation({
+          operationId: "chatWithUseChat",
+          tags: ["chat"],
+          summary: "Ask the chatbot from the AI SDK's useChat",
+          description:
+            "A turn of POST /api/chat, taking the body of the AI SDK's DefaultChatTransport (or its last message " +
+            "only) and answering as the SDK's UI message stream (docs/api.md §12). The chat's `id` is the session " +
+            "UUID; an absent or unknown one starts a session, which the `start` chunk names.",
+          parameters: [sessionHeaderParameter],
+          requestBody: { required: true, content: json(schemaRef("UiChatRequest")) },
+          responses: {
+            "200": {
+              description: "The answer's chunks as they happen",
+              headers: headers(sessionHeader, "X-Vercel-AI-UI-Message-Stream"),
+              content: { "text/event-stream": { schema: schemaRef("UiMessageStream") } },
+            },
+            ...problems([
+              "invalid_json",
+              "validation_error",
+              "session_conflict",
+              "method_not_allowed",
+              "idempotency_conflict",
+              "payload_too_large",
+              "unsupported_media_type",
+              "rate_limited",
+              ...serverSide,
+              "answer_unavailable",
+            ]),
+          },
+        }),
+      },
+      "/api/ui/chat/{session_uuid}/messages": {
+        parameters: [sessionPath, sessionHeaderParameter],
+        get: operation({
+          operationId: "listUiMessages",
+          tags: ["sessions"],
+          summary: "Read a session's messages as the AI SDK's UI messages, a page at a time",
+          description: "The history (docs/api.md §5) in the form useChat restores a conversation from (§12.5).",
+          parameters: historyQueryParameters(),
+          responses: {
+            "200": {
+              description: "One page, in seq order",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("UiMessagePage")),
+            },
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+          },
+        }),
+      },
       "/api/sessions": {
         post: operation({
           operationId: "createSession",
@@ -310,11 +431,11 @@ function buildDocument(): Json {
           tags: ["sessions"],
           summary: "Import a browser transcript as a new session",
           description:
-            "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §13). " +
+            "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §14). " +
             "Idempotent by `import_id`: a retry, even a concurrent one, gets the same session; the same " +
             "`import_id` with another transcript is 409. Each answer (`bot`) is stored as the answer to " +
             "the nearest question before it that has none yet; a bot message with no such question is refused.\n\n" +
-            "Converting a `localStorage` array (docs/api.md §13.5 has the whole function):\n\n" +
+            "Converting a `localStorage` array (docs/api.md §14.5 has the whole function):\n\n" +
             "```js\n" +
             'const stored = JSON.parse(localStorage.getItem("chat") ?? "[]");\n' +
             "const messages = stored.map((m) => ({\n" +
@@ -434,7 +555,7 @@ function buildDocument(): Json {
           tags: ["sessions"],
           summary: "Download the whole conversation, with each answer's sources",
           description:
-            "Streamed a page at a time (docs/api.md §14): the messages the session held when the export began. " +
+            "Streamed a page at a time (docs/api.md §15): the messages the session held when the export began. " +
             "A failure after the download began (the session deleted meanwhile, the database) breaks the " +
             "download rather than ending it early. The JSON form's `messages` can be imported back as they are.",
           parameters: exportQueryParameters(),

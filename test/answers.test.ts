@@ -1,30 +1,13 @@
 // Real answers (issue 4): retrieval from Qdrant, an OpenAI-compatible model, memory, streaming,
 // failures. An app instance is configured to use the fake upstream of test/fakes on loopback,
 // and each test checks what the service sent there and what it stored in PostgreSQL.
-import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { openSql } from "./helpers/database";
 import { type ChatReply, callApp, chatRequest, expectProblem, history, type Message } from "./helpers/http";
-import { newKey, recordedRequests, type Scenario, setScenario } from "./helpers/upstream";
+import { newKey, ragEnv, recordedRequests, type Scenario, setScenario } from "./helpers/upstream";
 
 const upstream = inject("fakeUpstreamUrl");
-
-/** The configuration of a fully set-up service, pointed at the fake with this test's key. */
-function ragEnv(key: string, overrides: Record<string, string | undefined> = {}): Env {
-  return {
-    ...env,
-    LLM_BASE_URL: `${upstream}/v1`,
-    LLM_API_KEY: key,
-    LLM_MODEL: "fake-chat-model",
-    EMBEDDING_MODEL: "fake-embedding-model",
-    QDRANT_URL: `${upstream}/qdrant`,
-    QDRANT_API_KEY: key,
-    QDRANT_COLLECTION: "humanoid-book",
-    RAG_TOP_K: "3",
-    ...overrides,
-  } as Env;
-}
 
 function send(bindings: Env, body: Record<string, unknown>, headers: Record<string, string> = {}) {
   return callApp(createApp(), "/api/chat", chatRequest(body, headers), bindings);

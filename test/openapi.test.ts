@@ -66,6 +66,11 @@ describe("the OpenAPI description", () => {
       "ChatStreamStart",
       "ChatStreamDelta",
       "ChatStreamDone",
+      "UiChatRequest",
+      "UiMessage",
+      "UiMessagePage",
+      "UiChunkStart",
+      "UiChunkFinish",
     ]) {
       expect(document.components.schemas[name], name).toBeDefined();
     }
@@ -147,6 +152,114 @@ describe("real responses match the description", () => {
       else await response.body?.cancel();
     }
     expect(status).toBe(429);
+  });
+
+  it("POST /api/ui/chat: the UI message stream of new, continued and replayed turns, and its problems", async () => {
+    const uiChat = (body: unknown, headers: Record<string, string> = {}) =>
+      call("/api/ui/chat", { ...json(body), headers: { "Content-Type": "application/json", ...headers } });
+    const message = (text: string, id = crypto.randomUUID()) => ({ id, role: "user", parts: [{ type: "text", text }] });
+    const first = message("What keeps a biped upright?");
+    const started = await uiChat({ id: "useChat-own-id", messages: [first], trigger: "submit-message" });
+    const session = started.headers.get("X-Session-Id")!;
+    await check("POST", "/api/ui/chat", started);
+    await check("POST", "/api/ui/chat", uiChat({ id: session, message: message("And then?") }));
+    await check("POST", "/api/ui/chat", uiChat({ id: session, message: first, trigger: "regenerate-message" }));
+    await check(
+      "POST",
+      "/api/ui/chat",
+      uiChat({ id: session, message: { ...first, parts: [{ type: "text", text: "x" }] } }),
+    );
+    await check("POST", "/api/ui/chat", uiChat({ id: session, message: message("") }));
+    await check(
+      "POST",
+      "/api/ui/chat",
+      uiChat({ id: session, message: message("x") }, { "X-Session-Id": crypto.randomUUID() }),
+    );
+    await check(
+      "POST",
+      "/api/ui/chat",
+      call("/api/ui/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" }),
+    );
+    await check(
+      "POST",
+      "/api/ui/chat",
+      call("/api/ui/chat", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "hi" }),
+    );
+    await check(
+      "POST",
+      "/api/ui/chat",
+      uiChat({ messages: [message("a".repeat(7000))], padding: "a".repeat(300_000) }),
+    );
+    await check("POST", "/api/ui/chat", call("/api/ui/chat"));
+  });
+
+  it("POST /api/ui/chat: sources with and without a link, a failure after the text, a missing model, the database down", async () => {
+    const withSources: Responder = {
+      name: "with-sources",
+      answer: async ({ onDelta }) => {
+        onDelta?.("Grounded ");
+        onDelta?.("answer.");
+        return {
+          text: "Grounded answer.",
+          sources: [
+            { title: "Chapter 3", url: "https://book.example/ch3", snippet: "ZMP…", score: 0.9 },
+            { title: "Preface", url: null, snippet: "Why…", score: 0.5 },
+          ],
+          metadata: {},
+        };
+      },
+    };
+    const failingMidway: Responder = {
+      name: "failing-midway",
+      answer: async ({ onDelta }) => {
+        onDelta?.("Half an ");
+        throw new Error("down");
+      },
+    };
+    const send = async (app: ReturnType<typeof createApp>, bindings: Partial<Env> = {}) => {
+      const { response, finished } = await callApp(
+        app,
+        "/api/ui/chat",
+        chatRequest({ message: { id: "m1", role: "user", parts: [{ type: "text", text: "fail?" }] } }),
+        bindings,
+      );
+      const body = await check("POST", "/api/ui/chat", response);
+      await finished();
+      return body;
+    };
+    expect(await send(createApp({ responderFor: () => withSources }))).toContain('"type":"source-document"');
+    expect(await send(createApp({ responderFor: () => failingMidway }))).toContain('"type":"error"');
+    await send(createApp(), { LLM_MODEL: "only-a-model" } as Partial<Env>);
+    await send(createApp(), { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
+    const limited = { "CF-Connecting-IP": `openapi-ui-${crypto.randomUUID()}` };
+    let status = 0;
+    for (let i = 0; i < 45 && status !== 429; i++) {
+      const response = await call("/api/ui/chat", {
+        ...chatRequest({ message: { id: `q${i}`, role: "user", parts: [{ type: "text", text: `q${i}` }] } }),
+        headers: { "Content-Type": "application/json", ...limited },
+      });
+      status = response.status;
+      if (status === 429) await check("POST", "/api/ui/chat", response);
+      else await response.body?.cancel();
+    }
+    expect(status).toBe(429);
+  });
+
+  it("GET /api/ui/chat/{session_uuid}/messages: pages and problems", async () => {
+    const path = "/api/ui/chat/{session_uuid}/messages";
+    const { session_uuid } = await ask("a session to restore");
+    await ask("another turn", { session_uuid });
+    const firstPage = await check("GET", path, call(`/api/ui/chat/${session_uuid}/messages?limit=3`));
+    const { next_cursor } = JSON.parse(firstPage);
+    await check("GET", path, call(`/api/ui/chat/${session_uuid}/messages?limit=3&cursor=${next_cursor}`));
+    await check("GET", path, call(`/api/ui/chat/${session_uuid}/messages?order=sideways`));
+    await check("GET", path, call(`/api/ui/chat/${crypto.randomUUID()}/messages`));
+    await check(
+      "GET",
+      path,
+      call(`/api/ui/chat/${session_uuid}/messages`, { headers: { "X-Session-Id": crypto.randomUUID() } }),
+    );
+    await check("GET", path, call(`/api/ui/chat/${session_uuid}/messages`, { method: "POST" }));
   });
 
   it("the session endpoints, their history, and their problems", async () => {
@@ -232,5 +345,34 @@ describe("real responses match the description", () => {
     await check("GET", "/openapi.json", call("/openapi.json"));
     await check("GET", "/docs", call("/docs"));
     await check("GET", "/docs", call("/docs", { method: "POST" }));
+  });
+});
+
+describe("GET /docs", () => {
+  it("serves the reference page, which links to /openapi.json in plain HTML and loads only this origin's files", async () => {
+    const response = await call("/docs");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toContain("text/html");
+    const page = await response.text();
+    expect(page).toMatch(/<h1>[^<]+<\/h1>/);
+    expect(page).toContain('<a href="/openapi.json">');
+    expect(page).toContain("<noscript>");
+    expect(page).toContain('<script src="/docs/swagger-ui/swagger-ui-bundle.js">');
+    expect(page).toContain('<link rel="stylesheet" href="/docs/swagger-ui/swagger-ui.css">');
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it("allows only this origin and its one inline script, by hash, and keeps the secure headers", async () => {
+    const response = await call("/docs");
+    const policy = response.headers.get("Content-Security-Policy") ?? "";
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toMatch(/unsafe-inline|unsafe-eval|https?:|\*/);
+    const inline = [...(await response.text()).matchAll(/<script>([^<]*)<\/script>/g)].map((match) => match[1]!);
+    expect(inline).toHaveLength(1);
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(inline[0]));
+    const hash = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    expect(policy).toContain(`script-src 'self' 'sha256-${hash}'`);
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
   });
 });

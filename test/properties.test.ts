@@ -17,6 +17,8 @@ const routes = [
   { method: "DELETE", path: "/api/sessions/{uuid}" },
   { method: "GET", path: "/api/sessions/{uuid}/messages" },
   { method: "GET", path: "/api/sessions/{uuid}/export" },
+  { method: "POST", path: "/api/ui/chat" },
+  { method: "GET", path: "/api/ui/chat/{uuid}/messages" },
   { method: "GET", path: "/health" },
   { method: "GET", path: "/openapi.json" },
 ] as const;
@@ -69,8 +71,43 @@ const anyJson = fc.oneof(
     { requiredKeys: [] },
   ),
 );
+// The bodies of the AI SDK's useChat (POST /api/ui/chat), with any values in their fields.
+const anyUiMessage = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.record(
+    {
+      id: fc.oneof(anyText, fc.uuid(), fc.jsonValue({ maxDepth: 0 })),
+      role: fc.oneof(fc.constantFrom("user", "assistant", "system"), anyText),
+      parts: fc.oneof(
+        fc.array(
+          fc.record(
+            {
+              type: fc.oneof(fc.constantFrom("text", "file", "source-url"), anyText),
+              text: fc.oneof(anyText, fc.jsonValue()),
+            },
+            { requiredKeys: [] },
+          ),
+          { maxLength: 3 },
+        ),
+        fc.jsonValue({ maxDepth: 1 }),
+      ),
+    },
+    { requiredKeys: [] },
+  ),
+);
+const anyUiBody = fc.record(
+  {
+    id: fc.oneof(fc.uuid(), anyText, fc.constant(null)),
+    message: anyUiMessage,
+    messages: fc.oneof(fc.array(anyUiMessage, { maxLength: 3 }), fc.jsonValue({ maxDepth: 1 })),
+    trigger: fc.oneof(fc.constantFrom("submit-message", "regenerate-message", "resume-stream"), anyText),
+    messageId: fc.oneof(anyText, fc.constant(null)),
+  },
+  { requiredKeys: [] },
+);
 const anyBody = fc.oneof(
   anyJson.map((value) => JSON.stringify(value) ?? ""),
+  anyUiBody.map((value) => JSON.stringify(value)),
   anyText,
   fc.uint8Array({ maxLength: 64 }).map((bytes) => bytes),
 );

@@ -4,8 +4,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createDatabase } from "../src/db/client";
-import { expiredBatchStatement } from "../src/db/queries";
+import { expiredBatchSql } from "../src/db/queries";
 import worker from "../src/index";
 import { purgeLimits } from "../src/lifecycle/retention";
 import { openSql, seedSession } from "./helpers/database";
@@ -193,11 +192,11 @@ describe("the retention purge (Cron Trigger)", () => {
   });
 
   it("finds the expired sessions through chat_sessions_last_activity_idx among 100,000 sessions", async () => {
-    const statement = expiredBatchStatement(createDatabase(env.HYPERDRIVE.connectionString, 5_000), {
+    const statement = expiredBatchSql({
       before: new Date(Date.now() - 365 * day),
       maxSessions: purgeLimits.batchSessions,
       maxMessages: purgeLimits.batchMessages,
-    }).toSQL();
+    });
     const plan = await openSql()
       .begin(async (tx) => {
         await tx`set local statement_timeout = '60s'`;

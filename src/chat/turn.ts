@@ -4,6 +4,8 @@
  * client_message_id, without storing it twice.
  */
 import type { Answer, Responder } from "../answers/responder";
+import type { AnswerSetup } from "../answers/select";
+import type { Config } from "../config";
 import type { RequestSession } from "../context";
 import type { HistoryMessage } from "../conversation";
 import type { Database } from "../db/client";
@@ -60,6 +62,36 @@ export async function recordQuestion(
     );
   }
   return { question: turn.question, storedAnswer: turn.answer, history: null };
+}
+
+export type Turn = { recorded: RecordedQuestion; answering: AnswerTurn };
+
+/**
+ * The start every turn shares, whatever form its answer takes: check that an answer can be made
+ * (before anything is stored: a service that cannot answer keeps no questions), then store the
+ * question.
+ */
+export async function startTurn(
+  db: Database,
+  session: RequestSession,
+  request: ChatRequest,
+  { responder, problem }: AnswerSetup,
+  config: Pick<Config, "historyTurns" | "answerTimeoutMs" | "retentionDays">,
+): Promise<Turn> {
+  if (!responder) throw new ApiError("answer_unavailable", `no usable answer model is configured (${problem})`);
+  const recorded = await recordQuestion(db, session, request, config.historyTurns, config.retentionDays);
+  return {
+    recorded,
+    answering: {
+      db,
+      responder,
+      timeoutMs: config.answerTimeoutMs,
+      historyTurns: config.historyTurns,
+      history: recorded.history,
+      sessionUuid: session.uuid,
+      question: recorded.question,
+    },
+  };
 }
 
 export type AnswerTurn = {

@@ -13,7 +13,9 @@ export type Database = ReturnType<typeof createDatabase>;
  */
 export function createDatabase(connectionString: string, timeoutMs: number) {
   const client = postgres(connectionString, {
-    max: 5,
+    // A request runs its statements one after another, and postgres.js builds all `max`
+    // connection objects up front: one is all a request uses (Workers allow six sockets).
+    max: 1,
     // Skips the type-catalogue query on connect: one round trip less, and our columns need
     // only the built-in parsers.
     fetch_types: false,

@@ -11,7 +11,7 @@ import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session } from "../middleware/session";
-import { encodeCursor } from "../schemas/cursor";
+import { toPage } from "../schemas/cursor";
 import { exportQuerySchema } from "../schemas/export";
 import { historyQuerySchema } from "../schemas/history";
 import { importRequestSchema, maxImportBodyBytes } from "../schemas/import";
@@ -59,22 +59,16 @@ export const sessionRoutes = new Hono<AppEnv>()
     async (c) => {
       const query = c.req.valid("query");
       const sessionUuid = c.get("session").uuid;
-      const page = await listMessages(c.var.db, {
+      const found = await listMessages(c.var.db, {
         sessionUuid,
         ...query,
         retentionDays: readConfig(c.env).retentionDays,
       });
-      if (!page) throw sessionNotFound();
+      if (!found) throw sessionNotFound();
       nameSession(c, sessionUuid);
-      const messages = page.slice(0, query.limit);
-      const last = messages.at(-1);
-      const hasMore = page.length > query.limit && last !== undefined;
+      const page = toPage(found, query);
       return c.json(
-        {
-          session_uuid: sessionUuid,
-          messages: messages.map(toMessage),
-          next_cursor: hasMore ? encodeCursor({ order: query.order, afterSeq: last.seq }) : null,
-        },
+        { session_uuid: sessionUuid, messages: page.rows.map(toMessage), next_cursor: page.nextCursor },
         200,
       );
     },

@@ -25,3 +25,17 @@ export function decodeCursor(text: string): Cursor | null {
   if (afterSeq > 2_147_483_647) return null;
   return { order: match[1] as Cursor["order"], afterSeq };
 }
+
+/**
+ * A page out of the `limit + 1` rows a history query read (listMessages): the first `limit`, and
+ * the cursor that continues after them, null when that extra row was not there.
+ */
+export function toPage<Row extends { seq: number }>(
+  rows: Row[],
+  query: { limit: number; order: Cursor["order"] },
+): { rows: Row[]; nextCursor: string | null } {
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > query.limit && last !== undefined;
+  return { rows: page, nextCursor: hasMore ? encodeCursor({ order: query.order, afterSeq: last.seq }) : null };
+}

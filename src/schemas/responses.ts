@@ -2,6 +2,7 @@
  * The payloads the API answers with (docs/api.md §3–§10), and the one mapper from each stored row
  * to its payload. The OpenAPI document is generated from these schemas.
  */
+import type { InferUIMessageChunk, UIMessage } from "ai";
 import { z } from "zod";
 import { messageStatuses, type Source, senders } from "../conversation";
 import type { ShownMessage } from "../db/queries";
@@ -61,7 +62,7 @@ export function shortSessionId(sessionUuid: string): string {
 }
 
 /**
- * A session as GET /api/sessions/{uuid}/export?format=json writes it (docs/api.md §14). It leaves
+ * A session as GET /api/sessions/{uuid}/export?format=json writes it (docs/api.md §15). It leaves
  * out the session UUID, a bearer capability, since exported files get shared; its `messages` are
  * a valid `messages` of POST /api/sessions/import as they are.
  */
@@ -95,6 +96,100 @@ export const chatStreamEventSchemas = {
   error: problemSchema,
 };
 
+/**
+ * The conversation as the AI SDK's UI messages (docs/api.md §12): the history's messages, and
+ * the chunks of a streamed answer, for `useChat`. Each passage is a part of its own, with the
+ * snippet and score in `providerMetadata.book`, the only extra data the SDK keeps on a source.
+ */
+const uiSourceExtras = z
+  .object({ book: sourceSchema.pick({ snippet: true, score: true }) })
+  .describe("The passage's snippet and Qdrant score (§3)");
+const uiSourceId = z.string().describe('The number the answer cites the passage by: "1" for [1]');
+
+export const uiSourceUrlSchema = z.object({
+  type: z.literal("source-url"),
+  sourceId: uiSourceId,
+  url: z.string(),
+  title: z.string(),
+  providerMetadata: uiSourceExtras,
+});
+
+/** A passage without a link: the SDK's url source requires one. */
+export const uiSourceDocumentSchema = z.object({
+  type: z.literal("source-document"),
+  sourceId: uiSourceId,
+  mediaType: z.literal("text/plain"),
+  title: z.string(),
+  providerMetadata: uiSourceExtras,
+});
+
+/** The stored message a UI message stands for (§3). */
+export const uiMessageMetadataSchema = z.object({
+  session_uuid: sessionUuid,
+  id: messageSchema.shape.id,
+  seq: messageSchema.shape.seq,
+  timestamp,
+  status: messageSchema.shape.status,
+});
+
+/** What a streamed answer's `start` chunk says, before the answer is stored. */
+export const uiAnswerStartMetadataSchema = z.object({
+  session_uuid: sessionUuid,
+  new_session: z.boolean().describe("This request started the session: its `id` was absent or named no session"),
+  user_message: messageSchema.pick({ id: true, seq: true }).describe("The question, as stored"),
+});
+
+export const uiMessageSchema = z.object({
+  id: z
+    .string()
+    .describe(
+      "A question's client_message_id (or question-<id> without one); an answer's is answer-<the question's id>",
+    ),
+  role: z.enum(["user", "assistant"]),
+  metadata: uiMessageMetadataSchema,
+  parts: z
+    .array(
+      z.discriminatedUnion("type", [
+        z.object({ type: z.literal("text"), text: z.string() }),
+        uiSourceUrlSchema,
+        uiSourceDocumentSchema,
+      ]),
+    )
+    .describe("The text, then an answer's sources"),
+});
+
+export const uiMessagePageSchema = historyPageSchema.extend({
+  messages: z.array(uiMessageSchema).describe("UI messages, in seq order"),
+});
+
+/** The chunks of a streamed answer (docs/api.md §12.4), each a `data:` event of its own. */
+export const uiMessageChunkSchemas = {
+  start: z.object({ type: z.literal("start"), messageId: z.string(), messageMetadata: uiAnswerStartMetadataSchema }),
+  "text-start": z.object({ type: z.literal("text-start"), id: z.string() }),
+  "text-delta": z.object({ type: z.literal("text-delta"), id: z.string(), delta: z.string() }),
+  "text-end": z.object({ type: z.literal("text-end"), id: z.string() }),
+  "source-url": uiSourceUrlSchema,
+  "source-document": uiSourceDocumentSchema,
+  finish: z.object({
+    type: z.literal("finish"),
+    finishReason: z.enum(["stop", "error"]).describe('"error": a replayed answer that was cut short'),
+    messageMetadata: uiMessageMetadataSchema,
+  }),
+  error: z.object({ type: z.literal("error"), errorText: z.string().describe("The problem (§7), as JSON text") }),
+};
+
+/**
+ * A message's metadata as `useChat` holds it: a stored message's (the history), or a streamed
+ * answer's `start`, then its `finish` merged in.
+ */
+export type UiMessageMetadata = { session_uuid: string } & Partial<
+  z.infer<typeof uiMessageMetadataSchema> & z.infer<typeof uiAnswerStartMetadataSchema>
+>;
+export type UiMessage = UIMessage<UiMessageMetadata>;
+export type UiMessageChunk = InferUIMessageChunk<UiMessage>;
+export type UiMessagePage = z.infer<typeof uiMessagePageSchema>;
+type UiSourcePart = z.infer<typeof uiSourceUrlSchema> | z.infer<typeof uiSourceDocumentSchema>;
+
 export type Message = z.infer<typeof messageSchema>;
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 export type SessionExport = z.infer<typeof sessionExportSchema>;
@@ -121,7 +216,7 @@ export function toMessage(row: ShownMessage): Message {
   };
 }
 
-/** The head of a JSON export (docs/api.md §14): everything but its messages, which are streamed. */
+/** The head of a JSON export (docs/api.md §15): everything but its messages, which are streamed. */
 export function toExportHead(row: ChatSession, exportedAt: Date): Omit<SessionExport, "messages"> {
   return {
     format: "chat-history-export",
@@ -134,6 +229,57 @@ export function toExportHead(row: ChatSession, exportedAt: Date): Omit<SessionEx
       message_count: row.messageCount,
     },
   };
+}
+
+/**
+ * The UI id of the answer to a question: there is one answer per question, so it is known when
+ * the answer's stream starts, and is the same when the history is read back.
+ */
+export function uiAnswerId(questionId: number): string {
+  return `answer-${questionId}`;
+}
+
+/**
+ * A stored message as a UI message (docs/api.md §12.5). A question's id is its client_message_id,
+ * the key that a retry of it after a restore must send to be recognised.
+ */
+export function toUiMessage(row: ShownMessage, sessionUuid: string): z.infer<typeof uiMessageSchema> {
+  const text = { type: "text" as const, text: row.message };
+  if (row.sender === "user") {
+    return {
+      id: row.clientMessageId ?? `question-${row.id}`,
+      role: "user",
+      metadata: toUiMetadata(row, sessionUuid),
+      parts: [text],
+    };
+  }
+  return {
+    // Only answers have it, and all of them (chat_messages_reply_only_from_bot).
+    id: uiAnswerId(row.replyToId!),
+    role: "assistant",
+    metadata: toUiMetadata(row, sessionUuid),
+    parts: [text, ...toUiSources(row.sources)],
+  };
+}
+
+export function toUiMetadata(row: ShownMessage, sessionUuid: string): z.infer<typeof uiMessageMetadataSchema> {
+  return {
+    session_uuid: sessionUuid,
+    id: row.id,
+    seq: row.seq,
+    timestamp: row.timestamp.toISOString(),
+    status: row.status,
+  };
+}
+
+/** An answer's sources as UI parts, numbered as the prompt numbers them ([1] is the first). */
+export function toUiSources(sources: Source[]): UiSourcePart[] {
+  return sources.map(({ title, url, snippet, score }, index) => {
+    const common = { sourceId: String(index + 1), title, providerMetadata: { book: { snippet, score } } };
+    return url === null
+      ? { type: "source-document", mediaType: "text/plain", ...common }
+      : { type: "source-url", url, ...common };
+  });
 }
 
 /** A stored session in the API's shape (docs/api.md §6). */

@@ -27,6 +27,11 @@ export type Scenario = {
     chunkDelayMs?: number;
     /** streaming: after this many chunks stop sending but keep the stream open (a stalled model) */
     stallAfterChunks?: number;
+    /**
+     * streaming: each chunk's text becomes `<t:MS>`, the fake's clock (Date.now()) when it sent it,
+     * so that a client on the same machine can tell how long each piece took to reach it.
+     */
+    stampChunks?: boolean;
     usage?: Usage;
   };
   qdrant?: Failure & { collection?: string; points?: QdrantPoint[] };

@@ -177,7 +177,8 @@ export async function startFakeUpstream(): Promise<{ url: string; close: () => P
       for (let i = 0; i < chunks.length; i++) {
         if (s.stallAfterChunks !== undefined && i >= s.stallAfterChunks) return hang(signal);
         if (i > 0 && s.chunkDelayMs) await sleep(s.chunkDelayMs, signal);
-        const delta = i === 0 ? { role: "assistant", content: chunks[i] } : { content: chunks[i] };
+        const content = s.stampChunks ? `<t:${Date.now()}>` : chunks[i];
+        const delta = i === 0 ? { role: "assistant", content } : { content };
         event([{ index: 0, delta, finish_reason: null }]);
       }
       // Stalling after the last content chunk: the finish chunk and [DONE] never come.

@@ -31,6 +31,7 @@ const ourHeaders = [
   "x-download-options",
   "x-permitted-cross-domain-policies",
   "x-xss-protection",
+  "x-vercel-ai-ui-message-stream",
 ];
 
 export function documentChecker(document: Json) {
@@ -85,7 +86,12 @@ export function documentChecker(document: Json) {
     const base = ["paths", path, method.toLowerCase(), "responses", String(response.status), "content", mediaType];
     if (mediaType === "text/event-stream") {
       const events = String(content.schema.$ref).split("/").pop()!;
-      for (const block of body.split("\n\n").filter(Boolean)) {
+      const blocks = body.split("\n\n").filter(Boolean);
+      // A stream whose last event's data is a sentinel that is not JSON (the UI message stream's
+      // [DONE]) names it in x-end.
+      const end = document.components.schemas[events]["x-end"];
+      if (end !== undefined) expect(blocks.pop(), `${what} ends with ${end}`).toBe(`data: ${end}`);
+      for (const block of blocks) {
         const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
         const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null");
         expect(

@@ -5,6 +5,8 @@
  * back what the service sent with recordedRequests.
  */
 
+import { env } from "cloudflare:workers";
+import { inject } from "vitest";
 import type { RecordedRequest, Scenario } from "../fakes/scenario";
 
 export type { RecordedRequest, Scenario } from "../fakes/scenario";
@@ -35,4 +37,21 @@ export async function recordedRequests(baseUrl: string, key: string): Promise<Re
 
 function controlUrl(baseUrl: string, kind: "scenarios" | "requests", key: string): string {
   return `${baseUrl.replace(/\/+$/, "")}/__fake/${kind}/${encodeURIComponent(key)}`;
+}
+
+/** The configuration of a fully set-up service (model and Qdrant), pointed at the fake with `key`. */
+export function ragEnv(key: string, overrides: Record<string, string | undefined> = {}): Env {
+  const upstream = inject("fakeUpstreamUrl");
+  return {
+    ...env,
+    LLM_BASE_URL: `${upstream}/v1`,
+    LLM_API_KEY: key,
+    LLM_MODEL: "fake-chat-model",
+    EMBEDDING_MODEL: "fake-embedding-model",
+    QDRANT_URL: `${upstream}/qdrant`,
+    QDRANT_API_KEY: key,
+    QDRANT_COLLECTION: "humanoid-book",
+    RAG_TOP_K: "3",
+    ...overrides,
+  } as Env;
 }

@@ -1,0 +1,152 @@
+/**
+ * The endpoints of the AI SDK's `useChat` (docs/api.md §12): a turn answered as a UI message
+ * stream, and the history as UI messages. The turn is POST /api/chat's (chat/turn.ts,
+ * chat/answer-stream.ts): the same storing, idempotency, ordering and durability; only the
+ * framing is the SDK's, written by its own stream helpers.
+ */
+import { createUIMessageStream, createUIMessageStreamResponse } from "ai";
+import { type Context, Hono } from "hono";
+import { streamAnswer } from "../chat/answer-stream";
+import { startTurn, type Turn } from "../chat/turn";
+import { readConfig } from "../config";
+import type { AppEnv, RequestSession } from "../context";
+import { listMessages } from "../db/queries";
+import { toApiError } from "../http/error-handler";
+import { ApiError, sessionNotFound, toProblem } from "../http/problem";
+import { validate } from "../http/validate";
+import { logStreamFailure } from "../middleware/access-log";
+import { jsonBody } from "../middleware/json-body";
+import { rateLimit } from "../middleware/rate-limit";
+import { nameSession, session } from "../middleware/session";
+import { toPage } from "../schemas/cursor";
+import { historyQuerySchema } from "../schemas/history";
+import {
+  toUiMessage,
+  toUiMetadata,
+  toUiSources,
+  type UiMessage,
+  type UiMessageChunk,
+  uiAnswerId,
+} from "../schemas/responses";
+import { sessionPathSchema } from "../schemas/session";
+import { maxUiChatBodyBytes, type UiChatRequest, uiChatRequestSchema } from "../schemas/ui-chat";
+
+export const uiChatRoutes = new Hono<AppEnv>()
+  .post(
+    "/",
+    rateLimit("CHAT_RATE_LIMITER"),
+    jsonBody({ maxBytes: maxUiChatBodyBytes }),
+    validate("json", uiChatRequestSchema),
+    session({ issue: true }),
+    async (c) => {
+      const { session: current, turn } = await startUiTurn(c, c.req.valid("json"));
+      nameSession(c, current.uuid);
+      return uiMessageStream(c, current, turn);
+    },
+  )
+  .get(
+    "/:session_uuid/messages",
+    rateLimit("READ_RATE_LIMITER"),
+    validate("param", sessionPathSchema),
+    validate("query", historyQuerySchema),
+    session({ issue: false }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const sessionUuid = c.get("session").uuid;
+      const found = await listMessages(c.var.db, {
+        sessionUuid,
+        ...query,
+        retentionDays: readConfig(c.env).retentionDays,
+      });
+      if (!found) throw sessionNotFound();
+      nameSession(c, sessionUuid);
+      const page = toPage(found, query);
+      return c.json(
+        {
+          session_uuid: sessionUuid,
+          messages: page.rows.map((row) => toUiMessage(row, sessionUuid)),
+          next_cursor: page.nextCursor,
+        },
+        200,
+      );
+    },
+  );
+
+/**
+ * Starts the turn in the session the request names. `useChat` keeps sending the chat id it was
+ * given, so an id that names no session (never issued, or deleted since) starts a new session, as
+ * no id does, instead of failing every later turn; the stream says which session answered.
+ */
+async function startUiTurn(
+  c: Context<AppEnv>,
+  request: UiChatRequest,
+): Promise<{ session: RequestSession; turn: Turn }> {
+  const start = (session: RequestSession) => startTurn(c.var.db, session, request, c.var.answers, readConfig(c.env));
+  const named = c.get("session");
+  try {
+    return { session: named, turn: await start(named) };
+  } catch (error) {
+    if (named.issued || !(error instanceof ApiError && error.code === "session_not_found")) throw error;
+    const issued = { uuid: crypto.randomUUID(), issued: true };
+    c.set("session", issued);
+    return { session: issued, turn: await start(issued) };
+  }
+}
+
+/**
+ * The answer as the SDK's UI message stream: `start` (the answer's id, the session, the stored
+ * question), the text in batched `text-delta`s, a source part per passage, `finish` with the
+ * stored answer; or an `error` chunk holding the problem. Every chunk type here is one that the
+ * SDK's clients of versions 5 to 7 accept, or the stream would stop at it.
+ */
+function uiMessageStream(c: Context<AppEnv>, session: RequestSession, turn: Turn): Response {
+  const startedAt = Date.now();
+  const problemText = (failure: ApiError) => JSON.stringify(toProblem(failure, c.get("requestId")));
+  const question = turn.recorded.question;
+  const stream = createUIMessageStream<UiMessage>({
+    execute: async ({ writer }) => {
+      const write = (chunk: UiMessageChunk) => writer.write(chunk);
+      write({
+        type: "start",
+        messageId: uiAnswerId(question.id),
+        messageMetadata: {
+          session_uuid: session.uuid,
+          new_session: session.issued,
+          user_message: { id: question.id, seq: question.seq },
+        },
+      });
+      const textId = "text";
+      let textStarted = false;
+      const endText = () => {
+        if (textStarted) write({ type: "text-end", id: textId });
+      };
+      await streamAnswer(c, turn, {
+        async text(delta) {
+          if (!textStarted) write({ type: "text-start", id: textId });
+          textStarted = true;
+          write({ type: "text-delta", id: textId, delta });
+        },
+        async done(answer) {
+          endText();
+          for (const source of toUiSources(answer.sources)) write(source);
+          write({
+            type: "finish",
+            finishReason: answer.status === "complete" ? "stop" : "error",
+            messageMetadata: toUiMetadata(answer, session.uuid),
+          });
+        },
+        async failed(failure) {
+          endText();
+          write({ type: "error", errorText: problemText(failure) });
+        },
+      });
+    },
+    // Only a fault of ours gets here; streamAnswer reports the answer's own failures.
+    onError(error) {
+      const failure = toApiError(error);
+      logStreamFailure(c, failure, startedAt);
+      return problemText(failure);
+    },
+  });
+  return createUIMessageStreamResponse({ stream });
+}

@@ -1,0 +1,181 @@
+// useChat in Chromium (issue 12): the README's BookChat (test/browser/ui-chat/), bundled with the
+// pinned @ai-sdk/react and served from a second origin, holds a two-turn conversation with sources
+// against `wrangler dev` of the service (fake model and Qdrant), reloads, restores it from
+// GET /api/ui/chat/{uuid}/messages and goes on in the same session; CORS_ORIGINS lists that origin.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
+import { findFreePort, REPO_ROOT } from "../../scripts/local-database.mjs";
+
+export const title = "useChat talks to the service from another origin, and a reload restores the conversation";
+
+const PAGE = path.join(path.dirname(fileURLToPath(import.meta.url)), "ui-chat");
+
+/** @param {any} t */
+export default async function uiChat(t) {
+  await t.service();
+  const { stack } = t;
+  assert.ok(stack.database, "the harness started no database");
+  await expectReadmeShowsThePage();
+
+  const pageServer = await servePage(await bundlePage(await stack.tempDir()));
+  stack.beforeStop.push(pageServer.close);
+  const upstream = await stack.startFakeUpstream();
+  const service = await stack.startWrangler({
+    name: "service for useChat",
+    config: SERVICE_CONFIG,
+    vars: {
+      RATE_LIMITS: "off",
+      // Exactly the page's origin: the browser enforces CORS, so a narrower grant would fail here.
+      CORS_ORIGINS: pageServer.origin,
+      LLM_BASE_URL: `${upstream}/v1`,
+      LLM_API_KEY: "browser-test",
+      LLM_MODEL: "fake-chat-model",
+      EMBEDDING_MODEL: "fake-embedding-model",
+      QDRANT_URL: `${upstream}/qdrant`,
+      QDRANT_API_KEY: "browser-test",
+      QDRANT_COLLECTION: "humanoid-book",
+    },
+    databaseUrl: stack.database.url,
+    readyPath: "/health",
+  });
+  try {
+    const page = await t.open(`${pageServer.origin}/?api=${encodeURIComponent(service.base)}`, {
+      allowOrigins: [service.base],
+    });
+    /** @type {any[]} */
+    const sent = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST") sent.push(request.postDataJSON());
+    });
+
+    await ask(page, "What is a ZMP?");
+    await ask(page, "And how does a biped keep it inside the support polygon?");
+    const live = await conversation(page);
+    assert.deepEqual(
+      live.map((m) => [m.role, m.text]),
+      [
+        ["user", "What is a ZMP?"],
+        ["assistant", "Fake answer."],
+        ["user", "And how does a biped keep it inside the support polygon?"],
+        ["assistant", "Fake answer."],
+      ],
+    );
+    for (const answer of [live[1], live[3]]) {
+      assert.deepEqual(answer?.sources, [
+        { text: "[1] Chapter 3: Balance", href: "https://book.example/ch3" },
+        { text: "[2] Chapter 5: Walking", href: "https://book.example/ch5" },
+      ]);
+    }
+    // Only the newest message travelled, and the second turn named the session of the first.
+    assert.deepEqual(
+      sent.map((body) => Object.keys(body).sort()),
+      [
+        ["message", "trigger"],
+        ["id", "message", "trigger"],
+      ],
+    );
+    const sessionUuid = await page.evaluate(() => localStorage.getItem("book-chat-session"));
+    assert.match(sessionUuid ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(sent[1].id, sessionUuid);
+    await t.screenshot(page, "ui-chat-two-turns");
+
+    await page.reload({ waitUntil: "load" });
+    await page.locator(".book-chat[data-status=ready]").waitFor({ timeout: 20_000 });
+    await page.locator("li.message").nth(3).waitFor({ timeout: 20_000 });
+    assert.deepEqual(await conversation(page), live, "the reloaded page shows the conversation as it was");
+    await t.screenshot(page, "ui-chat-restored");
+
+    await ask(page, "One more after the reload");
+    assert.equal(sent.at(-1).id, sessionUuid, "the restored chat goes on in its session");
+    const stored = await fetch(`${service.base}/api/sessions/${sessionUuid}/messages`);
+    const { messages } = /** @type {{ messages: { seq: number, sender: string }[] }} */ (await stored.json());
+    assert.deepEqual(
+      messages.map((m) => `${m.seq}:${m.sender}`),
+      ["1:user", "2:bot", "3:user", "4:bot", "5:user", "6:bot"],
+    );
+    console.log(`    6 messages in session ${sessionUuid.slice(0, 8)}…, restored after a reload`);
+  } finally {
+    await stack.stopWrangler(service);
+    await pageServer.close();
+  }
+}
+
+/** Types a question, sends it, and waits until its answer has been streamed to the end. */
+async function ask(/** @type {import("playwright-core").Page} */ page, /** @type {string} */ question) {
+  const answers = await page.locator("li.message.assistant").count();
+  await page.locator(".book-chat input").fill(question);
+  await page.locator(".book-chat button[type=submit]").click();
+  await page.locator("li.message.assistant").nth(answers).waitFor({ timeout: 20_000 });
+  await page.locator(".book-chat[data-status=ready]").waitFor({ timeout: 20_000 });
+  const error = await page.locator(".book-chat .error").count();
+  assert.equal(error, 0, `the page shows an error: ${await page.locator(".book-chat").textContent()}`);
+}
+
+/** The messages as the page shows them. */
+function conversation(/** @type {import("playwright-core").Page} */ page) {
+  return page.locator("li.message").evaluateAll((items) =>
+    items.map((item) => ({
+      role: item.classList.contains("user") ? "user" : "assistant",
+      text: item.querySelector("p")?.textContent ?? "",
+      sources: [...item.querySelectorAll(".source")].map((source) => ({
+        text: source.textContent,
+        href: source.getAttribute("href"),
+      })),
+    })),
+  );
+}
+
+/** The README's "Use it from React" shows this page's component as it is, past its imports. */
+async function expectReadmeShowsThePage() {
+  const readme = await readFile(path.join(REPO_ROOT, "README.md"), "utf8");
+  const component = await readFile(path.join(PAGE, "book-chat.tsx"), "utf8");
+  const body = component.slice(component.indexOf("\n\n") + 2);
+  assert.ok(readme.includes(body), "README.md's BookChat differs from test/browser/ui-chat/book-chat.tsx");
+}
+
+/** Bundles the page with esbuild for the browser, as a front end's build would. */
+async function bundlePage(/** @type {string} */ tmp) {
+  const out = path.join(tmp, "ui-chat-page");
+  await build({
+    entryPoints: [path.join(PAGE, "main.tsx")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    jsx: "automatic",
+    minify: true,
+    define: { "process.env.NODE_ENV": '"production"' },
+    outfile: path.join(out, "main.js"),
+    logLevel: "warning",
+  });
+  return { "/": await readFile(path.join(PAGE, "index.html")), "/main.js": await readFile(path.join(out, "main.js")) };
+}
+
+/** Serves the page on a free 127.0.0.1 port: another origin than the service's. */
+async function servePage(/** @type {Record<string, Buffer>} */ files) {
+  const types = { "/": "text/html; charset=utf-8", "/main.js": "text/javascript; charset=utf-8" };
+  const server = createServer((request, response) => {
+    const { pathname } = new URL(request.url ?? "/", "http://page.invalid");
+    const file = files[pathname];
+    if (!file) return response.writeHead(404).end();
+    response.writeHead(200, { "Content-Type": types[/** @type {keyof typeof types} */ (pathname)] }).end(file);
+  });
+  const port = await findFreePort();
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(undefined)));
+  let closed;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => {
+      closed ??= new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve(undefined));
+      });
+      return closed;
+    },
+  };
+}
