@@ -245,6 +245,7 @@ describe("an expired session that the purge has not deleted yet", () => {
     await expectProblem(await call(`/api/sessions/${session_uuid}`), 404, "session_not_found");
     await expectProblem(await call(`/api/sessions/${session_uuid}/messages`), 404, "session_not_found");
     await expectProblem(await call(`/api/sessions/${session_uuid}/export`), 404, "session_not_found");
+    await expectProblem(await call(`/api/ui/chat/${session_uuid}/messages`), 404, "session_not_found");
     await expectProblem(await postChat({ question: "Still there?", session_uuid }), 404, "session_not_found");
     // Not even a replay of its last turn, which would otherwise be answered from the store.
     await expectProblem(
@@ -252,6 +253,26 @@ describe("an expired session that the purge has not deleted yet", () => {
       404,
       "session_not_found",
     );
+    const [row] = await openSql()<{ message_count: number }[]>`
+      select message_count from chat_sessions where session_uuid = ${session_uuid}`;
+    expect(row!.message_count).toBe(2);
+  });
+
+  it("is not continued by useChat, which starts a new session as for any id that names none", async () => {
+    const { session_uuid } = await conversation(366);
+    const response = await call("/api/ui/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        id: session_uuid,
+        message: { id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text: "Still there?" }] },
+      }),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+    const answeredIn = response.headers.get("X-Session-Id");
+    expect(answeredIn).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answeredIn).not.toBe(session_uuid);
     const [row] = await openSql()<{ message_count: number }[]>`
       select message_count from chat_sessions where session_uuid = ${session_uuid}`;
     expect(row!.message_count).toBe(2);
