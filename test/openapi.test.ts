@@ -297,6 +297,13 @@ describe("real responses match the description", () => {
     await check("GET", exported, call(`/api/sessions/${session_uuid}/export`));
     await check("GET", exported, call(`/api/sessions/${session_uuid}/export?format=markdown`));
     await check("GET", exported, call(`/api/sessions/${session_uuid}/export?format=pdf`));
+    await check(
+      "GET",
+      exported,
+      call(`/api/sessions/${session_uuid}/export`, { headers: { "X-Session-Id": crypto.randomUUID() } }),
+    );
+    const empty = (await (await call("/api/sessions", { method: "POST" })).json()) as { session_uuid: string };
+    await check("GET", exported, call(`/api/sessions/${empty.session_uuid}/export?format=markdown`));
     await check("GET", exported, call(`/api/sessions/${crypto.randomUUID()}/export`));
     await check("GET", exported, call(`/api/sessions/${session_uuid}/export`, { method: "POST" }));
     const { response: unreachable } = await callApp(
@@ -336,6 +343,15 @@ describe("real responses match the description", () => {
       HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE,
     });
     await check("POST", path, response);
+    const limited = { "Content-Type": "application/json", "CF-Connecting-IP": `openapi-import-${crypto.randomUUID()}` };
+    let status = 0;
+    for (let i = 0; i < 45 && status !== 429; i++) {
+      const refused = await call(path, { method: "POST", headers: limited, body: "{}" });
+      status = refused.status;
+      if (status === 429) await check("POST", path, refused);
+      else await refused.body?.cancel();
+    }
+    expect(status).toBe(429);
   });
 
   it("the operations routes", async () => {
