@@ -17,7 +17,15 @@ import fs from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { BenchStack, InspectorSession, SERVICE_CONFIG, sleep, versions } from "./bench-stack.mjs";
+import {
+  BenchStack,
+  describeMachine,
+  InspectorSession,
+  runOnStack,
+  SERVICE_CONFIG,
+  sleep,
+  versions,
+} from "./bench-stack.mjs";
 
 const { values: options } = parseArgs({
   options: {
@@ -46,19 +54,6 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 2 || n % 2) || !(repeat >= 1) 
 }
 
 const stack = new BenchStack();
-let interrupted = false;
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
-  process.on(signal, () => {
-    if (interrupted) {
-      stack.killAllNow();
-      process.exit(130);
-    }
-    interrupted = true;
-    console.error(`bench:lifecycle: ${signal}, stopping everything...`);
-    void stack.stop().finally(() => process.exit(130));
-  });
-}
-process.on("exit", () => stack.killAllNow());
 const progress = (/** @type {string} */ line) => console.error(`bench:lifecycle: ${line}`);
 
 /** @param {number} pid @param {string} field e.g. VmRSS, VmHWM @returns {number} KiB */
@@ -117,11 +112,8 @@ async function seed(/** @type {any} */ sql, /** @type {number} */ messages, ageD
   return uuid;
 }
 
-const loadBefore = os
-  .loadavg()
-  .map((v) => v.toFixed(2))
-  .join(", ");
-try {
+async function main() {
+  const machine = describeMachine(os.loadavg());
   progress("starting PostgreSQL");
   const databaseUrl = await stack.startDatabase();
   const uuids = new Map();
@@ -274,9 +266,9 @@ try {
       ? `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`
       : values[0].toFixed(digits);
   const lines = [
-    `### ${new Date().toISOString().slice(0, 10)}, export and purge, local (${os.cpus().length} cores, wrangler ${version.wrangler} / workerd ${version.workerd}, PostgreSQL ${await stack.postgresVersion()} embedded)`,
+    `### ${new Date().toISOString().slice(0, 10)}, export and purge, local (${machine.cores} cores, wrangler ${version.wrangler} / workerd ${version.workerd}, PostgreSQL ${await stack.postgresVersion()} embedded)`,
     "",
-    `\`npm run bench:lifecycle\`: each export read ${repeat} times after a warm-up, on a new connection each time; ranges are min–max over those runs. Live heap: what the Worker's isolate holds (a heap snapshot, taken after V8 collected its garbage), idle after the warm-up, then halfway through one more export, with the client paused there until the Worker stopped at the flow control. RSS: the peak resident memory of the workerd running the Worker (VmHWM, reset before each export) minus its resident memory just before. Load average before the run: ${loadBefore}.`,
+    `\`npm run bench:lifecycle\`: each export read ${repeat} times after a warm-up, on a new connection each time; ranges are min–max over those runs. Live heap: what the Worker's isolate holds (a heap snapshot, taken after V8 collected its garbage), idle after the warm-up, then halfway through one more export, with the client paused there until the Worker stopped at the flow control. RSS: the peak resident memory of the workerd running the Worker (VmHWM, reset before each export) minus its resident memory just before. Load average before the run: ${machine.loadAverageBefore.join(", ")}.`,
     "",
     "| export | bytes | live heap idle, MiB | live heap halfway, MiB | workerd RSS before, MiB | RSS peak above it, MiB | time to last byte, ms | Worker CPU, ms |",
     "|---|---|---|---|---|---|---|---|",
@@ -299,9 +291,6 @@ try {
     );
   }
   console.log(lines.join("\n"));
-} catch (error) {
-  console.error(`bench:lifecycle failed: ${error instanceof Error ? error.stack : error}`);
-  process.exitCode = 1;
-} finally {
-  await stack.stop();
 }
+
+await runOnStack("bench:lifecycle", stack, main);
