@@ -15,7 +15,11 @@ export default defineConfig({
           CROWDED_HYPERDRIVE: inject("crowdedDatabaseUrl"),
           FREEZABLE_HYPERDRIVE: inject("freezableDatabaseUrl"),
         },
-        bindings: { CORS_ORIGINS: "https://book.example,https://other.example" },
+        bindings: {
+          CORS_ORIGINS: "https://book.example,https://other.example",
+          // The admin API is on in the tests; test/admin.test.ts turns it off per request.
+          ADMIN_TOKEN: "test-admin-token-5f0c2b7e9d1a4c6b8e3f",
+        },
       },
     })),
   ],

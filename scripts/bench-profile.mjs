@@ -243,7 +243,7 @@ async function main() {
   progress("starting what the kind needs...");
   const databaseUrl =
     target.instance === "floor" ? undefined : await stack.startDatabase().then(() => stack.startPool());
-  const fakeUrl = target.instance === "rag" ? await stack.startFakeUpstream() : undefined;
+  const fakeUrl = target.instance === "rag" || target.usesModel ? await stack.startFakeUpstream() : undefined;
   const instance = await stack.startWrangler(
     target.instance === "floor"
       ? { name: "floor", config: FLOOR_CONFIG }

@@ -53,6 +53,7 @@ export const echoVars = {
  *   title: string,
  *   instance: "floor" | "echo" | "rag",
  *   usesDatabase: boolean,
+ *   usesModel?: boolean,
  *   status: number,
  *   prepare?: (ctx: WorkloadContext, target: string) => Promise<void>,
  *   request: (ctx: WorkloadContext) => RequestSpec,
@@ -215,6 +216,26 @@ export const KINDS = [
       const expected = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `).join("");
       return streamed === expected ? undefined : "the delta events do not add up to the model's 1,000 chunks";
     },
+  },
+  {
+    id: "stream-floor",
+    title: `floor: bare Hono Worker reading the model's stream of ${STREAM_CHUNKS.toLocaleString("en")} chunks`,
+    instance: "floor",
+    usesDatabase: false,
+    usesModel: true,
+    status: 200,
+    prepare: async (ctx) => {
+      const chunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
+      await setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks, chunkDelayMs: 0 } });
+    },
+    request: (ctx) => ({
+      method: "POST",
+      path: "/drain",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ url: `${ctx.fakeUrl}/v1/chat/completions`, key: FAKE_KEY }),
+    }),
+    verify: (answer) =>
+      JSON.parse(answer.body.toString()).bytes > STREAM_CHUNKS * 50 ? undefined : "the model's stream was not read",
   },
   {
     id: "ui-stream",

@@ -148,7 +148,7 @@ async function main() {
   await stack.startDatabase();
   const databaseUrl = await stack.startPool();
   const needsRag = kinds.some((kind) => kind.instance === "rag");
-  const fakeUrl = needsRag ? await stack.startFakeUpstream() : undefined;
+  const fakeUrl = needsRag || kinds.some((kind) => kind.usesModel) ? await stack.startFakeUpstream() : undefined;
   const ctx = newContext(fakeUrl);
 
   progress("starting wrangler dev: the floor and the service...");
@@ -278,6 +278,7 @@ async function main() {
       return {
         id: kind.id,
         title: kind.title,
+        instance: kind.instance,
         ...result,
         workerCpuRatioToFloor: result.workerCpuMsPerRequest / results.floor.workerCpuMsPerRequest,
         ...(counts[kind.id] ? { database: counts[kind.id] } : {}),
@@ -327,7 +328,7 @@ function markdown(report) {
   ];
   for (const kind of report.kinds) {
     const db = kind.database;
-    const noDatabase = kind.id === "floor" ? "—" : "0";
+    const noDatabase = kind.instance === "floor" ? "—" : "0";
     lines.push(
       `| ${kind.title} | ${kind.requests} | ${fixed(kind.workerCpuMsPerRequest, 2)} | ${fixed(kind.workerCpuRatioToFloor, 1)} | ` +
         `${fixed(kind.p50Ms, 1)} | ${fixed(kind.p95Ms, 1)} | ${db ? fixed(db.roundTrips, 2) : noDatabase} | ` +

@@ -4,6 +4,7 @@
  */
 import { type Context, Hono } from "hono";
 import type { ApplyGlobalResponse } from "hono/client";
+import { except } from "hono/combine";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -12,10 +13,14 @@ import { answerSetup } from "./answers/select";
 import { readConfig } from "./config";
 import type { AppEnv } from "./context";
 import { toApiError } from "./http/error-handler";
-import { ApiError, type ClientProblemStatus, type Problem, problemResponse } from "./http/problem";
+import { ApiError, type ClientProblemStatus, notFound, type Problem, problemResponse } from "./http/problem";
 import { accessLog } from "./middleware/access-log";
+import { adminAuth, adminEnabled } from "./middleware/admin";
 import { database } from "./middleware/database";
+import { rateLimit } from "./middleware/rate-limit";
 import { sessionHeader } from "./middleware/session";
+import { adminRoutes } from "./routes/admin";
+import { adminPageRoutes } from "./routes/admin-page";
 import { chatRoutes } from "./routes/chat";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
@@ -31,6 +36,9 @@ export type AppType = ApplyGlobalResponse<
   { [Status in ClientProblemStatus]: { json: Problem } }
 >;
 
+/** The operators' API and page (docs/api.md §13): off without ADMIN_TOKEN, never open to CORS. */
+const adminPaths = ["/api/admin", "/api/admin/*", "/admin", "/admin/*"];
+
 export type AppOptions = {
   /** Chooses the answer generator for a request's environment; tests substitute their own. */
   responderFor?: (env: Env) => Responder;
@@ -43,15 +51,24 @@ export function createApp({ responderFor }: AppOptions = {}) {
   app.use(requestId({ limitLength: 64 }));
   app.use(accessLog());
   app.use(secureHeaders());
+  // The admin surface is for the operators' page on this origin only: no other origin gets a
+  // CORS grant for it, not even one of CORS_ORIGINS, and a preflight finds nothing to allow.
   app.use(
-    cors({
-      origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
-      exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After", "Content-Disposition"],
-      maxAge: 600,
-    }),
+    except(
+      adminPaths,
+      cors({
+        origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
+        allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
+        exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After", "Content-Disposition"],
+        maxAge: 600,
+      }),
+    ),
   );
+  // Without ADMIN_TOKEN every admin path is 404. With it, the API counts each request against the
+  // admin rate limit before it compares the token.
+  for (const path of adminPaths) app.use(path, adminEnabled());
+  app.use("/api/admin/*", rateLimit("ADMIN_RATE_LIMITER"), adminAuth());
   // Only the routes that use them pay for a database client and an answer generator.
   for (const path of ["/api/*", "/health"]) app.use(path, database());
   for (const path of ["/api/chat", "/api/ui/chat", "/health"]) {
@@ -70,12 +87,14 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/health", healthRoutes)
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes)
-    .route("/api/ui/chat", uiChatRoutes);
+    .route("/api/ui/chat", uiChatRoutes)
+    .route("/api/admin", adminRoutes)
+    .route("/admin", adminPageRoutes);
 
   const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {
     const allowed = allowedMethods(new URL(c.req.url).pathname);
-    if (allowed.length === 0) throw new ApiError("not_found", "there is nothing at this path");
+    if (allowed.length === 0) throw notFound();
     throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`, {
       headers: { Allow: allowed.join(", ") },
     });

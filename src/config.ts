@@ -100,6 +100,12 @@ export type Config = {
   historyTurns: number;
   /** How long a request may wait on the database in all (DB_TIMEOUT_MS). */
   databaseTimeoutMs: number;
+  /**
+   * The operators' bearer token (ADMIN_TOKEN, a secret); undefined leaves the admin API and page
+   * switched off. Parsed apart from the answer settings, so that a bad model setting cannot
+   * switch the admin surface off.
+   */
+  adminToken: string | undefined;
   answer: AnswerConfig;
   /**
    * How many days a session is kept after its last activity (SESSION_RETENTION_DAYS, 365 by
@@ -139,6 +145,7 @@ function parseConfig(env: Record<string, unknown>): Config {
   );
   const retentionDays = retention.success && retention.data > 0 ? retention.data : null;
   const retentionProblem = retention.success ? null : retention.error.issues.map((issue) => issue.message).join("; ");
+  const adminToken = adminTokenOf(env.ADMIN_TOKEN);
   if (!result.success) {
     const problem = result.error.issues.map((issue) => issue.message).join("; ");
     return {
@@ -147,6 +154,7 @@ function parseConfig(env: Record<string, unknown>): Config {
       answerTimeoutMs: 30_000,
       historyTurns: 10,
       databaseTimeoutMs: defaultDatabaseTimeoutMs,
+      adminToken,
       answer: { kind: "unavailable", problem },
       retentionDays,
       retentionProblem,
@@ -158,10 +166,22 @@ function parseConfig(env: Record<string, unknown>): Config {
     answerTimeoutMs: result.data.LLM_TIMEOUT_MS,
     historyTurns: result.data.HISTORY_TURNS,
     databaseTimeoutMs: result.data.DB_TIMEOUT_MS,
+    adminToken,
     answer: answerConfig(result.data),
     retentionDays,
     retentionProblem,
   };
+}
+
+/**
+ * The token grants read access to every conversation, so a short one (a password someone might
+ * guess, or a placeholder left in .dev.vars) leaves the admin surface off rather than open.
+ */
+export const minAdminTokenLength = 32;
+
+function adminTokenOf(value: unknown): string | undefined {
+  const token = typeof value === "string" ? value.trim() : "";
+  return token.length >= minAdminTokenLength ? token : undefined;
 }
 
 function answerConfig(raw: RawConfig): AnswerConfig {

@@ -5,10 +5,13 @@
 
 export const senders = ["user", "bot"] as const;
 export const messageStatuses = ["complete", "incomplete"] as const;
+/** A reader's verdict on an answer. */
+export const feedbackRatings = ["up", "down"] as const;
 
 export type Sender = (typeof senders)[number];
 /** "incomplete": an answer whose generation was cut short after part of it was sent. */
 export type MessageStatus = (typeof messageStatuses)[number];
+export type FeedbackRating = (typeof feedbackRatings)[number];
 
 /** A passage of the book that an answer was grounded on. */
 export type Source = {

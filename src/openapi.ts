@@ -8,20 +8,33 @@
 import { z } from "zod";
 import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
+import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./schemas/admin";
 import { chatRequestSchema } from "./schemas/chat";
 import { exportQuerySchema } from "./schemas/export";
+import { feedbackPathSchema, feedbackRequestSchema } from "./schemas/feedback";
 import { historyQuerySchema } from "./schemas/history";
 import { importRequestSchema, maxImportBodyBytes, maxImportMessages } from "./schemas/import";
 import {
+  adminMessageSchema,
+  adminSessionSchema,
+  adminSessionsPageSchema,
   chatResponseSchema,
   chatStreamEventSchemas,
+  citedSourceSchema,
+  conversationSchema,
+  feedbackSchema,
   healthSchema,
   historyPageSchema,
   messageSchema,
+  searchHitSchema,
+  searchPageSchema,
   sessionCreatedSchema,
   sessionExportSchema,
   sessionSummarySchema,
   sourceSchema,
+  statsBucketSchema,
+  statsFiguresSchema,
+  statsSchema,
   uiAnswerStartMetadataSchema,
   uiMessageChunkSchemas,
   uiMessageMetadataSchema,
@@ -43,10 +56,12 @@ function componentSchemas(): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
   requests.add(chatRequestSchema, { id: "ChatRequest" });
   requests.add(importRequestSchema, { id: "ImportRequest" });
+  requests.add(feedbackRequestSchema, { id: "FeedbackRequest" });
   requests.add(uiChatRequestSchema, { id: "UiChatRequest" });
   const responses = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries({
     Source: sourceSchema,
+    Feedback: feedbackSchema,
     Message: messageSchema,
     ChatResponse: chatResponseSchema,
     HistoryPage: historyPageSchema,
@@ -58,6 +73,16 @@ function componentSchemas(): Record<string, Json> {
     ChatStreamStart: chatStreamEventSchemas.start,
     ChatStreamDelta: chatStreamEventSchemas.delta,
     ChatStreamDone: chatStreamEventSchemas.done,
+    AdminSession: adminSessionSchema,
+    AdminSessionsPage: adminSessionsPageSchema,
+    AdminMessage: adminMessageSchema,
+    Conversation: conversationSchema,
+    SearchHit: searchHitSchema,
+    SearchPage: searchPageSchema,
+    StatsFigures: statsFiguresSchema,
+    StatsBucket: statsBucketSchema,
+    CitedSource: citedSourceSchema,
+    Stats: statsSchema,
     UiMessage: uiMessageSchema,
     UiMessageMetadata: uiMessageMetadataSchema,
     UiAnswerStartMetadata: uiAnswerStartMetadataSchema,
@@ -190,6 +215,25 @@ function componentHeaders(): Json {
       required: true,
       schema: { type: "string", const: "v1" },
     },
+    "WWW-Authenticate": {
+      description: 'How to authenticate (RFC 6750): Bearer realm="admin", with error="invalid_token" for a wrong token',
+      required: true,
+      schema: { type: "string" },
+      example: 'Bearer realm="admin", error="invalid_token"',
+    },
+    "Cache-Control": {
+      description:
+        "no-store on the admin API's answers once the token is accepted (they hold conversations); " +
+        "no-cache on a streamed answer (server-sent events, the UI message stream)",
+      schema: { type: "string" },
+      example: "no-store",
+    },
+    "Content-Security-Policy": {
+      description:
+        "The page's policy: nothing from another origin; its inline script (and style) allowed by hash or by a nonce fresh for each response",
+      required: true,
+      schema: { type: "string" },
+    },
   };
 }
 
@@ -205,10 +249,15 @@ type ProblemOptions = {
   namingSession?: ProblemCode[];
   /** What a problem means on this operation, where the code alone does not say it. */
   meaning?: Partial<Record<ProblemCode, string>>;
+  /** The admin API's problems after the token was accepted carry Cache-Control: no-store. */
+  admin?: boolean;
 };
 
 /** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
-function problems(codes: ProblemCode[], { namingSession = [], meaning = {} }: ProblemOptions = {}): Json {
+function problems(
+  codes: ProblemCode[],
+  { namingSession = [], meaning = {}, admin = false }: ProblemOptions = {},
+): Json {
   const byStatus = new Map<number, ProblemCode[]>();
   for (const code of codes) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
   return Object.fromEntries(
@@ -217,6 +266,8 @@ function problems(codes: ProblemCode[], { namingSession = [], meaning = {} }: Pr
         ...(status === 429 || status === 503 ? ["Retry-After"] : []),
         ...(status === 405 ? ["Allow"] : []),
         ...(status === 415 ? ["Accept"] : []),
+        ...(status === 401 ? ["WWW-Authenticate"] : []),
+        ...(admin && status !== 401 && status !== 429 ? ["Cache-Control"] : []),
         ...(grouped.some((code) => namingSession.includes(code)) ? [sessionHeader] : []),
       ];
       return [
@@ -245,17 +296,16 @@ function uuidParameter(name: string, location: "path" | "header", description: s
   };
 }
 
-function exportQueryParameters(): Json[] {
-  const { properties } = z.toJSONSchema(exportQuerySchema, { io: "input" }) as { properties: Record<string, Json> };
-  return [
-    {
-      name: "format",
-      in: "query",
-      required: false,
-      description: "json (default): importable back; markdown: for reading",
-      schema: properties.format,
-    },
-  ];
+/** The query parameters of a zod schema, each described by its own `.describe()`. */
+function queryParameters(schema: z.ZodType, required: string[] = []): Json[] {
+  const { properties } = z.toJSONSchema(schema, { io: "input" }) as { properties: Record<string, Json> };
+  return Object.entries(properties).map(([name, { description, ...rules }]) => ({
+    name,
+    in: "query",
+    required: required.includes(name),
+    description,
+    schema: rules,
+  }));
 }
 
 function historyQueryParameters(): Json[] {
@@ -277,6 +327,15 @@ function historyQueryParameters(): Json[] {
 // The problems every API route can answer with: its own bug, the database's troubles.
 const serverSide = ["internal_error", "database_unavailable", "database_timeout"] as const satisfies ProblemCode[];
 const naming = ["validation_error", "session_conflict", "session_not_found"] as const satisfies ProblemCode[];
+// Every admin operation: switched off (404), no or a wrong token, over the limit, bad parameters.
+const adminGate = [
+  "validation_error",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "rate_limited",
+  ...serverSide,
+] as const satisfies ProblemCode[];
 
 let document: Json | undefined;
 
@@ -293,6 +352,21 @@ function buildDocument(): Json {
     "The session UUID; must agree with the one in the path or body (an empty header means none)",
   );
   const operation = (fields: Json) => ({ security: [], ...fields });
+  const adminOperation = (fields: Json) => ({ ...fields, tags: ["admin"], security: [{ adminToken: [] }] });
+  const messageIdPath = {
+    name: "message_id",
+    in: "path",
+    required: true,
+    description: "The answer's id, as the history shows it",
+    schema: (z.toJSONSchema(feedbackPathSchema, { io: "input" }) as { properties: Record<string, Json> }).properties
+      .message_id,
+    example: "1234",
+  };
+  const adminJson = (description: string, schema: string) => ({
+    description,
+    headers: headers("Cache-Control"),
+    content: json(schemaRef(schema)),
+  });
   return {
     openapi: "3.1.0",
     info: {
@@ -310,8 +384,24 @@ function buildDocument(): Json {
       { name: "chat", description: "Asking the chatbot" },
       { name: "sessions", description: "Conversations and their history" },
       { name: "operations", description: "Health and this description" },
+      {
+        name: "admin",
+        description:
+          "For the book's operators: every conversation, search, statistics. Exists only while the secret " +
+          "ADMIN_TOKEN is set (404 otherwise); needs it as a bearer token; no CORS.",
+      },
     ],
-    components: { schemas: componentSchemas(), headers: componentHeaders() },
+    components: {
+      schemas: componentSchemas(),
+      headers: componentHeaders(),
+      securitySchemes: {
+        adminToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "The service's ADMIN_TOKEN secret. It grants read access to every conversation.",
+        },
+      },
+    },
     paths: {
       "/api/chat": {
         post: operation({
@@ -327,7 +417,7 @@ function buildDocument(): Json {
           responses: {
             "200": {
               description: "The turn, stored; or its events as they happen",
-              headers: headers(sessionHeader),
+              headers: headers(sessionHeader, "Cache-Control"),
               content: {
                 ...json(schemaRef("ChatResponse")),
                 "text/event-stream": { schema: schemaRef("ChatEventStream") },
@@ -366,7 +456,7 @@ function buildDocument(): Json {
           responses: {
             "200": {
               description: "The answer's chunks as they happen",
-              headers: headers(sessionHeader, "X-Vercel-AI-UI-Message-Stream"),
+              headers: headers(sessionHeader, "X-Vercel-AI-UI-Message-Stream", "Cache-Control"),
               content: { "text/event-stream": { schema: schemaRef("UiMessageStream") } },
             },
             ...problems([
@@ -431,11 +521,11 @@ function buildDocument(): Json {
           tags: ["sessions"],
           summary: "Import a browser transcript as a new session",
           description:
-            "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §14). " +
+            "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §15). " +
             "Idempotent by `import_id`: a retry, even a concurrent one, gets the same session; the same " +
             "`import_id` with another transcript is 409. Each answer (`bot`) is stored as the answer to " +
             "the nearest question before it that has none yet; a bot message with no such question is refused.\n\n" +
-            "Converting a `localStorage` array (docs/api.md §14.5 has the whole function):\n\n" +
+            "Converting a `localStorage` array (docs/api.md §15.5 has the whole function):\n\n" +
             "```js\n" +
             'const stored = JSON.parse(localStorage.getItem("chat") ?? "[]");\n' +
             "const messages = stored.map((m) => ({\n" +
@@ -555,10 +645,10 @@ function buildDocument(): Json {
           tags: ["sessions"],
           summary: "Download the whole conversation, with each answer's sources",
           description:
-            "Streamed a page at a time (docs/api.md §15): the messages the session held when the export began. " +
+            "Streamed a page at a time (docs/api.md §16): the messages the session held when the export began. " +
             "A failure after the download began (the session deleted meanwhile, the database) breaks the " +
             "download rather than ending it early. The JSON form's `messages` can be imported back as they are.",
-          parameters: exportQueryParameters(),
+          parameters: queryParameters(exportQuerySchema),
           responses: {
             "200": {
               description: "The conversation, as an attachment",
@@ -578,6 +668,112 @@ function buildDocument(): Json {
               },
             },
             ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+          },
+        }),
+      },
+      "/api/sessions/{session_uuid}/messages/{message_id}/feedback": {
+        parameters: [sessionPath, messageIdPath, sessionHeaderParameter],
+        put: operation({
+          operationId: "giveFeedback",
+          tags: ["sessions"],
+          summary: "Rate an answer up or down, with a comment; replaces earlier feedback",
+          description: "Only the chatbot's answers of this session take feedback (docs/api.md §6.1).",
+          requestBody: { required: true, content: json(schemaRef("FeedbackRequest")) },
+          responses: {
+            "200": {
+              description: "The answer, with its feedback",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("Message")),
+            },
+            ...problems([
+              "invalid_json",
+              ...naming,
+              "message_not_found",
+              "method_not_allowed",
+              "not_an_answer",
+              "payload_too_large",
+              "unsupported_media_type",
+              "rate_limited",
+              ...serverSide,
+            ]),
+          },
+        }),
+        delete: operation({
+          operationId: "takeBackFeedback",
+          tags: ["sessions"],
+          summary: "Take back the feedback on an answer",
+          description: "204 also when the answer has no feedback (docs/api.md §6.1).",
+          responses: {
+            "204": { description: "The answer has no feedback", headers: headers(sessionHeader) },
+            ...problems([
+              ...naming,
+              "message_not_found",
+              "method_not_allowed",
+              "not_an_answer",
+              "rate_limited",
+              ...serverSide,
+            ]),
+          },
+        }),
+      },
+      "/api/admin/sessions": {
+        get: adminOperation({
+          operationId: "listAdminSessions",
+          summary: "Sessions, newest activity first, with their counts; filtered, a page at a time",
+          parameters: queryParameters(adminSessionsQuerySchema),
+          responses: {
+            "200": adminJson("One page of sessions", "AdminSessionsPage"),
+            ...problems([...adminGate], { admin: true }),
+          },
+        }),
+      },
+      "/api/admin/sessions/{session_uuid}": {
+        parameters: [sessionPath],
+        get: adminOperation({
+          operationId: "readConversation",
+          summary: "A whole conversation, every message with its metadata, a page at a time",
+          parameters: historyQueryParameters(),
+          responses: {
+            "200": adminJson("The session and one page of its messages, in seq order", "Conversation"),
+            ...problems([...adminGate, "session_not_found"], { admin: true }),
+          },
+        }),
+      },
+      "/api/admin/search": {
+        get: adminOperation({
+          operationId: "searchMessages",
+          summary: "Full-text search of every message, newest first, with highlighted snippets",
+          parameters: queryParameters(adminSearchQuerySchema, ["q"]),
+          responses: {
+            "200": adminJson("One page of hits", "SearchPage"),
+            ...problems([...adminGate], { admin: true }),
+          },
+        }),
+      },
+      "/api/admin/stats": {
+        get: adminOperation({
+          operationId: "readStats",
+          summary: "Sessions, questions, answers, failures, latency, tokens and ratings per UTC day or hour",
+          parameters: queryParameters(adminStatsQuerySchema),
+          responses: {
+            "200": adminJson("The range's figures, per bucket and in all, and its most cited sources", "Stats"),
+            ...problems([...adminGate], { admin: true }),
+          },
+        }),
+      },
+      "/admin": {
+        get: operation({
+          operationId: "getAdminPage",
+          tags: ["admin"],
+          summary: "The operators' page: it asks for the admin token and reads the admin API with it",
+          description: "Exists only while ADMIN_TOKEN is set. The page itself holds no data.",
+          responses: {
+            "200": {
+              description: "An HTML page",
+              headers: headers("Content-Security-Policy"),
+              content: { "text/html": { schema: { type: "string" } } },
+            },
+            ...problems(["not_found", "method_not_allowed", "internal_error"]),
           },
         }),
       },
@@ -615,7 +811,7 @@ function buildDocument(): Json {
           responses: {
             "200": {
               description: "An HTML page",
-              headers: headers(),
+              headers: headers("Content-Security-Policy"),
               content: { "text/html": { schema: { type: "string" } } },
             },
             ...problems(["method_not_allowed", "internal_error"]),

@@ -25,8 +25,15 @@ describe("POST /api/chat", () => {
       status: "complete",
       client_message_id: null,
       sources: [],
+      feedback: null,
     });
-    expect(reply.bot_message).toMatchObject({ seq: 2, sender: "bot", status: "complete", client_message_id: null });
+    expect(reply.bot_message).toMatchObject({
+      seq: 2,
+      sender: "bot",
+      status: "complete",
+      client_message_id: null,
+      feedback: null,
+    });
     const stored = await history(reply.session_uuid);
     expect(stored.messages).toEqual([reply.user_message, reply.bot_message]);
   });

@@ -4,5 +4,7 @@ declare namespace Cloudflare {
     UNREACHABLE_HYPERDRIVE: Hyperdrive;
     CROWDED_HYPERDRIVE: Hyperdrive;
     FREEZABLE_HYPERDRIVE: Hyperdrive;
+    /** A secret in production (`wrangler secret put`), so not in worker-configuration.d.ts. */
+    ADMIN_TOKEN: string;
   }
 }

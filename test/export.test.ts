@@ -1,4 +1,4 @@
-// GET /api/sessions/{uuid}/export (docs/api.md §15): the whole conversation as a JSON or Markdown
+// GET /api/sessions/{uuid}/export (docs/api.md §16): the whole conversation as a JSON or Markdown
 // download, streamed a page at a time, and importable back. Calls the Worker's fetch handler.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";

@@ -1,4 +1,4 @@
-// POST /api/sessions/import (docs/api.md §14): a browser transcript becomes a session in one call,
+// POST /api/sessions/import (docs/api.md §15): a browser transcript becomes a session in one call,
 // idempotently, whole or not at all. Calls the Worker's fetch handler; reads the rows with SQL.
 import { describe, expect, it } from "vitest";
 import type { SessionSummary as Session } from "../src/client";

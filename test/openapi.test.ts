@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
+import { adminToken, callAdmin } from "./helpers/admin";
 import { ask, call, callApp, chatRequest, postChat } from "./helpers/http";
 import { documentChecker } from "./helpers/openapi";
 
@@ -35,7 +36,7 @@ const json = (body: unknown): RequestInit => ({
 });
 
 describe("the OpenAPI description", () => {
-  it("is OpenAPI 3.1 and documents every route the app serves, with an operationId, tags and no security", () => {
+  it("is OpenAPI 3.1 and documents every route the app serves, with an operationId, tags and its security", () => {
     expect(document.openapi).toBe("3.1.0");
     expect(document.servers).toEqual([expect.objectContaining({ url: "/" })]);
     const served = createApp()
@@ -47,10 +48,14 @@ describe("the OpenAPI description", () => {
         .map(([method, operation]: [string, any]) => ({ name: `${method.toUpperCase()} ${path}`, operation })),
     );
     expect(operations.map((o) => o.name).sort()).toEqual([...new Set(served)].sort());
+    expect(document.components.securitySchemes).toEqual({
+      adminToken: { type: "http", scheme: "bearer", description: expect.any(String) },
+    });
     for (const { name, operation } of operations) {
       expect(operation.operationId, name).toEqual(expect.any(String));
       expect(operation.tags, name).toHaveLength(1);
-      expect(operation.security, name).toEqual([]);
+      // The admin API needs the bearer token; everything else, the admin page included, nothing.
+      expect(operation.security, name).toEqual(name.includes(" /api/admin/") ? [{ adminToken: [] }] : []);
       expect(operation.responses["405"]?.headers.Allow, `${name} documents 405 with Allow`).toBeDefined();
     }
   });
@@ -58,6 +63,12 @@ describe("the OpenAPI description", () => {
   it("names its schemas and uses them by reference", () => {
     for (const name of [
       "Message",
+      "Feedback",
+      "FeedbackRequest",
+      "AdminSessionsPage",
+      "Conversation",
+      "SearchPage",
+      "Stats",
       "Problem",
       "Session",
       "HistoryPage",
@@ -361,6 +372,90 @@ describe("real responses match the description", () => {
     await check("GET", "/openapi.json", call("/openapi.json"));
     await check("GET", "/docs", call("/docs"));
     await check("GET", "/docs", call("/docs", { method: "POST" }));
+  });
+
+  it("feedback on an answer, and its problems", async () => {
+    const path = "/api/sessions/{session_uuid}/messages/{message_id}/feedback";
+    const turn = await ask("Rate this");
+    const at = (sessionUuid: string, id: number | string) => `/api/sessions/${sessionUuid}/messages/${id}/feedback`;
+    const put = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+      call(url, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+    const mine = at(turn.session_uuid, turn.bot_message.id);
+    await check("PUT", path, put(mine, { rating: "up", comment: "good" }));
+    await check("PUT", path, put(mine, { rating: "sideways" }));
+    await check("PUT", path, put(at(turn.session_uuid, turn.user_message.id), { rating: "up" }));
+    await check("PUT", path, put(at(turn.session_uuid, 999_999_999), { rating: "up" }));
+    await check("PUT", path, put(at(crypto.randomUUID(), 1), { rating: "up" }));
+    await check("PUT", path, put(mine, { rating: "up" }, { "X-Session-Id": crypto.randomUUID() }));
+    await check("PUT", path, call(mine, { method: "PUT", headers: { "Content-Type": "application/json" }, body: "{" }));
+    await check("PUT", path, call(mine, { method: "PUT", headers: { "Content-Type": "text/plain" }, body: "up" }));
+    await check("PUT", path, put(mine, { rating: "up", padding: "a".repeat(70_000) }));
+    await check("PUT", path, call(mine, { method: "POST" }));
+    await check("DELETE", path, call(mine, { method: "DELETE" }));
+    await check("DELETE", path, call(at(turn.session_uuid, turn.user_message.id), { method: "DELETE" }));
+    await check("DELETE", path, call(at(turn.session_uuid, "x"), { method: "DELETE" }));
+    const limited = { "CF-Connecting-IP": `openapi-${crypto.randomUUID()}` };
+    let status = 0;
+    for (let i = 0; i < 70 && status !== 429; i++) {
+      const response = await put(mine, { rating: "down" }, limited);
+      status = response.status;
+      if (status === 429) await check("PUT", path, response);
+      else await response.body?.cancel();
+    }
+    expect(status).toBe(429);
+  });
+
+  it("the admin API: every operation's answer, the gate's problems, and the page", async () => {
+    const turn = await ask("Find this answer about gyroscopes");
+    const conversation = "/api/admin/sessions/{session_uuid}";
+    await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?limit=1"));
+    const page = JSON.parse(await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?limit=1")));
+    await check("GET", "/api/admin/sessions", callAdmin(`/api/admin/sessions?limit=1&cursor=${page.next_cursor}`));
+    await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?has_failures=maybe"));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${turn.session_uuid}`));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${crypto.randomUUID()}`));
+    await check("GET", conversation, callAdmin("/api/admin/sessions/nope"));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${turn.session_uuid}`, { method: "DELETE" }));
+    await check("GET", "/api/admin/search", callAdmin("/api/admin/search?q=gyroscopes"));
+    await check("GET", "/api/admin/search", callAdmin("/api/admin/search?q="));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?bucket=hour"));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?from=2026-01-02&to=2026-01-01"));
+    await check("GET", "/api/admin/stats", call("/api/admin/stats"));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", {}, `${adminToken}-not`));
+    await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", { method: "POST" }));
+    const switchedOff = { ADMIN_TOKEN: "" } as Partial<Env>;
+    const off = await callApp(
+      createApp(),
+      "/api/admin/stats",
+      { headers: { Authorization: `Bearer ${adminToken}` } },
+      switchedOff,
+    );
+    await check("GET", "/api/admin/stats", off.response);
+    const limited = { "CF-Connecting-IP": `openapi-${crypto.randomUUID()}` };
+    let status = 0;
+    // Twice the limit: the limiter's window may roll over during the loop.
+    for (let i = 0; i < 250 && status !== 429; i++) {
+      const response = await callAdmin("/api/admin/stats?bucket=hour", { headers: limited }, "wrong");
+      status = response.status;
+      if (status === 429) await check("GET", "/api/admin/stats", response);
+      else await response.body?.cancel();
+    }
+    expect(status).toBe(429);
+    const down = await callApp(
+      createApp(),
+      "/api/admin/sessions",
+      { headers: { Authorization: `Bearer ${adminToken}` } },
+      { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE },
+    );
+    await check("GET", "/api/admin/sessions", down.response);
+
+    await check("GET", "/admin", call("/admin"));
+    await check("GET", "/admin", call("/admin", { method: "POST" }));
+    await check("GET", "/admin", (await callApp(createApp(), "/admin", {}, switchedOff)).response);
   });
 });
 

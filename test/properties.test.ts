@@ -3,6 +3,7 @@
 // the service accepts reads back byte for byte. Calls the Worker's fetch handler.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { adminToken } from "./helpers/admin";
 import { ask, call, history } from "./helpers/http";
 
 // Enough to find the odd input, few enough to keep the suite quick (each property gets 2 minutes:
@@ -17,6 +18,13 @@ const routes = [
   { method: "DELETE", path: "/api/sessions/{uuid}" },
   { method: "GET", path: "/api/sessions/{uuid}/messages" },
   { method: "GET", path: "/api/sessions/{uuid}/export" },
+  { method: "PUT", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
+  { method: "DELETE", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
+  { method: "GET", path: "/api/admin/sessions" },
+  { method: "GET", path: "/api/admin/sessions/{uuid}" },
+  { method: "GET", path: "/api/admin/search" },
+  { method: "GET", path: "/api/admin/stats" },
+  { method: "GET", path: "/admin" },
   { method: "POST", path: "/api/ui/chat" },
   { method: "GET", path: "/api/ui/chat/{uuid}/messages" },
   { method: "GET", path: "/health" },
@@ -67,6 +75,8 @@ const anyJson = fc.oneof(
       session_uuid: fc.oneof(fc.uuid(), anyText, fc.constant(null)),
       client_message_id: fc.oneof(fc.uuid(), anyText, fc.constant(null)),
       stream: fc.oneof(fc.boolean(), anyText),
+      rating: fc.oneof(fc.constantFrom("up", "down"), anyText, fc.jsonValue({ maxDepth: 1 })),
+      comment: fc.oneof(anyText, fc.constant(null), fc.jsonValue({ maxDepth: 1 })),
     },
     { requiredKeys: [] },
   ),
@@ -118,11 +128,40 @@ const anyPathSegment = fc.oneof(
   fc.constantFrom("%2F", "%00", "..", "%", "%ZZ", "{6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10}"),
 );
 const anyQuery = fc.dictionary(
-  fc.constantFrom("limit", "order", "cursor", "format", "x"),
+  fc.constantFrom(
+    "limit",
+    "order",
+    "cursor",
+    "format",
+    "x",
+    "q",
+    "from",
+    "to",
+    "bucket",
+    "min_messages",
+    "has_failures",
+    "has_negative_feedback",
+  ),
   fc.oneof(
     anyText,
     fc.integer().map(String),
-    fc.constantFrom("asc", "desc", "0", "1000", "1001", "-1", "json", "markdown"),
+    fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    fc.constantFrom(
+      "asc",
+      "desc",
+      "0",
+      "1000",
+      "1001",
+      "-1",
+      "day",
+      "hour",
+      "true",
+      "false",
+      "json",
+      "markdown",
+      "2026-11-25",
+      '"a" -b or',
+    ),
   ),
   { maxKeys: 4 },
 );
@@ -140,6 +179,11 @@ const anyHeaders = fc.record(
     Accept: fc.constantFrom("application/json", "text/event-stream", "*/*", ""),
     "X-Session-Id": fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).filter(isHeaderSafe)),
     "X-Request-Id": fc.string({ maxLength: 80 }).filter(isHeaderSafe),
+    Authorization: fc.oneof(
+      fc.constant(`Bearer ${adminToken}`),
+      fc.string({ maxLength: 40 }).filter(isHeaderSafe),
+      fc.constantFrom("Bearer", "Bearer x", `Basic ${adminToken}`),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -150,19 +194,23 @@ function isHeaderSafe(value: string): boolean {
 
 describe("any request to any route", () => {
   it("gets a documented success or a problem+json, never a 5xx", async () => {
-    const { session_uuid: existing } = await ask("a session the fuzzer may find");
+    const {
+      session_uuid: existing,
+      bot_message: { id: answerId },
+    } = await ask("a session the fuzzer may find");
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...routes),
         fc.constantFrom("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"),
         fc.boolean(),
         fc.oneof(anyPathSegment, fc.constant(existing)),
+        fc.oneof(anyPathSegment, fc.constant(String(answerId)), fc.integer().map(String)),
         anyQuery,
         anyHeaders,
         anyBody,
-        async (route, otherMethod, keepMethod, segment, query, headers, body) => {
+        async (route, otherMethod, keepMethod, segment, idSegment, query, headers, body) => {
           const method = keepMethod ? route.method : otherMethod;
-          const path = route.path.replace("{uuid}", segment);
+          const path = route.path.replace("{uuid}", segment).replace("{id}", idSegment);
           const search = new URLSearchParams(query).toString();
           const url = `${path}${search ? `?${search}` : ""}`;
           const withBody = method !== "GET" && method !== "HEAD";

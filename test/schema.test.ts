@@ -79,6 +79,33 @@ describe("the migrated schema", () => {
     });
   });
 
+  it("keeps feedback on answers only, whole (a rating with its time), and up or down", async () => {
+    const sql = openSql();
+    const sessionId = await newSession(sql);
+    const now = new Date();
+    await expect(
+      insertMessage(sql, sessionId, { seq: 1, feedback_rating: "up", feedback_at: now }),
+    ).rejects.toMatchObject({ code: "23514", constraint_name: "chat_messages_feedback_only_on_answers" });
+    await insertMessage(sql, sessionId, { seq: 1 });
+    const answer = { sender: "bot", reply_to_id: await firstMessageId(sql, sessionId) };
+    await expect(
+      insertMessage(sql, sessionId, { ...answer, seq: 2, feedback_rating: "meh", feedback_at: now }),
+    ).rejects.toMatchObject({ code: "23514", constraint_name: "chat_messages_feedback_rating_check" });
+    for (const partial of [{ feedback_rating: "down" }, { feedback_at: now }, { feedback_comment: "why?" }]) {
+      await expect(insertMessage(sql, sessionId, { ...answer, seq: 2, ...partial })).rejects.toMatchObject({
+        code: "23514",
+        constraint_name: "chat_messages_feedback_whole",
+      });
+    }
+    await insertMessage(sql, sessionId, {
+      ...answer,
+      seq: 2,
+      feedback_rating: "down",
+      feedback_comment: "why?",
+      feedback_at: now,
+    });
+  });
+
   it("deletes a session's messages with the session", async () => {
     const sql = openSql();
     const sessionId = await newSession(sql);

@@ -10,16 +10,32 @@
  * `$with` declares for them. Every statement's text is built once per isolate (./statement.ts),
  * with `sql.placeholder`s for the values; the retention period is one of them (`unexpired`).
  */
-import { and, asc, desc, eq, fillPlaceholders, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, fillPlaceholders, getTableColumns, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import type { HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
+import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import { type ChatMessage, type ChatSession, chatMessages, chatSessions, lastActivity } from "./schema";
+import { type ChatMessage, type ChatSession, chatMessages, chatSessions, sessionActivity } from "./schema";
 import { statement } from "./statement";
 
 const value = sql.placeholder;
+
+/**
+ * A message's columns but its search vector, in a table or an alias of it. Only the admin search
+ * reads the vector, in SQL: any other statement that named it would send it over the wire (it is
+ * as big as the text) for nothing.
+ */
+function messageColumnsOf<T extends { searchVector: unknown }>(columns: T): Omit<T, "searchVector"> {
+  const { searchVector: _, ...rest } = columns;
+  return rest;
+}
+
+/** Every column of a message a statement reads or returns (ChatMessage). */
+const messageColumns = messageColumnsOf(getTableColumns(chatMessages));
+
+/** RETURNING of a statement that writes a message: messageColumns, in the same order. */
+const returningMessage = sql`returning ${sql.join(Object.values(messageColumns), sql`, `)}`;
 
 /** The columns of a message that the API shows (its metadata is for operators only). */
 const shownColumns = {
@@ -33,6 +49,9 @@ const shownColumns = {
   sources: chatMessages.sources,
   // An answer's UI message id is named after its question (schemas/responses.ts, uiAnswerId).
   replyToId: chatMessages.replyToId,
+  feedbackRating: chatMessages.feedbackRating,
+  feedbackComment: chatMessages.feedbackComment,
+  feedbackAt: chatMessages.feedbackAt,
 };
 
 /** A message as the API shows it, before it is put in the API's shape (schemas/responses.ts). */
@@ -43,6 +62,9 @@ export type ShownMessage = Pick<ChatMessage, keyof typeof shownColumns>;
  * null keeps every session.
  */
 export type RetentionDays = number | null;
+
+/** When a session was last active, as chat_sessions_activity_idx has it. */
+const lastActivity = sessionActivity(chatSessions);
 
 /**
  * True for a session that has not expired, with the retention period as the `retentionDays`
@@ -153,7 +175,7 @@ function questionStatement(statementName: string, numberedBy: SQL) {
         limit ${value("historyLimit")}
       ) recent)`;
     const stored = db
-      .$with("stored", { ...getTableColumns(chatMessages), history: sql<HistoryMessage[]>`history`.as("history") })
+      .$with("stored", { ...messageColumns, history: sql<HistoryMessage[]>`history`.as("history") })
       .as(sql`
         insert into ${chatMessages}
           (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
@@ -161,7 +183,7 @@ function questionStatement(statementName: string, numberedBy: SQL) {
         select ${numbered.sessionId}, ${numbered.seq}, 'user', ${value("question")}, ${numbered.at},
           ${value("clientMessageId")}::uuid
         from ${numbered}
-        returning *, ${history} as history`);
+        ${returningMessage}, ${history} as history`);
     return db.with(numbered, stored).select().from(stored);
   });
 }
@@ -223,7 +245,11 @@ const findTurnStatement = statement("find_turn", (db) => {
   const question = alias(chatMessages, "question");
   const answer = alias(chatMessages, "answer");
   return db
-    .select({ sessionId: chatSessions.id, question, answer })
+    .select({
+      sessionId: chatSessions.id,
+      question: messageColumnsOf(getTableColumns(question)),
+      answer: messageColumnsOf(getTableColumns(answer)),
+    })
     .from(chatSessions)
     .leftJoin(
       question,
@@ -260,7 +286,7 @@ const storeAnswerStatement = statement("store_answer", (db) => {
       ${name(chatSessions.lastMessageAt)} = clock_timestamp()
     where ${chatSessions.id} = ${value("sessionId")}
     ${returningNumbered}`);
-  const stored = db.$with("stored", getTableColumns(chatMessages)).as(sql`
+  const stored = db.$with("stored", messageColumns).as(sql`
     insert into ${chatMessages}
       (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
        ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.status)},
@@ -268,13 +294,13 @@ const storeAnswerStatement = statement("store_answer", (db) => {
     select ${numbered.sessionId}, ${numbered.seq}, 'bot', ${value("text")}, ${numbered.at}, ${value("status")},
       ${value("replyToId")}, ${value("sources")}::jsonb, ${value("metadata")}::jsonb
     from ${numbered}
-    returning *`);
+    ${returningMessage}`);
   return db.with(numbered, stored).select().from(stored);
 });
 
 const answerToStatement = statement("answer_to", (db) =>
   db
-    .select()
+    .select(messageColumns)
     .from(chatMessages)
     .where(eq(chatMessages.replyToId, value("replyToId"))),
 );
@@ -517,4 +543,432 @@ export async function deleteExpiredSessions(db: Database, limits: ExpiredBatchLi
 export function expiredBatchSql(limits: ExpiredBatchLimits): { sql: string; params: unknown[] } {
   const query = expiredBatch(drizzle.mock()).toSQL();
   return { sql: query.sql, params: fillPlaceholders(query.params, expiredBatchValues(limits)) };
+}
+
+/** A reader's feedback on an answer; null takes it back. */
+export type FeedbackInput = {
+  sessionUuid: string;
+  messageId: number;
+  feedback: { rating: FeedbackRating; comment: string | null } | null;
+  /** An expired session is gone: its answers take no feedback. */
+  retentionDays: RetentionDays;
+};
+
+/**
+ * What writing feedback found. No row: no such session. `sender` null: the session holds no
+ * message with this id. `message`: the answer as it now is (null unless `sender` is "bot").
+ */
+export type FeedbackWrite = { sender: Sender | null; message: ChatMessage | null };
+
+const writeFeedbackStatement = statement("write_feedback", (db) => {
+  const target = db.$with("target").as(
+    db
+      .select({ messageId: chatMessages.id, sender: chatMessages.sender })
+      .from(chatSessions)
+      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, value("messageId"))))
+      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired)),
+  );
+  const rated = db.$with("rated", messageColumns).as(sql`
+    update ${chatMessages}
+    set ${name(chatMessages.feedbackRating)} = ${value("rating")}::text,
+      ${name(chatMessages.feedbackComment)} = ${value("comment")}::text,
+      ${name(chatMessages.feedbackAt)} = case when ${value("rating")}::text is null then null else clock_timestamp() end
+    from ${target}
+    where ${chatMessages.id} = ${target.messageId} and ${target.sender} = 'bot'
+    ${returningMessage}`);
+  return db.with(target, rated).select().from(target).leftJoin(rated, sql`true`);
+});
+
+/**
+ * Sets (or, with `feedback: null`, clears) the feedback of a bot message of a live session, in one
+ * statement that also says why nothing was written: the session, the message and its sender are
+ * read in the same snapshot as the update.
+ */
+export async function writeFeedback(db: Database, input: FeedbackInput): Promise<FeedbackWrite | null> {
+  const [row] = await writeFeedbackStatement(db).execute({
+    sessionUuid: input.sessionUuid,
+    messageId: input.messageId,
+    rating: input.feedback?.rating ?? null,
+    comment: input.feedback?.comment ?? null,
+    retentionDays: input.retentionDays,
+  });
+  return row ? { sender: row.target.sender, message: row.rated } : null;
+}
+
+// The admin API's reads. The operators' requests are rare, so they trade a little CPU in the
+// database for one statement each; docs/benchmarks.md has what each costs on 100,000 messages.
+// Their optional filters are written `(value is null or condition)`: the statements run unnamed,
+// so PostgreSQL plans each with its values and drops the filters a request leaves out, which
+// keeps the indexes usable for those it sets.
+
+/** A session in the admin list: the row, when it was last active, its first question and counts. */
+export type AdminSessionRow = {
+  session: ChatSession;
+  activity: Date;
+  /** The first question, cut to `titleLength + 1` characters so the caller can tell it was cut. */
+  title: string | null;
+  incomplete: number;
+  unanswered: number;
+  up: number;
+  down: number;
+};
+
+export type AdminSessionsQuery = {
+  /** Last activity at or after this time. */
+  from: Date | null;
+  /** Last activity before this time. */
+  to: Date | null;
+  minMessages: number;
+  hasFailures: boolean;
+  hasNegativeFeedback: boolean;
+  /** Only sessions after this one in the list's order (activity, then id, both descending). */
+  after: { activity: Date; id: number } | null;
+  limit: number;
+  titleLength: number;
+};
+
+const adminSessionsStatement = statement("admin_sessions", (db) => {
+  const activity = sessionActivity(chatSessions);
+  const counts = db
+    .select({
+      incomplete: sql<number>`(count(*) filter (where ${chatMessages.status} = 'incomplete'))::int`.as("incomplete"),
+      // Every bot message answers one question of its session (reply_to_id, unique), so the
+      // questions without an answer are the questions less the answers.
+      unanswered:
+        sql<number>`(count(*) filter (where ${chatMessages.sender} = 'user') - count(*) filter (where ${chatMessages.sender} = 'bot'))::int`.as(
+          "unanswered",
+        ),
+      up: sql<number>`(count(*) filter (where ${chatMessages.feedbackRating} = 'up'))::int`.as("up"),
+      down: sql<number>`(count(*) filter (where ${chatMessages.feedbackRating} = 'down'))::int`.as("down"),
+    })
+    .from(chatMessages)
+    .where(eq(chatMessages.sessionId, chatSessions.id))
+    .as("counts");
+  const firstQuestion = db
+    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("title") })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.sender, "user")))
+    .orderBy(asc(chatMessages.seq))
+    .limit(1)
+    .as("first_question");
+  const from = sql`${value("from")}::timestamptz`;
+  const to = sql`${value("to")}::timestamptz`;
+  const afterId = sql`${value("afterId")}::bigint`;
+  return db
+    .select({
+      session: chatSessions,
+      activity: sql<Date>`${activity}`.mapWith(chatSessions.createdAt),
+      title: firstQuestion.title,
+      incomplete: counts.incomplete,
+      unanswered: counts.unanswered,
+      up: counts.up,
+      down: counts.down,
+    })
+    .from(chatSessions)
+    .innerJoinLateral(counts, sql`true`)
+    .leftJoinLateral(firstQuestion, sql`true`)
+    .where(
+      and(
+        sql`(${from} is null or ${activity} >= ${from})`,
+        sql`(${to} is null or ${activity} < ${to})`,
+        gte(chatSessions.messageCount, value("minMessages")),
+        sql`(not ${value("hasFailures")}::boolean or ${counts.incomplete} + ${counts.unanswered} > 0)`,
+        sql`(not ${value("hasNegativeFeedback")}::boolean or ${counts.down} > 0)`,
+        sql`(${afterId} is null or (${activity}, ${chatSessions.id}) < (${value("afterActivity")}::timestamptz, ${afterId}))`,
+      ),
+    )
+    .orderBy(desc(activity), desc(chatSessions.id))
+    .limit(value("limit"));
+});
+
+/**
+ * One page of sessions, newest activity first, with one more to tell whether more follow. The
+ * sessions are read in the order of chat_sessions_activity_idx and each one's messages are
+ * counted as it is read, so a page costs its own sessions' messages, and a filter that few
+ * sessions pass costs the sessions read until the page is full.
+ */
+export async function listAdminSessions(db: Database, query: AdminSessionsQuery): Promise<AdminSessionRow[]> {
+  return adminSessionsStatement(db).execute({
+    from: query.from?.toISOString() ?? null,
+    to: query.to?.toISOString() ?? null,
+    minMessages: query.minMessages,
+    hasFailures: query.hasFailures,
+    hasNegativeFeedback: query.hasNegativeFeedback,
+    afterActivity: query.after?.activity.toISOString() ?? null,
+    afterId: query.after?.id ?? null,
+    limit: query.limit + 1,
+    titleChars: query.titleLength + 1,
+  });
+}
+
+/** A page of a session's messages with everything stored about them, and the session. */
+function conversationStatement(order: "asc" | "desc", fromStart: boolean) {
+  return statement(`admin_conversation_${order}${fromStart ? "" : "_after"}`, (db) => {
+    const ascending = order === "asc";
+    const after = fromStart ? undefined : (ascending ? gt : lt)(chatMessages.seq, value("afterSeq"));
+    return db
+      .select({ session: chatSessions, message: messageColumns })
+      .from(chatSessions)
+      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+      .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+      .orderBy((ascending ? asc : desc)(chatMessages.seq))
+      .limit(value("limit"));
+  });
+}
+
+const conversationStatements = {
+  asc: { fromStart: conversationStatement("asc", true), after: conversationStatement("asc", false) },
+  desc: { fromStart: conversationStatement("desc", true), after: conversationStatement("desc", false) },
+};
+
+/**
+ * One page of a session's messages with everything stored about them, in the order and paging of
+ * the history (listMessages), and the session itself. Null: no such session.
+ */
+export async function readConversation(
+  db: Database,
+  query: Omit<HistoryPageQuery, "retentionDays">,
+): Promise<{ session: ChatSession; messages: ChatMessage[] } | null> {
+  const page = conversationStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
+  const rows = await page(db).execute({
+    sessionUuid: query.sessionUuid,
+    afterSeq: query.afterSeq,
+    limit: query.limit + 1,
+  });
+  const [first] = rows;
+  if (!first) return null;
+  return { session: first.session, messages: rows.flatMap((row) => (row.message ? [row.message] : [])) };
+}
+
+/** Marks that PostgreSQL's ts_headline puts around each match; taken out of the text first. */
+export const matchStart = "\u0001";
+export const matchEnd = "\u0002";
+const headlineOptions = `StartSel=${matchStart}, StopSel=${matchEnd}, MaxFragments=2, MaxWords=24, MinWords=10, FragmentDelimiter=" … "`;
+
+export type SearchQuery = {
+  /** What the operator typed, read by websearch_to_tsquery: words, "phrases", or, -not. */
+  text: string;
+  /** Only messages with a smaller id (newest first). */
+  beforeId: number | null;
+  limit: number;
+};
+
+export type SearchHitRow = Pick<ChatMessage, "id" | "seq" | "sender" | "status" | "timestamp"> & {
+  sessionUuid: string;
+  /** The matches between matchStart and matchEnd, in the message's text, not escaped. */
+  headline: string;
+};
+
+const hitColumns = {
+  id: chatMessages.id,
+  seq: chatMessages.seq,
+  sender: chatMessages.sender,
+  status: chatMessages.status,
+  timestamp: chatMessages.timestamp,
+  sessionUuid: chatSessions.sessionUuid,
+  headline: sql<string>`headline`.as("headline"),
+};
+
+const searchStatement = statement("admin_search", (db) => {
+  const tsquery = sql`websearch_to_tsquery('english', ${value("text")})`;
+  const beforeId = sql`${value("beforeId")}::bigint`;
+  const m = chatMessages;
+  // `matches` is materialized so that it is found through the GIN index whatever the planner
+  // guesses of the word's frequency. Left to choose, with the page's "newest first, 21 rows" in
+  // view, it walks the primary key backwards testing every row, betting on a common word: on
+  // 100,000 messages a rare or absent word then costs 120-140 ms, against under 1 ms through the
+  // index (docs/benchmarks.md). This way a search costs what its matches cost, and the page takes
+  // the newest of them: a word in every other message costs 0.3-0.4 s.
+  const hits = db.$with("hits", hitColumns).as(sql`
+    with matches as materialized (
+      select ${m.id} as id from ${chatMessages}
+      where ${m.searchVector} @@ ${tsquery} and (${beforeId} is null or ${m.id} < ${beforeId})
+    ),
+    newest as (select id from matches order by id desc limit ${value("limit")})
+    select ${m.id}, ${m.seq}, ${m.sender}, ${m.status}, ${m.timestamp}, ${chatSessions.sessionUuid},
+      ts_headline('english', translate(${m.message}, ${matchStart + matchEnd}, ''), ${tsquery}, ${headlineOptions})
+        as headline
+    from newest
+    join ${chatMessages} on ${m.id} = newest.id
+    join ${chatSessions} on ${chatSessions.id} = ${m.sessionId}`);
+  return db.with(hits).select().from(hits).orderBy(desc(hits.id));
+});
+
+/**
+ * Messages whose text matches the query, newest first, with one more to tell whether more follow.
+ * The match reads the stored search vector through its GIN index; PostgreSQL computes the
+ * headlines only for the rows of the page.
+ */
+export async function searchMessages(db: Database, query: SearchQuery): Promise<SearchHitRow[]> {
+  return searchStatement(db).execute({ text: query.text, beforeId: query.beforeId, limit: query.limit + 1 });
+}
+
+export type StatsQuery = {
+  /** Start of the range, inclusive. */
+  from: Date;
+  /** End of the range, exclusive. */
+  to: Date;
+  bucket: "day" | "hour";
+  topSources: number;
+};
+
+export type CitedSource = { title: string | null; url: string | null; answers: number };
+
+/** One bucket's figures, or (bucket null) the whole range's, which also names the most cited sources. */
+export type StatsRow = {
+  bucket: Date | null;
+  sessions: number;
+  imported: number;
+  questions: number;
+  complete: number;
+  incomplete: number;
+  unanswered: number;
+  cutShort: number;
+  latencyP50: number | null;
+  latencyP95: number | null;
+  tokens: number | null;
+  tokensP50: number | null;
+  tokensP95: number | null;
+  up: number;
+  down: number;
+  topSources: CitedSource[] | null;
+};
+
+const count = (column: string) => sql<number>`${sql.identifier(column)}`.mapWith(Number).as(column);
+const measure = (column: string) => sql<number | null>`${sql.identifier(column)}`.as(column);
+const statsColumns = {
+  bucket: sql<Date | null>`bucket`.mapWith(chatMessages.timestamp).as("bucket"),
+  sessions: count("sessions"),
+  imported: count("imported"),
+  questions: count("questions"),
+  complete: count("complete"),
+  incomplete: count("incomplete"),
+  unanswered: count("unanswered"),
+  cutShort: count("cut_short"),
+  latencyP50: measure("latency_p50"),
+  latencyP95: measure("latency_p95"),
+  tokens: measure("tokens"),
+  tokensP50: measure("tokens_p50"),
+  tokensP95: measure("tokens_p95"),
+  up: count("up"),
+  down: count("down"),
+  topSources: sql<CitedSource[] | null>`top_sources`.as("top_sources"),
+};
+
+const statsStatement = statement("admin_stats", (db) => {
+  const from = sql`${value("from")}::timestamptz`;
+  const to = sql`${value("to")}::timestamptz`;
+  const bucketOf = (time: PgColumn) => sql`date_trunc(${value("unit")}::text, ${time}, 'UTC')`;
+  const answer = alias(chatMessages, "answer");
+  const m = chatMessages;
+  const native = sql`not in_range.imported`;
+  const stats = db.$with("stats", statsColumns).as(sql`
+    with
+      in_range as (
+        select ${bucketOf(m.timestamp)} as bucket, ${m.sender} as sender, ${m.status} as status,
+          coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false) as imported,
+          ${m.sender} = 'user' and not exists (
+            select 1 from ${chatMessages} ${answer} where ${answer.replyToId} = ${m.id}) as unanswered,
+          coalesce(${m.metadata} ? 'cut_short', false) as cut_short,
+          case when jsonb_typeof(${m.metadata} -> 'latency_ms') = 'number'
+            then (${m.metadata} ->> 'latency_ms')::float8 end as latency_ms,
+          case when jsonb_typeof(${m.metadata} #> '{usage,total_tokens}') = 'number'
+            then (${m.metadata} #>> '{usage,total_tokens}')::float8 end as tokens
+        from ${chatMessages}
+        where ${m.timestamp} >= ${from} and ${m.timestamp} < ${to}
+      ),
+      message_stats as (
+        select coalesce(bucket, '-infinity') as bucket,
+          count(*) filter (where imported) as imported,
+          count(*) filter (where sender = 'user' and ${native}) as questions,
+          count(*) filter (where sender = 'bot' and ${native} and status = 'complete') as complete,
+          count(*) filter (where sender = 'bot' and ${native} and status = 'incomplete') as incomplete,
+          count(*) filter (where unanswered and ${native}) as unanswered,
+          count(*) filter (where sender = 'bot' and cut_short and ${native}) as cut_short,
+          percentile_cont(0.5) within group (order by latency_ms) filter (where sender = 'bot' and ${native}) as latency_p50,
+          percentile_cont(0.95) within group (order by latency_ms) filter (where sender = 'bot' and ${native}) as latency_p95,
+          sum(tokens) filter (where sender = 'bot' and ${native}) as tokens,
+          percentile_cont(0.5) within group (order by tokens) filter (where sender = 'bot' and ${native}) as tokens_p50,
+          percentile_cont(0.95) within group (order by tokens) filter (where sender = 'bot' and ${native}) as tokens_p95
+        from in_range
+        group by grouping sets ((bucket), ())
+      ),
+      session_stats as (
+        select coalesce(bucket, '-infinity') as bucket, count(*) as sessions
+        from (
+          select ${bucketOf(chatSessions.createdAt)} as bucket
+          from ${chatSessions}
+          where ${chatSessions.createdAt} >= ${from} and ${chatSessions.createdAt} < ${to}
+        ) created
+        group by grouping sets ((bucket), ())
+      ),
+      rating_stats as (
+        select coalesce(bucket, '-infinity') as bucket,
+          count(*) filter (where rating = 'up') as up,
+          count(*) filter (where rating = 'down') as down
+        from (
+          select ${bucketOf(m.feedbackAt)} as bucket, ${m.feedbackRating} as rating
+          from ${chatMessages}
+          where ${m.feedbackAt} >= ${from} and ${m.feedbackAt} < ${to}
+        ) rated
+        group by grouping sets ((bucket), ())
+      ),
+      cited as (
+        select source ->> 'title' as title, source ->> 'url' as url, count(distinct ${m.id})::int as answers
+        from ${chatMessages} cross join jsonb_array_elements(${m.sources}) as source
+        where ${m.timestamp} >= ${from} and ${m.timestamp} < ${to} and ${m.sender} = 'bot'
+          and jsonb_typeof(source) = 'object'
+          and not coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false)
+        group by 1, 2
+        order by 3 desc, 1, 2
+        limit ${value("topSources")}
+      ),
+      buckets as (
+        select generate_series(date_trunc(${value("unit")}::text, ${from}, 'UTC'), ${to} - interval '1 millisecond',
+          ${value("step")}::interval) as bucket
+        union all
+        select '-infinity'
+      )
+    select nullif(buckets.bucket, '-infinity') as bucket,
+      coalesce(session_stats.sessions, 0) as sessions,
+      coalesce(message_stats.imported, 0) as imported,
+      coalesce(message_stats.questions, 0) as questions,
+      coalesce(message_stats.complete, 0) as complete,
+      coalesce(message_stats.incomplete, 0) as incomplete,
+      coalesce(message_stats.unanswered, 0) as unanswered,
+      coalesce(message_stats.cut_short, 0) as cut_short,
+      message_stats.latency_p50, message_stats.latency_p95,
+      message_stats.tokens, message_stats.tokens_p50, message_stats.tokens_p95,
+      coalesce(rating_stats.up, 0) as up,
+      coalesce(rating_stats.down, 0) as down,
+      case when buckets.bucket = '-infinity'
+        then (select coalesce(json_agg(cited), '[]'::json) from cited) end as top_sources
+    from buckets
+    left join message_stats on message_stats.bucket = buckets.bucket
+    left join session_stats on session_stats.bucket = buckets.bucket
+    left join rating_stats on rating_stats.bucket = buckets.bucket`);
+  return db.with(stats).select().from(stats).orderBy(sql`${stats.bucket} nulls last`);
+});
+
+/**
+ * The admin statistics of a time range (docs/api.md §13.5), per day or hour (UTC) and for the
+ * whole range, in one statement: one pass over the range's messages (by chat_messages_timestamp_idx)
+ * for the questions, answers, failures, latencies and tokens; the sessions created in the range;
+ * the ratings given in it (by chat_messages_feedback_at_idx); and the sources the range's answers
+ * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
+ * Drizzle's builder; tables and columns are still named through the schema's objects.
+ *
+ * Messages marked `metadata.imported` (brought in from elsewhere, not asked here) are counted as
+ * `imported` and left out of every other figure. A failure is a question without an answer
+ * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
+ * short (`metadata.cut_short`, status incomplete).
+ */
+export async function readStats(db: Database, query: StatsQuery): Promise<StatsRow[]> {
+  return statsStatement(db).execute({
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+    unit: query.bucket,
+    step: query.bucket === "day" ? "24 hours" : "1 hour",
+    topSources: query.topSources,
+  });
 }

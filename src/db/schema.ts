@@ -1,11 +1,13 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import {
   bigint,
   check,
+  customType,
   foreignKey,
   index,
   integer,
   jsonb,
+  type PgColumn,
   pgTable,
   text,
   timestamp,
@@ -13,7 +15,19 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { messageStatuses, type Source, senders } from "../conversation";
+import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
+
+/** PostgreSQL's tsvector; read as its text form, which nothing in the service needs. */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/**
+ * When a session was last active, which its retention period counts from: its last message, or
+ * its creation while it has none. Written exactly as chat_sessions_activity_idx is, so that the
+ * planner can use that index.
+ */
+export function sessionActivity(session: { lastMessageAt: PgColumn; createdAt: PgColumn }): SQL {
+  return sql`coalesce(${session.lastMessageAt}, ${session.createdAt})`;
+}
 
 export const chatSessions = pgTable(
   "chat_sessions",
@@ -34,18 +48,11 @@ export const chatSessions = pgTable(
   },
   (table) => [
     check("chat_sessions_import_hash_with_id", sql`(${table.importId} is null) = (${table.importHash} is null)`),
-    // The retention purge looks for the sessions whose last activity is oldest, and reads filter
-    // on it; the index is on the very expression they use (see lastActivity below).
-    index("chat_sessions_last_activity_idx").on(sql`coalesce(${table.lastMessageAt}, ${table.createdAt})`),
+    // The admin list of sessions, newest activity first, read a page at a time from this index;
+    // the retention purge and the reads that hide expired sessions filter on its first column.
+    index("chat_sessions_activity_idx").on(sessionActivity(table), table.id),
   ],
 );
-
-/**
- * A session's last activity, which its retention period counts from: its last message, or its
- * creation while it has none. Written exactly as chat_sessions_last_activity_idx is, so that the
- * planner can use that index.
- */
-export const lastActivity = sql<Date>`coalesce(${chatSessions.lastMessageAt}, ${chatSessions.createdAt})`;
 
 export const chatMessages = pgTable(
   "chat_messages",
@@ -64,6 +71,18 @@ export const chatMessages = pgTable(
     replyToId: bigint("reply_to_id", { mode: "number" }),
     sources: jsonb("sources").$type<Source[]>().notNull().default(sql`'[]'::jsonb`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>(),
+    // A reader's feedback on an answer, kept on the message itself: one per answer, replaced when
+    // given again, and gone with the message.
+    feedbackRating: text("feedback_rating", { enum: feedbackRatings }),
+    feedbackComment: text("feedback_comment"),
+    feedbackAt: timestamp("feedback_at", { withTimezone: true, precision: 3 }),
+    // The text as the admin search sees it, computed by PostgreSQL when the message is written.
+    // Stored, not an expression index alone: a phrase search rechecks every candidate, and a
+    // common word is read row by row, and both would run to_tsvector on each (seconds on
+    // 100,000 messages, docs/benchmarks.md); a stored vector is read instead.
+    searchVector: tsvector("search_vector")
+      .notNull()
+      .generatedAlwaysAs((): SQL => sql`to_tsvector('english', ${chatMessages.message})`),
   },
   (table) => [
     foreignKey({ columns: [table.sessionId], foreignColumns: [chatSessions.id] }).onDelete("cascade"),
@@ -75,8 +94,19 @@ export const chatMessages = pgTable(
     check("chat_messages_status_check", sql`${table.status} in ('complete', 'incomplete')`),
     check("chat_messages_seq_positive", sql`${table.seq} > 0`),
     check("chat_messages_reply_only_from_bot", sql`(${table.sender} = 'bot') = (${table.replyToId} is not null)`),
+    check("chat_messages_feedback_rating_check", sql`${table.feedbackRating} in ('up', 'down')`),
+    check("chat_messages_feedback_only_on_answers", sql`${table.feedbackRating} is null or ${table.sender} = 'bot'`),
+    check(
+      "chat_messages_feedback_whole",
+      sql`(${table.feedbackRating} is null) = (${table.feedbackAt} is null) and (${table.feedbackRating} is not null or ${table.feedbackComment} is null)`,
+    ),
+    index("chat_messages_message_search").using("gin", table.searchVector),
+    // The admin statistics read messages by time, and ratings by when they were given.
+    index("chat_messages_timestamp_idx").on(table.timestamp),
+    index("chat_messages_feedback_at_idx").on(table.feedbackAt).where(sql`${table.feedbackAt} is not null`),
   ],
 );
 
 export type ChatSession = typeof chatSessions.$inferSelect;
-export type ChatMessage = typeof chatMessages.$inferSelect;
+/** A message as the service reads it: every column but the search vector (see messageColumns). */
+export type ChatMessage = Omit<typeof chatMessages.$inferSelect, "searchVector">;

@@ -7,10 +7,13 @@ export const problemStatus = {
   invalid_json: 400,
   validation_error: 400,
   session_conflict: 400,
+  unauthorized: 401,
   session_not_found: 404,
+  message_not_found: 404,
   not_found: 404,
   method_not_allowed: 405,
   idempotency_conflict: 409,
+  not_an_answer: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -32,6 +35,7 @@ export type ClientProblemStatus = Exclude<(typeof problemStatus)[ProblemCode], 4
 
 const titles: Record<number, string> = {
   400: "Bad Request",
+  401: "Unauthorized",
   404: "Not Found",
   405: "Method Not Allowed",
   409: "Conflict",
@@ -83,6 +87,28 @@ export class ApiError extends Error {
 
 export function sessionNotFound(): ApiError {
   return new ApiError("session_not_found", "no session with this session_uuid exists; start a new conversation");
+}
+
+export function messageNotFound(): ApiError {
+  return new ApiError("message_not_found", "this session holds no message with this id");
+}
+
+export function notAnAnswer(): ApiError {
+  return new ApiError("not_an_answer", "only the chatbot's answers take feedback; this message is a question");
+}
+
+/**
+ * A request to the admin API without the admin token (error null) or with a wrong one: the
+ * challenge of RFC 6750 says how to authenticate, and, for a wrong token, that it was wrong.
+ */
+export function unauthorized(detail: string, error: "invalid_token" | null): ApiError {
+  const challenge = `Bearer realm="admin"${error ? `, error="${error}"` : ""}`;
+  return new ApiError("unauthorized", detail, { headers: { "WWW-Authenticate": challenge } });
+}
+
+/** What a request with no path of its own gets; also every admin path while the admin API is off. */
+export function notFound(): ApiError {
+  return new ApiError("not_found", "there is nothing at this path");
 }
 
 /** The problem object every error is answered with (RFC 9457, docs/api.md §7). */

@@ -1,5 +1,5 @@
 /**
- * A whole conversation as a download (GET /api/sessions/{uuid}/export, docs/api.md §15), in JSON
+ * A whole conversation as a download (GET /api/sessions/{uuid}/export, docs/api.md §16), in JSON
  * or Markdown. It is streamed a page at a time, each page read only when the client has taken the
  * one before: a Worker never holds more than a page of a long session (docs/benchmarks.md
  * measures a 10,000-message export).

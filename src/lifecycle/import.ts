@@ -1,6 +1,6 @@
 /**
  * A browser transcript becomes a server session in one call (POST /api/sessions/import,
- * docs/api.md §14). The import is idempotent by the client's import_id: the session row keeps
+ * docs/api.md §15). The import is idempotent by the client's import_id: the session row keeps
  * the import_id (unique) and a SHA-256 of the transcript, so a retry finds its session and tells
  * the same transcript from another one.
  */

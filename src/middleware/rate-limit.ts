@@ -4,7 +4,13 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../http/problem";
 
 /** The rate-limiting bindings of wrangler.toml, one per kind of request. */
-type LimiterName = "CHAT_RATE_LIMITER" | "SESSION_RATE_LIMITER" | "IMPORT_RATE_LIMITER" | "READ_RATE_LIMITER";
+type LimiterName =
+  | "CHAT_RATE_LIMITER"
+  | "SESSION_RATE_LIMITER"
+  | "IMPORT_RATE_LIMITER"
+  | "READ_RATE_LIMITER"
+  | "FEEDBACK_RATE_LIMITER"
+  | "ADMIN_RATE_LIMITER";
 
 // The period of every limiter in wrangler.toml: the longest a refused client has to wait.
 const periodSeconds = 60;

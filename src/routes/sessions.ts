@@ -1,9 +1,17 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import { createSession, deleteSession, findSession, listMessages } from "../db/queries";
+import {
+  createSession,
+  deleteSession,
+  type FeedbackInput,
+  findSession,
+  listMessages,
+  writeFeedback,
+} from "../db/queries";
+import type { ChatMessage } from "../db/schema";
 import { toApiError } from "../http/error-handler";
-import { sessionNotFound } from "../http/problem";
+import { messageNotFound, notAnAnswer, sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
 import { exportFileName, exportMediaTypes, exportStream } from "../lifecycle/export";
 import { importTranscript } from "../lifecycle/import";
@@ -13,12 +21,14 @@ import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session } from "../middleware/session";
 import { toPage } from "../schemas/cursor";
 import { exportQuerySchema } from "../schemas/export";
+import { feedbackPathSchema, feedbackRequestSchema } from "../schemas/feedback";
 import { historyQuerySchema } from "../schemas/history";
 import { importRequestSchema, maxImportBodyBytes } from "../schemas/import";
 import { toMessage, toSessionSummary } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
 
 const sessionPath = validate("param", sessionPathSchema);
+const feedbackPath = validate("param", feedbackPathSchema);
 
 export const sessionRoutes = new Hono<AppEnv>()
   .post("/", rateLimit("SESSION_RATE_LIMITER"), jsonBody({ optional: true }), async (c) => {
@@ -93,4 +103,43 @@ export const sessionRoutes = new Hono<AppEnv>()
         "Content-Disposition": `attachment; filename="${exportFileName(request)}"`,
       });
     },
+  )
+  .put(
+    "/:session_uuid/messages/:message_id/feedback",
+    rateLimit("FEEDBACK_RATE_LIMITER"),
+    feedbackPath,
+    jsonBody(),
+    validate("json", feedbackRequestSchema),
+    session({ issue: false }),
+    async (c) => {
+      const { rating, comment } = c.req.valid("json");
+      const rated = await giveFeedback(c, c.req.valid("param").message_id, { rating, comment: comment ?? null });
+      return c.json(toMessage(rated), 200);
+    },
+  )
+  .delete(
+    "/:session_uuid/messages/:message_id/feedback",
+    rateLimit("FEEDBACK_RATE_LIMITER"),
+    feedbackPath,
+    session({ issue: false }),
+    async (c) => {
+      await giveFeedback(c, c.req.valid("param").message_id, null);
+      return c.body(null, 204);
+    },
   );
+
+/** Writes (or with null takes back) the feedback on an answer of the request's session. */
+async function giveFeedback(
+  c: Context<AppEnv>,
+  messageId: number,
+  feedback: FeedbackInput["feedback"],
+): Promise<ChatMessage> {
+  const sessionUuid = c.get("session").uuid;
+  const { retentionDays } = readConfig(c.env);
+  const written = await writeFeedback(c.var.db, { sessionUuid, messageId, feedback, retentionDays });
+  if (!written) throw sessionNotFound();
+  if (written.sender === "user") throw notAnAnswer();
+  if (!written.message) throw messageNotFound();
+  nameSession(c, sessionUuid);
+  return written.message;
+}

@@ -8,18 +8,11 @@ export type Cursor = { order: "asc" | "desc"; afterSeq: number };
 const cursorPattern = /^v1:(asc|desc):([1-9]\d{0,9})$/;
 
 export function encodeCursor(cursor: Cursor): string {
-  return btoa(`v1:${cursor.order}:${cursor.afterSeq}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return encode(`v1:${cursor.order}:${cursor.afterSeq}`);
 }
 
 export function decodeCursor(text: string): Cursor | null {
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(text)) return null;
-  let decoded: string;
-  try {
-    decoded = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  } catch {
-    return null;
-  }
-  const match = cursorPattern.exec(decoded);
+  const match = cursorPattern.exec(decode(text) ?? "");
   if (!match) return null;
   const afterSeq = Number(match[2]);
   if (afterSeq > 2_147_483_647) return null;
@@ -38,4 +31,46 @@ export function toPage<Row extends { seq: number }>(
   const last = page.at(-1);
   const hasMore = rows.length > query.limit && last !== undefined;
   return { rows: page, nextCursor: hasMore ? encodeCursor({ order: query.order, afterSeq: last.seq }) : null };
+}
+
+// The admin API's cursors, opaque like the history's: the position after the previous page.
+const sessionsCursorPattern = /^v1:s:(-?\d{1,15}):([1-9]\d{0,15})$/;
+const searchCursorPattern = /^v1:m:([1-9]\d{0,15})$/;
+
+/** base64url without padding. */
+function encode(text: string): string {
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decode(text: string): string | null {
+  if (!/^[A-Za-z0-9_-]{1,48}$/.test(text)) return null;
+  try {
+    return atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    return null;
+  }
+}
+
+/** The admin list of sessions: the last session's activity (milliseconds) and id. */
+export function encodeSessionsCursor(after: { activity: Date; id: number }): string {
+  return encode(`v1:s:${after.activity.getTime()}:${after.id}`);
+}
+
+export function decodeSessionsCursor(text: string): { activity: Date; id: number } | null {
+  const match = sessionsCursorPattern.exec(decode(text) ?? "");
+  if (!match) return null;
+  const activity = new Date(Number(match[1]));
+  const id = Number(match[2]);
+  return Number.isNaN(activity.getTime()) || !Number.isSafeInteger(id) ? null : { activity, id };
+}
+
+/** The admin search: the id of the last hit, hits being newest first. */
+export function encodeSearchCursor(lastId: number): string {
+  return encode(`v1:m:${lastId}`);
+}
+
+export function decodeSearchCursor(text: string): number | null {
+  const match = searchCursorPattern.exec(decode(text) ?? "");
+  const id = match ? Number(match[1]) : Number.NaN;
+  return Number.isSafeInteger(id) ? id : null;
 }

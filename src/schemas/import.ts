@@ -1,5 +1,5 @@
 /**
- * The body of POST /api/sessions/import (docs/api.md §14): a transcript, as a browser kept it,
+ * The body of POST /api/sessions/import (docs/api.md §15): a transcript, as a browser kept it,
  * with the client's idempotency key. Every rule names the index of the message that breaks it.
  */
 import { z } from "zod";
@@ -27,7 +27,7 @@ const timestampSchema = z.iso
   .refine((value) => Date.parse(value) >= earliestTimestamp, "must not be before 2000-01-01T00:00:00Z")
   .refine((value) => Date.parse(value) <= Date.now(), "must not be in the future")
   .nullish()
-  .describe("When it was said; kept to the millisecond. Missing: see docs/api.md §14");
+  .describe("When it was said; kept to the millisecond. Missing: see docs/api.md §15");
 
 const importedSourceSchema = z.object(
   {

@@ -4,9 +4,17 @@
  */
 import type { InferUIMessageChunk, UIMessage } from "ai";
 import { z } from "zod";
-import { messageStatuses, type Source, senders } from "../conversation";
-import type { ShownMessage } from "../db/queries";
-import type { ChatSession } from "../db/schema";
+import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
+import {
+  type AdminSessionRow,
+  matchEnd,
+  matchStart,
+  type SearchHitRow,
+  type ShownMessage,
+  type StatsQuery,
+  type StatsRow,
+} from "../db/queries";
+import type { ChatMessage, ChatSession } from "../db/schema";
 import { problemSchema } from "../http/problem";
 
 const timestamp = z
@@ -22,6 +30,14 @@ export const sourceSchema = z.object({
   score: z.number().describe("Qdrant's similarity score"),
 }) satisfies z.ZodType<Source>;
 
+export const feedbackSchema = z
+  .object({
+    rating: z.enum(feedbackRatings),
+    comment: z.string().nullable(),
+    updated_at: timestamp.describe("When it was last given"),
+  })
+  .describe("A reader's feedback on an answer; given again, it replaces this");
+
 export const messageSchema = z.object({
   id: z.number().int().describe("Unique across the database"),
   seq: z.number().int().min(1).describe("1-based position in the session; never two equal, strictly increasing"),
@@ -31,6 +47,9 @@ export const messageSchema = z.object({
   status: z.enum(messageStatuses).describe('"incomplete": a bot answer whose generation was cut short'),
   client_message_id: z.string().meta({ format: "uuid" }).nullable(),
   sources: z.array(sourceSchema).describe("For bot messages, the passages the answer was grounded on"),
+  feedback: feedbackSchema
+    .nullable()
+    .describe("The reader's rating of an answer; null for questions and unrated answers"),
 });
 
 export const chatResponseSchema = z.object({
@@ -62,7 +81,7 @@ export function shortSessionId(sessionUuid: string): string {
 }
 
 /**
- * A session as GET /api/sessions/{uuid}/export?format=json writes it (docs/api.md §15). It leaves
+ * A session as GET /api/sessions/{uuid}/export?format=json writes it (docs/api.md §16). It leaves
  * out the session UUID, a bearer capability, since exported files get shared; its `messages` are
  * a valid `messages` of POST /api/sessions/import as they are.
  */
@@ -213,10 +232,14 @@ export function toMessage(row: ShownMessage): Message {
     status: row.status,
     client_message_id: row.clientMessageId,
     sources: row.sources,
+    feedback:
+      row.feedbackRating === null || row.feedbackAt === null
+        ? null
+        : { rating: row.feedbackRating, comment: row.feedbackComment, updated_at: row.feedbackAt.toISOString() },
   };
 }
 
-/** The head of a JSON export (docs/api.md §15): everything but its messages, which are streamed. */
+/** The head of a JSON export (docs/api.md §16): everything but its messages, which are streamed. */
 export function toExportHead(row: ChatSession, exportedAt: Date): Omit<SessionExport, "messages"> {
   return {
     format: "chat-history-export",
@@ -289,5 +312,177 @@ export function toSessionSummary(row: ChatSession): SessionSummary {
     created_at: row.createdAt.toISOString(),
     last_message_at: row.lastMessageAt?.toISOString() ?? null,
     message_count: row.messageCount,
+  };
+}
+
+// The admin API (docs/api.md §13).
+
+const count = z.number().int().min(0);
+const nextCursor = z.string().nullable().describe("Pass back as `cursor` for the next page; null at the end");
+
+export const adminSessionSchema = z.object({
+  session_uuid: sessionUuid,
+  created_at: timestamp,
+  last_activity_at: timestamp.describe("Its last message, or its creation while it has none"),
+  message_count: count,
+  title: z
+    .string()
+    .nullable()
+    .describe("Its first question, cut to 80 characters (then ending in …); null without one"),
+  unanswered_questions: count.describe(
+    "Questions without an answer: the model failed before any text, or is still answering",
+  ),
+  incomplete_answers: count.describe("Answers cut short (status incomplete)"),
+  ratings: z.object({ up: count, down: count }),
+});
+
+export const adminSessionsPageSchema = z.object({ sessions: z.array(adminSessionSchema), next_cursor: nextCursor });
+
+export const adminMessageSchema = messageSchema.extend({
+  reply_to_id: z.number().int().nullable().describe("For answers: the id of the question answered"),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("Stored with an answer: model, usage (tokens), latency_ms, retrieval; cut_short for an incomplete one"),
+});
+
+export const conversationSchema = z.object({
+  session: sessionSummarySchema,
+  messages: z.array(adminMessageSchema),
+  next_cursor: nextCursor,
+});
+
+export const searchHitSchema = z.object({
+  session_uuid: sessionUuid,
+  message_id: z.number().int(),
+  seq: z.number().int().min(1),
+  sender: z.enum(senders),
+  status: z.enum(messageStatuses),
+  timestamp,
+  snippet_html: z
+    .string()
+    .describe("The matching passage as HTML: the text with &, <, >, \" and ' escaped, each match in <mark>…</mark>"),
+});
+
+export const searchPageSchema = z.object({ hits: z.array(searchHitSchema), next_cursor: nextCursor });
+
+const measured = z.number().nullable();
+export const statsFiguresSchema = z.object({
+  sessions: count.describe("Sessions created"),
+  questions: count.describe("Questions asked (imported ones left out)"),
+  imported_messages: count.describe("Messages marked metadata.imported: brought in, not asked here"),
+  answers: z.object({ complete: count, incomplete: count }),
+  failures: z
+    .object({
+      unanswered: count.describe("Questions without an answer"),
+      cut_short: count.describe("Answers cut short by a model failure or time-out (metadata.cut_short)"),
+    })
+    .describe("Answers that failed: nothing is stored when the model fails before any text"),
+  latency_ms: z.object({ p50: measured, p95: measured }).describe("Of the answers recording latency_ms; null if none"),
+  tokens: z
+    .object({ total: measured, p50: measured, p95: measured })
+    .describe("usage.total_tokens of the answers recording it: their sum and percentiles; null if none"),
+  ratings: z.object({ up: count, down: count }).describe("Feedback given (by when it was given)"),
+});
+
+export const statsBucketSchema = statsFiguresSchema.extend({
+  start: timestamp.describe("Start of the day or hour, UTC"),
+});
+
+export const citedSourceSchema = z.object({
+  title: z.string().nullable(),
+  url: z.string().nullable(),
+  answers: count.describe("Answers citing it"),
+});
+
+export const statsSchema = z.object({
+  from: timestamp,
+  to: timestamp,
+  bucket: z.enum(["day", "hour"]),
+  buckets: z.array(statsBucketSchema).describe("Every day or hour of the range, oldest first, empty ones included"),
+  totals: statsFiguresSchema.describe("The whole range"),
+  top_sources: z.array(citedSourceSchema).describe("The sources the range's answers cite most, at most 10"),
+});
+
+export type AdminSession = z.infer<typeof adminSessionSchema>;
+export type AdminMessage = z.infer<typeof adminMessageSchema>;
+export type SearchHit = z.infer<typeof searchHitSchema>;
+export type Stats = z.infer<typeof statsSchema>;
+export type StatsFigures = z.infer<typeof statsFiguresSchema>;
+
+export function toAdminSession(row: AdminSessionRow, titleLength: number): AdminSession {
+  const title = row.title === null ? null : [...row.title];
+  return {
+    session_uuid: row.session.sessionUuid,
+    created_at: row.session.createdAt.toISOString(),
+    last_activity_at: row.activity.toISOString(),
+    message_count: row.session.messageCount,
+    title: title === null ? null : title.length > titleLength ? `${title.slice(0, titleLength).join("")}…` : row.title,
+    unanswered_questions: row.unanswered,
+    incomplete_answers: row.incomplete,
+    ratings: { up: row.up, down: row.down },
+  };
+}
+
+/** A stored message with everything the service keeps about it, for operators. */
+export function toAdminMessage(row: ChatMessage): AdminMessage {
+  return { ...toMessage(row), reply_to_id: row.replyToId, metadata: row.metadata };
+}
+
+const htmlEscapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** The headline as HTML: everything escaped, then the match marks made <mark> elements. */
+function snippetHtml(headline: string): string {
+  return headline
+    .replace(/[&<>"']/g, (character) => htmlEscapes[character]!)
+    .replaceAll(matchStart, "<mark>")
+    .replaceAll(matchEnd, "</mark>");
+}
+
+export function toSearchHit(row: SearchHitRow): SearchHit {
+  return {
+    session_uuid: row.sessionUuid,
+    message_id: row.id,
+    seq: row.seq,
+    sender: row.sender,
+    status: row.status,
+    timestamp: row.timestamp.toISOString(),
+    snippet_html: snippetHtml(row.headline),
+  };
+}
+
+/** Percentiles interpolate; a tenth of a millisecond or token is as fine as anyone reads them. */
+function rounded(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 10) / 10;
+}
+
+function toStatsFigures(row: StatsRow): StatsFigures {
+  return {
+    sessions: row.sessions,
+    questions: row.questions,
+    imported_messages: row.imported,
+    answers: { complete: row.complete, incomplete: row.incomplete },
+    failures: { unanswered: row.unanswered, cut_short: row.cutShort },
+    latency_ms: { p50: rounded(row.latencyP50), p95: rounded(row.latencyP95) },
+    tokens: { total: row.tokens, p50: rounded(row.tokensP50), p95: rounded(row.tokensP95) },
+    ratings: { up: row.up, down: row.down },
+  };
+}
+
+/** The rows of readStats (one per bucket, then the whole range's) in the API's shape. */
+export function toStats(query: StatsQuery, rows: StatsRow[]): Stats {
+  const buckets: Stats["buckets"] = [];
+  let whole: StatsRow | undefined;
+  for (const row of rows) {
+    if (row.bucket === null) whole = row;
+    else buckets.push({ start: row.bucket.toISOString(), ...toStatsFigures(row) });
+  }
+  return {
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+    bucket: query.bucket,
+    buckets,
+    totals: toStatsFigures(whole!),
+    top_sources: whole?.topSources ?? [],
   };
 }

@@ -12,7 +12,10 @@
 //   t.service()                  the service, started once for all tests: { base } (http://127.0.0.1:PORT)
 //   t.open(url, options?)        a new page in a fresh browser context, watched as above, at url;
 //                                options: javaScriptEnabled (default true), allowOrigins (more origins
-//                                it may reach, e.g. a second server the test started)
+//                                it may reach, e.g. a second server the test started),
+//                                expectConsoleErrors (patterns of console errors the test causes on
+//                                purpose, e.g. Chromium's line for a request the page sent and the
+//                                service refused)
 //   t.screenshot(page, name)     saves .artifacts/browser/<name>.png, returns its path
 //   t.stack                      the BenchStack, to start more servers (stopped with the rest)
 import { readdirSync } from "node:fs";
@@ -106,8 +109,11 @@ async function runTest(run) {
   const t = {
     service: startService,
     stack,
-    /** @param {string} url @param {{ javaScriptEnabled?: boolean, allowOrigins?: string[] }} [options] */
-    async open(url, { javaScriptEnabled = true, allowOrigins = [] } = {}) {
+    /**
+     * @param {string} url
+     * @param {{ javaScriptEnabled?: boolean, allowOrigins?: string[], expectConsoleErrors?: RegExp[] }} [options]
+     */
+    async open(url, { javaScriptEnabled = true, allowOrigins = [], expectConsoleErrors = [] } = {}) {
       if (!browser) throw new Error("the browser is not running");
       const allowed = new Set([new URL(url).origin, ...allowOrigins.map((origin) => new URL(origin).origin)]);
       const isAllowed = (/** @type {string} */ address) => {
@@ -133,7 +139,9 @@ async function runTest(run) {
       );
       const page = await context.newPage();
       page.on("console", (message) => {
-        if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+        if (message.type() !== "error") return;
+        if (expectConsoleErrors.some((pattern) => pattern.test(message.text()))) return;
+        problems.push(`console error: ${message.text()}`);
       });
       page.on("pageerror", (error) => problems.push(`uncaught error: ${error.message}`));
       const response = await page.goto(url, { waitUntil: "load" });

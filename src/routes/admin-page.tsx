@@ -1,0 +1,174 @@
+/** @jsxImportSource hono/jsx */
+// Hono's JSX for the Worker's page. tsconfig.json names no import source: esbuild would apply it
+// to the browser tests' React pages too.
+import { Hono } from "hono";
+import { raw } from "hono/html";
+import { NONCE, secureHeaders } from "hono/secure-headers";
+import { adminPageScript } from "../admin/page-script";
+import { adminPageStyle } from "../admin/page-style";
+import type { AppEnv } from "../context";
+
+/**
+ * The page's policy: nothing from any origin but this one, which it only calls (the admin API);
+ * its one script and one stylesheet are inline, allowed by the request's nonce; no style
+ * attributes, no plugins, no frames, no forms sent anywhere, and no string reaches an HTML sink
+ * (Trusted Types: the script builds every element itself, matches of a search included).
+ */
+const pageHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: [NONCE],
+    styleSrc: [NONCE],
+    connectSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+    frameAncestors: ["'none'"],
+    requireTrustedTypesFor: ["'script'"],
+    trustedTypes: ["'none'"],
+  },
+});
+
+function AdminPage({ nonce }: { nonce: string }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>Chat history — operators</title>
+        <style nonce={nonce}>{raw(adminPageStyle)}</style>
+      </head>
+      <body>
+        <header>
+          <h1>Chat history — operators</h1>
+          <button type="button" id="logout" class="secondary" hidden>
+            Log out
+          </button>
+        </header>
+        <section id="login" aria-labelledby="login-title">
+          <h2 id="login-title">Sign in</h2>
+          <p class="muted">
+            The admin token (ADMIN_TOKEN) opens every conversation. It is kept in this tab only, until you log out or
+            close it.
+          </p>
+          <form id="login-form" class="row">
+            <label>
+              Admin token
+              <input type="password" id="token" name="token" autocomplete="off" required />
+            </label>
+            <button type="submit">Open</button>
+          </form>
+          <p id="login-error" class="alert" role="alert"></p>
+          <noscript>
+            <p>This page needs JavaScript: it reads the admin API with your token.</p>
+          </noscript>
+        </section>
+        <main id="dashboard" hidden>
+          <p id="error" class="alert" role="alert"></p>
+          <section id="stats" aria-labelledby="stats-title">
+            <h2 id="stats-title">Activity</h2>
+            <form id="stats-form" class="row">
+              <label>
+                Range
+                <select id="stats-range" name="range">
+                  <option value="7d">Last 7 days</option>
+                  <option value="30d" selected>
+                    Last 30 days
+                  </option>
+                  <option value="90d">Last 90 days</option>
+                  <option value="48h">Last 48 hours, by hour</option>
+                </select>
+              </label>
+              <button type="submit">Show</button>
+            </form>
+            <p id="stats-range-label" class="muted"></p>
+            <div id="tiles" class="tiles"></div>
+            <div id="charts" class="charts"></div>
+            <h3>Most cited sources</h3>
+            <ol id="top-sources" class="sources"></ol>
+          </section>
+          <section id="sessions" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">Sessions</h2>
+            <form id="sessions-form" class="row">
+              <label>
+                Active from
+                <input type="date" name="from" />
+              </label>
+              <label>
+                Active before
+                <input type="date" name="to" />
+              </label>
+              <label>
+                At least messages
+                <input type="number" name="min_messages" min="0" value="0" />
+              </label>
+              <label class="check">
+                <input type="checkbox" name="has_failures" value="true" /> Failed or incomplete answers
+              </label>
+              <label class="check">
+                <input type="checkbox" name="has_negative_feedback" value="true" /> Rated down
+              </label>
+              <button type="submit">Filter</button>
+            </form>
+            <div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>First question</th>
+                    <th>Last activity</th>
+                    <th class="number">Messages</th>
+                    <th class="number">Unanswered</th>
+                    <th class="number">Incomplete</th>
+                    <th class="number">Up</th>
+                    <th class="number">Down</th>
+                  </tr>
+                </thead>
+                <tbody id="session-rows"></tbody>
+              </table>
+            </div>
+            <p id="sessions-empty" class="muted" hidden>
+              No session matches.
+            </p>
+            <button type="button" id="sessions-more" class="secondary" hidden>
+              More sessions
+            </button>
+          </section>
+          <section id="search" aria-labelledby="search-title">
+            <h2 id="search-title">Search the messages</h2>
+            <form id="search-form" class="row">
+              <label>
+                Words, "a phrase", or, -not
+                <input type="search" id="search-q" name="q" maxlength={500} required />
+              </label>
+              <button type="submit">Search</button>
+            </form>
+            <ul id="hits" class="hits"></ul>
+            <p id="hits-empty" class="muted" hidden>
+              No message matches.
+            </p>
+            <button type="button" id="hits-more" class="secondary" hidden>
+              More hits
+            </button>
+          </section>
+          <section id="conversation" aria-labelledby="conversation-title" hidden>
+            <h2 id="conversation-title">Conversation</h2>
+            <p id="conversation-summary" class="muted"></p>
+            <div id="messages" class="messages"></div>
+            <button type="button" id="messages-more" class="secondary" hidden>
+              More messages
+            </button>
+            <button type="button" id="conversation-close" class="secondary">
+              Close
+            </button>
+          </section>
+        </main>
+        <script nonce={nonce}>{raw(adminPageScript)}</script>
+      </body>
+    </html>
+  );
+}
+
+export const adminPageRoutes = new Hono<AppEnv>().get("/", pageHeaders, (c) =>
+  c.html(`<!doctype html>${AdminPage({ nonce: c.get("secureHeadersNonce") ?? "" })}`),
+);

@@ -1,0 +1,137 @@
+/** The query parameters of the admin API (docs/api.md §13), validated and turned into what queries.ts takes. */
+import { z } from "zod";
+import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";
+
+const dateOrTime = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    error: "must be a date (2026-11-25, midnight UTC) or an RFC 3339 time (2026-11-25T08:00:00Z)",
+  })
+  .transform((value) => new Date(value));
+
+const trueOrFalse = z
+  .enum(["true", "false"], { error: 'must be "true" or "false"' })
+  .default("false")
+  .transform((value) => value === "true");
+
+const pageSize = (fallback: number, max: number) =>
+  z.coerce
+    .number({ error: `must be an integer from 1 to ${max}` })
+    .int(`must be an integer from 1 to ${max}`)
+    .min(1, `must be an integer from 1 to ${max}`)
+    .max(max, `must be an integer from 1 to ${max}`)
+    .default(fallback);
+
+const cursorText = z.string({ error: "must be given once" }).optional();
+
+type Issues = z.core.$RefinementCtx;
+
+function rangeInOrder(from: Date | undefined, to: Date | undefined, context: Issues): boolean {
+  if (from && to && from.getTime() >= to.getTime()) {
+    context.addIssue({ code: "custom", path: ["to"], message: "must be later than from" });
+    return false;
+  }
+  return true;
+}
+
+/** How many characters of a session's first question make its title. */
+export const titleLength = 80;
+
+export const adminSessionsQuerySchema = z
+  .object({
+    from: dateOrTime.optional().describe("Sessions last active at or after this time"),
+    to: dateOrTime.optional().describe("Sessions last active before this time"),
+    min_messages: z.coerce
+      .number({ error: "must be an integer from 0 to 1000000" })
+      .int("must be an integer from 0 to 1000000")
+      .min(0, "must be an integer from 0 to 1000000")
+      .max(1_000_000, "must be an integer from 0 to 1000000")
+      .default(0)
+      .describe("Sessions holding at least this many messages"),
+    has_failures: trueOrFalse.describe("true: only sessions with a question left unanswered or an answer cut short"),
+    has_negative_feedback: trueOrFalse.describe('true: only sessions with an answer rated "down"'),
+    limit: pageSize(50, 200).describe("How many sessions, 1 to 200"),
+    cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
+  })
+  .transform((query, context) => {
+    if (!rangeInOrder(query.from, query.to, context)) return z.NEVER;
+    let after: { activity: Date; id: number } | null = null;
+    if (query.cursor !== undefined) {
+      after = decodeSessionsCursor(query.cursor);
+      if (!after) {
+        context.addIssue({ code: "custom", path: ["cursor"], message: "is not a cursor this API issued" });
+        return z.NEVER;
+      }
+    }
+    return {
+      from: query.from ?? null,
+      to: query.to ?? null,
+      minMessages: query.min_messages,
+      hasFailures: query.has_failures,
+      hasNegativeFeedback: query.has_negative_feedback,
+      after,
+      limit: query.limit,
+      titleLength,
+    };
+  });
+
+export const maxSearchLength = 500;
+
+export const adminSearchQuerySchema = z
+  .object({
+    q: z
+      .string({ error: "is required, once" })
+      .refine((value) => /\S/u.test(value), "must contain a non-whitespace character")
+      .refine((value) => [...value].length <= maxSearchLength, `must be at most ${maxSearchLength} characters`)
+      .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
+      .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
+      .meta({ minLength: 1, maxLength: maxSearchLength })
+      .describe('Words, "a phrase", or, -word: PostgreSQL\'s websearch_to_tsquery, English stemming'),
+    limit: pageSize(20, 100).describe("How many hits, 1 to 100"),
+    cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
+  })
+  .transform((query, context) => {
+    let beforeId: number | null = null;
+    if (query.cursor !== undefined) {
+      beforeId = decodeSearchCursor(query.cursor);
+      if (beforeId === null) {
+        context.addIssue({ code: "custom", path: ["cursor"], message: "is not a cursor this API issued" });
+        return z.NEVER;
+      }
+    }
+    return { text: query.q, beforeId, limit: query.limit };
+  });
+
+const buckets = { day: 86_400_000, hour: 3_600_000 } as const;
+/** At most this many buckets a request: a year and a quarter of days, six weeks of hours. */
+export const maxBuckets = 1000;
+export const topSourcesShown = 10;
+
+/** The start of the bucket after the one that holds `time`: the default end of a range. */
+function nextBucketStart(time: number, bucketMs: number): number {
+  return Math.floor(time / bucketMs) * bucketMs + bucketMs;
+}
+
+export const adminStatsQuerySchema = z
+  .object({
+    from: dateOrTime.optional().describe("Start of the range, inclusive; default: 30 days (or 48 hours) before `to`"),
+    to: dateOrTime
+      .optional()
+      .describe("End of the range, exclusive; default: the end of the current day (or hour), UTC"),
+    bucket: z.enum(["day", "hour"], { error: 'must be "day" or "hour"' }).default("day").describe("UTC days or hours"),
+  })
+  .transform((query, context) => {
+    const bucketMs = buckets[query.bucket];
+    const to = query.to ?? new Date(nextBucketStart(Date.now(), bucketMs));
+    const from = query.from ?? new Date(to.getTime() - (query.bucket === "day" ? 30 : 48) * bucketMs);
+    if (!rangeInOrder(from, to, context)) return z.NEVER;
+    const firstBucket = Math.floor(from.getTime() / bucketMs) * bucketMs;
+    if ((to.getTime() - firstBucket) / bucketMs > maxBuckets) {
+      context.addIssue({
+        code: "custom",
+        path: ["from"],
+        message: `the range holds more than ${maxBuckets} ${query.bucket}s; narrow it or use bucket=day`,
+      });
+      return z.NEVER;
+    }
+    return { from, to, bucket: query.bucket, topSources: topSourcesShown };
+  });

@@ -1,0 +1,200 @@
+// Full-text search of the admin API (docs/api.md §13.4): websearch_to_tsquery over every message,
+// newest first, cursor-paged, snippets with the matches marked and everything else escaped, odd
+// input of every kind, and EXPLAIN of the very statement it runs showing the GIN index. Calls
+// the Worker's fetch handler with the admin token; EXPLAIN goes to PostgreSQL directly.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createDatabase } from "../src/db/client";
+import { searchMessages } from "../src/db/queries";
+import type { SearchHit } from "../src/schemas/responses";
+import { callAdmin, readAdmin } from "./helpers/admin";
+import { openSql } from "./helpers/database";
+import { ask, expectProblem } from "./helpers/http";
+
+type SearchPage = { hits: SearchHit[]; next_cursor: string | null };
+
+/** A word no other message holds: consonants only, so English stemming leaves it whole. */
+function uniqueWord(): string {
+  const letters = "bcdfghjklmnpqrstvwxz";
+  const random = crypto.getRandomValues(new Uint8Array(10));
+  return `xq${[...random].map((byte) => letters[byte % letters.length]).join("")}`;
+}
+
+const word = uniqueWord();
+let first: Awaited<ReturnType<typeof ask>>;
+let second: Awaited<ReturnType<typeof ask>>;
+let third: Awaited<ReturnType<typeof ask>>;
+
+beforeAll(async () => {
+  first = await ask(`How does the ${word} keep a robot walking?`);
+  second = await ask(`Is the ${word} like a gyroscope?`, { session_uuid: first.session_uuid });
+  third = await ask(`Why does the ${word} matter?`);
+});
+
+const search = (query: string) => readAdmin<SearchPage>(`/api/admin/search?q=${encodeURIComponent(query)}`);
+
+describe("GET /api/admin/search", () => {
+  it("finds questions and answers holding the words, newest first, each naming its session and message", async () => {
+    const { hits, next_cursor } = await search(word);
+    expect(next_cursor).toBeNull();
+    const turns = [third, second, first];
+    const expected = turns.flatMap((turn) => [
+      { session_uuid: turn.session_uuid, message_id: turn.bot_message.id, seq: turn.bot_message.seq, sender: "bot" },
+      { session_uuid: turn.session_uuid, message_id: turn.user_message.id, seq: turn.user_message.seq, sender: "user" },
+    ]);
+    expect(
+      hits.map(({ session_uuid, message_id, seq, sender }) => ({ session_uuid, message_id, seq, sender })),
+    ).toEqual(expected);
+    expect(hits[1]).toMatchObject({ status: "complete", timestamp: third.user_message.timestamp });
+    expect(hits[1]!.snippet_html).toBe(`does the <mark>${word}</mark> matter`);
+  });
+
+  it("matches English word forms, phrases, or and -not, as websearch_to_tsquery reads them", async () => {
+    const ids = async (query: string) => (await search(query)).hits.map((hit) => hit.message_id);
+    const firstTurn = [first.bot_message.id, first.user_message.id];
+    expect(await ids(`${word} walks`)).toEqual(firstTurn);
+    expect(await ids(`"keep a robot walking" ${word}`)).toEqual(firstTurn);
+    expect(await ids(`"${word} like" or "${word} matter"`)).toEqual([
+      third.bot_message.id,
+      third.user_message.id,
+      second.bot_message.id,
+      second.user_message.id,
+    ]);
+    expect(await ids(`${word} -gyroscope -walking`)).toEqual([third.bot_message.id, third.user_message.id]);
+    // OR in capitals too, with a word no message holds: the hits of the other word alone.
+    expect(await ids(`${uniqueWord()} OR ${word}`)).toEqual(await ids(word));
+  });
+
+  it("pages with next_cursor, newest first, without repeating or skipping a hit", async () => {
+    const all = (await search(word)).hits.map((hit) => hit.message_id);
+    const page = await readAdmin<SearchPage>(`/api/admin/search?q=${word}&limit=4`);
+    expect(page.hits).toHaveLength(4);
+    const rest = await readAdmin<SearchPage>(`/api/admin/search?q=${word}&limit=4&cursor=${page.next_cursor}`);
+    expect(rest.next_cursor).toBeNull();
+    expect([...page.hits, ...rest.hits].map((hit) => hit.message_id)).toEqual(all);
+  });
+
+  it("escapes the text of a snippet: its only markup is <mark>", async () => {
+    const own = uniqueWord();
+    const { user_message } = await ask(`<img src=x onerror=alert(1)> if a < b, Tom & "Jerry's" ${own}`);
+    const hits = (await search(own)).hits;
+    expect(hits).toHaveLength(2);
+    for (const { snippet_html: html } of hits) {
+      expect(html).toContain(`<mark>${own}</mark>`);
+      expect(html.replaceAll(/<\/?mark>/g, "")).not.toMatch(/[<>"']/);
+      expect(html).toContain(`a &lt; b, Tom &amp; &quot;Jerry&#39;s&quot; <mark>${own}</mark>`);
+    }
+    // PostgreSQL's parser reads "<img …>" as a tag, which ts_headline leaves out of a question's
+    // snippet; the answer repeats it after "You asked:", where it is text, and shows it escaped.
+    expect(hits[0]!.snippet_html).toContain("onerror=alert(1)&gt; if a &lt; b");
+    expect(hits[1]!.message_id).toBe(user_message.id);
+  });
+
+  it("answers odd input with 200: quotes, operators, punctuation, stop words, other scripts, emoji", async () => {
+    const unicode = uniqueWord();
+    // Lower case: the local clusters use the C locale, where PostgreSQL lower-cases ASCII only.
+    await ask(`роботы ходят ${unicode}; 机器人 ${unicode} café naïve 🤖`);
+    const odd = [
+      `"${word}`,
+      `${word}"`,
+      `""`,
+      `'${word}'`,
+      `-${word}`,
+      `${word} or`,
+      `or ${word}`,
+      `${word} & robot | !gyro`,
+      `${word}:*`,
+      `${word} OR`,
+      "OR",
+      "-",
+      "--",
+      `(${word}) <-> [robot] {x} \\ / ~`,
+      "&|!:*()<->",
+      "the",
+      "a an the of",
+      "роботы",
+      "机器人",
+      "café",
+      "🤖",
+      "\u200b\u00a0x",
+      "%",
+      "_",
+      "x".repeat(500),
+      "🤖".repeat(500),
+      "robot ".repeat(83),
+    ];
+    for (const query of odd) {
+      const response = await callAdmin(`/api/admin/search?q=${encodeURIComponent(query)}&limit=5`);
+      expect(response.status, query).toBe(200);
+      await response.body?.cancel();
+    }
+    // Percent-encoding that is not UTF-8 (a cut sequence, an encoded lone surrogate) is searched as
+    // the characters it is written with.
+    for (const raw of ["%C3", "%ED%A0%80", "%zz", "100%"]) {
+      const response = await callAdmin(`/api/admin/search?q=${raw}&limit=5`);
+      expect(response.status, raw).toBe(200);
+      await response.body?.cancel();
+    }
+    expect((await search(`"${word}`)).hits).toHaveLength(6);
+    expect((await search("the")).hits).toEqual([]);
+    expect((await search("&|!:*()<->")).hits).toEqual([]);
+    for (const query of ["роботы", "机器人", "café"]) {
+      const hits = (await search(`${query} ${unicode}`)).hits;
+      expect(
+        hits.map((hit) => hit.sender),
+        query,
+      ).toEqual(["bot", "user"]);
+      expect(hits[1]!.snippet_html, query).toContain(`<mark>${query}</mark>`);
+    }
+  });
+
+  it.each([
+    ["an empty q", "q=", "q"],
+    ["a blank q", "q=%20%09", "q"],
+    ["no q", "limit=5", "q"],
+    ["a q over 500 characters", `q=${"x".repeat(501)}`, "q"],
+    ["a q with U+0000", "q=a%00b", "q"],
+    ["a page of 101", "q=robot&limit=101", "limit"],
+    ["a cursor it did not issue", "q=robot&cursor=zzz", "cursor"],
+  ])("answers 400 validation_error for %s", async (_, query, path) => {
+    const problem = await expectProblem(await callAdmin(`/api/admin/search?${query}`), 400, "validation_error");
+    expect(problem.errors?.map((error) => error.path)).toEqual([path]);
+  });
+});
+
+describe("the search statement", () => {
+  it("uses the GIN index chat_messages_message_search (EXPLAIN of the statement the route runs)", async () => {
+    const sql = openSql();
+    // Tables of some size, as in production: on a few hundred rows PostgreSQL rightly reads them all.
+    await sql`
+      with sessions as (
+        insert into chat_sessions (session_uuid, message_count)
+        select gen_random_uuid(), 100 from generate_series(1, 100)
+        returning id)
+      insert into chat_messages (session_id, seq, sender, message, timestamp)
+      select sessions.id, n, 'user', 'Filler question ' || n || ' about balance and gait', now()
+      from sessions, generate_series(1, 100) as n`;
+    // As autovacuum would: besides the statistics, VACUUM moves the new rows out of the GIN
+    // index's pending list, whose reading the planner rightly counts as dear.
+    await sql`vacuum analyze chat_messages, chat_sessions`;
+    // The statement exactly as the route sends it: the service's own function, on a client that
+    // records what goes to PostgreSQL.
+    const db = createDatabase(env.HYPERDRIVE.connectionString, 5000);
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const send = db.$client.unsafe;
+    db.$client.unsafe = ((text: string, params: unknown[], options: unknown) => {
+      sent.push({ sql: text, params });
+      return send(text, params as never[], options as never);
+    }) as typeof send;
+    expect(await searchMessages(db, { text: word, beforeId: null, limit: 20 })).toHaveLength(6);
+    expect(sent).toHaveLength(1);
+    const statement = sent[0]!;
+    const [row] = await sql.unsafe(`explain (format json) ${statement.sql}`, statement.params as never[]);
+    const plan = JSON.stringify(row!["QUERY PLAN"]);
+    expect(plan).toContain('"Index Name":"chat_messages_message_search"');
+    // The stored vector is read, never computed again from the text, not even to recheck a match.
+    expect(plan).not.toContain("to_tsvector");
+    const lines = await sql.unsafe(`explain ${statement.sql}`, statement.params as never[]).values();
+    console.log(`EXPLAIN of the admin search for one word:\n${lines.map(([line]) => line).join("\n")}`);
+  });
+});

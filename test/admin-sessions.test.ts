@@ -1,0 +1,224 @@
+// The admin list of sessions and a whole conversation (docs/api.md §13.2, §13.3): newest activity
+// first, each filter, cursor paging, every message's metadata. Conversations are written into 2003
+// by SQL, a range no other test touches; calls the Worker's fetch handler with the admin token.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { AdminMessage, AdminSession } from "../src/schemas/responses";
+import { callAdmin, readAdmin } from "./helpers/admin";
+import { openSql } from "./helpers/database";
+import { ask, call, expectProblem } from "./helpers/http";
+import { inYear, type SeededConversation, seedConversation } from "./helpers/seed";
+
+type SessionsPage = { sessions: AdminSession[]; next_cursor: string | null };
+type Conversation = {
+  session: { session_uuid: string; message_count: number };
+  messages: AdminMessage[];
+  next_cursor: string | null;
+};
+
+const range = "from=2003-03-01&to=2003-04-01";
+const longQuestion = `How does a humanoid robot keep its balance when it walks on uneven ground, and ${"why ".repeat(20)}?`;
+const seeded: Record<"a" | "b" | "c" | "d" | "e", SeededConversation> = {} as never;
+const rag = (latency: number) => ({
+  model: "gpt-test",
+  usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+  latency_ms: latency,
+  retrieval: { provider: "qdrant", collection: "book", passages: 1 },
+});
+const source = { title: "Chapter 3: Balance", url: "https://book.example/balance", snippet: "The ZMP…", score: 0.83 };
+
+beforeAll(async () => {
+  const sql = openSql();
+  seeded.a = await seedConversation(sql, {
+    createdAt: inYear(2003, 3, 1, 10),
+    turns: [
+      { question: longQuestion, at: inYear(2003, 3, 1, 10, 1) },
+      { question: "And on stairs?", at: inYear(2003, 3, 1, 10, 5) },
+    ],
+  });
+  seeded.b = await seedConversation(sql, {
+    createdAt: inYear(2003, 3, 2, 9),
+    turns: [
+      {
+        question: "Cut short",
+        at: inYear(2003, 3, 2, 9, 1),
+        answer: { status: "incomplete", text: "The answer was", metadata: { cut_short: "answer_timeout" } },
+      },
+    ],
+  });
+  seeded.c = await seedConversation(sql, {
+    createdAt: inYear(2003, 3, 3, 8),
+    turns: [
+      { question: "Answered", at: inYear(2003, 3, 3, 8, 1) },
+      { question: "Never answered", at: inYear(2003, 3, 3, 8, 2), answer: null },
+    ],
+  });
+  seeded.d = await seedConversation(sql, {
+    createdAt: inYear(2003, 3, 4, 7),
+    turns: [
+      {
+        question: "Rated up",
+        at: inYear(2003, 3, 4, 7, 1),
+        answer: { metadata: rag(900), sources: [source], feedback: { rating: "up", at: inYear(2003, 3, 4, 7, 30) } },
+      },
+      {
+        question: "Rated down",
+        at: inYear(2003, 3, 4, 7, 2),
+        answer: {
+          metadata: rag(1500),
+          feedback: { rating: "down", comment: "not what I asked", at: inYear(2003, 3, 4, 7, 31) },
+        },
+      },
+      { question: "Not rated", at: inYear(2003, 3, 4, 7, 3) },
+    ],
+  });
+  seeded.e = await seedConversation(sql, { createdAt: inYear(2003, 3, 5, 6), turns: [] });
+});
+
+async function listed(query: string): Promise<string[]> {
+  const page = await readAdmin<SessionsPage>(`/api/admin/sessions?${range}&${query}`);
+  return page.sessions.map((session) => session.session_uuid);
+}
+
+describe("GET /api/admin/sessions", () => {
+  it("lists sessions newest activity first, each with its title, counts and ratings", async () => {
+    const page = await readAdmin<SessionsPage>(`/api/admin/sessions?${range}`);
+    const { a, b, c, d, e } = seeded;
+    expect(page.sessions.map((s) => s.session_uuid)).toEqual([e, d, c, b, a].map((s) => s.sessionUuid));
+    expect(page.next_cursor).toBeNull();
+    const [empty, rated, unanswered, cut, long] = page.sessions;
+    expect(empty).toEqual({
+      session_uuid: e.sessionUuid,
+      created_at: "2003-03-05T06:00:00.000Z",
+      last_activity_at: "2003-03-05T06:00:00.000Z",
+      message_count: 0,
+      title: null,
+      unanswered_questions: 0,
+      incomplete_answers: 0,
+      ratings: { up: 0, down: 0 },
+    });
+    expect(rated).toMatchObject({
+      last_activity_at: "2003-03-04T07:03:01.000Z",
+      message_count: 6,
+      title: "Rated up",
+      ratings: { up: 1, down: 1 },
+    });
+    expect(unanswered).toMatchObject({ message_count: 3, unanswered_questions: 1, incomplete_answers: 0 });
+    expect(cut).toMatchObject({ message_count: 2, unanswered_questions: 0, incomplete_answers: 1 });
+    expect(long!.title).toBe(`${[...longQuestion].slice(0, 80).join("")}…`);
+  });
+
+  it("filters by activity range, minimum messages, failures and negative feedback, alone and together", async () => {
+    const { a, b, c, d } = seeded;
+    expect(await listed("min_messages=4")).toEqual([d.sessionUuid, a.sessionUuid]);
+    expect(await listed("has_failures=true")).toEqual([c.sessionUuid, b.sessionUuid]);
+    expect(await listed("has_negative_feedback=true")).toEqual([d.sessionUuid]);
+    expect(await listed("has_failures=true&min_messages=3")).toEqual([c.sessionUuid]);
+    expect(await listed("has_failures=false&has_negative_feedback=false&min_messages=0")).toHaveLength(5);
+    const narrowed = await readAdmin<SessionsPage>("/api/admin/sessions?from=2003-03-02&to=2003-03-03T08:02:01Z");
+    expect(narrowed.sessions.map((s) => s.session_uuid)).toEqual([c.sessionUuid, b.sessionUuid]);
+  });
+
+  it("pages with next_cursor, never repeating or skipping a session, filters kept", async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: SessionsPage = await readAdmin<SessionsPage>(
+        `/api/admin/sessions?${range}&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      expect(page.sessions.length).toBeLessThanOrEqual(2);
+      seen.push(...page.sessions.map((s) => s.session_uuid));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(await listed(""));
+    const filtered = await readAdmin<SessionsPage>(`/api/admin/sessions?${range}&has_failures=true&limit=1`);
+    const rest = await readAdmin<SessionsPage>(
+      `/api/admin/sessions?${range}&has_failures=true&limit=1&cursor=${filtered.next_cursor}`,
+    );
+    expect([...filtered.sessions, ...rest.sessions].map((s) => s.session_uuid)).toEqual(
+      await listed("has_failures=true"),
+    );
+    expect(rest.next_cursor).toBeNull();
+  });
+
+  it.each([
+    ["to before from", "from=2003-03-02&to=2003-03-01", "to"],
+    ["a date that is not one", "from=2003-02-30", "from"],
+    ["a time without its zone", "from=2003-03-01T10:00:00", "from"],
+    ["a negative minimum", "min_messages=-1", "min_messages"],
+    ["a flag that is not true or false", "has_failures=yes", "has_failures"],
+    ["a page of 0", "limit=0", "limit"],
+    ["a page of 201", "limit=201", "limit"],
+    ["a cursor it did not issue", "cursor=abc", "cursor"],
+    ["a history cursor", "cursor=djE6YXNjOjM", "cursor"],
+  ])("answers 400 validation_error for %s", async (_, query, path) => {
+    const problem = await expectProblem(await callAdmin(`/api/admin/sessions?${query}`), 400, "validation_error");
+    expect(problem.errors?.map((error) => error.path)).toEqual([path]);
+  });
+});
+
+describe("GET /api/admin/sessions/{session_uuid}", () => {
+  it("gives the whole conversation with every message's metadata, sources with scores and feedback", async () => {
+    const conversation = await readAdmin<Conversation>(`/api/admin/sessions/${seeded.d.sessionUuid}`);
+    expect(conversation.session).toMatchObject({ session_uuid: seeded.d.sessionUuid, message_count: 6 });
+    expect(conversation.next_cursor).toBeNull();
+    expect(conversation.messages.map((m) => [m.seq, m.sender])).toEqual([
+      [1, "user"],
+      [2, "bot"],
+      [3, "user"],
+      [4, "bot"],
+      [5, "user"],
+      [6, "bot"],
+    ]);
+    const [question, up, , down] = conversation.messages;
+    expect(question).toMatchObject({ metadata: null, reply_to_id: null, feedback: null, sources: [] });
+    expect(up).toMatchObject({
+      id: seeded.d.messageIds[1],
+      reply_to_id: seeded.d.messageIds[0],
+      metadata: rag(900),
+      sources: [source],
+      feedback: { rating: "up", comment: null, updated_at: "2003-03-04T07:30:00.000Z" },
+    });
+    expect(down!.feedback).toEqual({
+      rating: "down",
+      comment: "not what I asked",
+      updated_at: "2003-03-04T07:31:00.000Z",
+    });
+  });
+
+  it("pages a long conversation like the history, in either order", async () => {
+    const first = await readAdmin<Conversation>(`/api/admin/sessions/${seeded.d.sessionUuid}?limit=4`);
+    expect(first.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    const rest = await readAdmin<Conversation>(
+      `/api/admin/sessions/${seeded.d.sessionUuid}?limit=4&cursor=${first.next_cursor}`,
+    );
+    expect(rest.messages.map((m) => m.seq)).toEqual([5, 6]);
+    expect(rest.next_cursor).toBeNull();
+    const newest = await readAdmin<Conversation>(`/api/admin/sessions/${seeded.d.sessionUuid}?order=desc&limit=2`);
+    expect(newest.messages.map((m) => m.seq)).toEqual([6, 5]);
+  });
+
+  it("shows what the service itself stored, and a rating given through the public API", async () => {
+    const turn = await ask("What is a capture point?");
+    await call(`/api/sessions/${turn.session_uuid}/messages/${turn.bot_message.id}/feedback`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ rating: "down", comment: "too short" }),
+    });
+    const { session, messages } = await readAdmin<Conversation>(`/api/admin/sessions/${turn.session_uuid}`);
+    expect(session).toMatchObject({ session_uuid: turn.session_uuid, message_count: 2 });
+    expect(messages[1]).toMatchObject({
+      message: turn.bot_message.message,
+      metadata: { model: "echo", retrieval: "none" },
+      reply_to_id: turn.user_message.id,
+      feedback: { rating: "down", comment: "too short" },
+    });
+  });
+
+  it("answers 404 session_not_found for an unknown session and 400 for a malformed one", async () => {
+    await expectProblem(await callAdmin(`/api/admin/sessions/${crypto.randomUUID()}`), 404, "session_not_found");
+    await expectProblem(await callAdmin("/api/admin/sessions/not-a-uuid"), 400, "validation_error");
+  });
+});

@@ -1,0 +1,256 @@
+// The admin statistics (docs/api.md §13.5): per UTC day or hour and for the whole range, checked
+// against figures the test computes with SQL of its own over conversations it writes into 2004
+// (a range no other test touches), and against the numbers worked out by hand. Calls the
+// Worker's fetch handler with the admin token; the checking SQL goes to PostgreSQL directly.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Stats, StatsFigures } from "../src/schemas/responses";
+import { callAdmin, readAdmin } from "./helpers/admin";
+import { openSql } from "./helpers/database";
+import { expectProblem } from "./helpers/http";
+import { inYear, seedConversation } from "./helpers/seed";
+
+const chapter = (n: number) => ({
+  title: `Chapter ${n}`,
+  url: `https://book.example/ch${n}`,
+  snippet: "…",
+  score: 0.8,
+});
+const answered = (latency: number, tokens: number) => ({
+  model: "gpt-test",
+  latency_ms: latency,
+  usage: { prompt_tokens: tokens - 10, completion_tokens: 10, total_tokens: tokens },
+});
+
+beforeAll(async () => {
+  const sql = openSql();
+  await seedConversation(sql, {
+    createdAt: inYear(2004, 2, 1, 9),
+    turns: [
+      {
+        question: "One",
+        at: inYear(2004, 2, 1, 9, 1),
+        answer: {
+          metadata: answered(1000, 100),
+          sources: [chapter(1), chapter(2)],
+          feedback: { rating: "up", at: inYear(2004, 2, 1, 12) },
+        },
+      },
+      {
+        question: "Cut short",
+        at: inYear(2004, 2, 1, 9, 5),
+        answer: { status: "incomplete", metadata: { cut_short: "answer_failed" } },
+      },
+      { question: "Never answered", at: inYear(2004, 2, 1, 9, 10), answer: null },
+    ],
+  });
+  await seedConversation(sql, {
+    createdAt: inYear(2004, 2, 1, 23, 30),
+    turns: [
+      {
+        question: "Answered after midnight",
+        at: inYear(2004, 2, 1, 23, 31),
+        answer: {
+          at: new Date(inYear(2004, 2, 2).getTime() + 30_000),
+          metadata: answered(3000, 300),
+          sources: [chapter(1)],
+          feedback: { rating: "down", comment: "wrong", at: inYear(2004, 2, 3, 8) },
+        },
+      },
+    ],
+  });
+  await seedConversation(sql, {
+    createdAt: inYear(2004, 2, 2, 10),
+    turns: [
+      {
+        question: "Imported from a browser",
+        at: inYear(2004, 2, 2, 10, 1),
+        questionMetadata: { imported: true },
+        answer: { metadata: { imported: true, ...answered(99_999, 9_999) }, sources: [chapter(9)] },
+      },
+      {
+        question: "Asked here",
+        at: inYear(2004, 2, 2, 10, 5),
+        answer: {
+          metadata: answered(2000, 200),
+          sources: [chapter(2)],
+          feedback: { rating: "up", at: inYear(2004, 2, 2, 11) },
+        },
+      },
+    ],
+  });
+  await seedConversation(sql, { createdAt: inYear(2004, 2, 3, 15), turns: [] });
+});
+
+const zero: StatsFigures = {
+  sessions: 0,
+  questions: 0,
+  imported_messages: 0,
+  answers: { complete: 0, incomplete: 0 },
+  failures: { unanswered: 0, cut_short: 0 },
+  latency_ms: { p50: null, p95: null },
+  tokens: { total: null, p50: null, p95: null },
+  ratings: { up: 0, down: 0 },
+};
+
+/**
+ * The figures of [from, to), computed the plain way: one query per figure, each over the tables
+ * as they are, with the rules of docs/api.md §13.5 written out again.
+ */
+async function figuresBySql(from: Date, to: Date): Promise<StatsFigures> {
+  const sql = openSql();
+  const native = sql`not coalesce((metadata ->> 'imported')::boolean, false)`;
+  const inRange = sql`timestamp >= ${from} and timestamp < ${to}`;
+  const one = async (query: PromiseLike<readonly Record<string, unknown>[]>) => {
+    const [row] = await query;
+    return row!.value === null ? null : Number(row!.value);
+  };
+  const percentile = (fraction: number, path: string) => sql`
+    select percentile_cont(${fraction}) within group (order by (metadata #>> ${path}::text[])::float8) as value
+    from chat_messages where sender = 'bot' and ${inRange} and ${native} and metadata #> ${path}::text[] is not null`;
+  const rounded = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
+  return {
+    sessions: (await one(
+      sql`select count(*) as value from chat_sessions where created_at >= ${from} and created_at < ${to}`,
+    ))!,
+    questions: (await one(
+      sql`select count(*) as value from chat_messages where sender = 'user' and ${inRange} and ${native}`,
+    ))!,
+    imported_messages: (await one(
+      sql`select count(*) as value from chat_messages where ${inRange} and not ${native}`,
+    ))!,
+    answers: {
+      complete: (await one(
+        sql`select count(*) as value from chat_messages where sender = 'bot' and status = 'complete' and ${inRange} and ${native}`,
+      ))!,
+      incomplete: (await one(
+        sql`select count(*) as value from chat_messages where sender = 'bot' and status = 'incomplete' and ${inRange} and ${native}`,
+      ))!,
+    },
+    failures: {
+      unanswered: (await one(sql`
+        select count(*) as value from chat_messages q
+        where sender = 'user' and ${inRange} and ${native}
+          and (select count(*) from chat_messages a where a.reply_to_id = q.id) = 0`))!,
+      cut_short: (await one(
+        sql`select count(*) as value from chat_messages where sender = 'bot' and metadata ? 'cut_short' and ${inRange} and ${native}`,
+      ))!,
+    },
+    latency_ms: {
+      p50: rounded(await one(percentile(0.5, "{latency_ms}"))),
+      p95: rounded(await one(percentile(0.95, "{latency_ms}"))),
+    },
+    tokens: {
+      total: await one(sql`
+        select sum((metadata #>> '{usage,total_tokens}')::float8) as value from chat_messages
+        where sender = 'bot' and ${inRange} and ${native}`),
+      p50: rounded(await one(percentile(0.5, "{usage,total_tokens}"))),
+      p95: rounded(await one(percentile(0.95, "{usage,total_tokens}"))),
+    },
+    ratings: {
+      up: (await one(sql`
+        select count(*) as value from chat_messages
+        where feedback_rating = 'up' and feedback_at >= ${from} and feedback_at < ${to}`))!,
+      down: (await one(sql`
+        select count(*) as value from chat_messages
+        where feedback_rating = 'down' and feedback_at >= ${from} and feedback_at < ${to}`))!,
+    },
+  };
+}
+
+describe("GET /api/admin/stats", () => {
+  it("gives each UTC day and the whole range the figures the tables hold, as SQL of the test's own computes them", async () => {
+    const stats = await readAdmin<Stats>("/api/admin/stats?from=2004-02-01&to=2004-02-04&bucket=day");
+    expect(stats).toMatchObject({ from: "2004-02-01T00:00:00.000Z", to: "2004-02-04T00:00:00.000Z", bucket: "day" });
+    expect(stats.buckets.map((bucket) => bucket.start)).toEqual([
+      "2004-02-01T00:00:00.000Z",
+      "2004-02-02T00:00:00.000Z",
+      "2004-02-03T00:00:00.000Z",
+    ]);
+    for (const { start, ...figures } of stats.buckets) {
+      const from = new Date(start);
+      expect(figures, start).toEqual(await figuresBySql(from, new Date(from.getTime() + 86_400_000)));
+    }
+    expect(stats.totals).toEqual(await figuresBySql(new Date(stats.from), new Date(stats.to)));
+  });
+
+  it("counts as worked out by hand: imported messages apart, failures, answers in the day they were stored", async () => {
+    const stats = await readAdmin<Stats>("/api/admin/stats?from=2004-02-01&to=2004-02-04");
+    const [first, second, third] = stats.buckets;
+    expect(first).toEqual({
+      ...zero,
+      start: "2004-02-01T00:00:00.000Z",
+      sessions: 2,
+      questions: 4,
+      answers: { complete: 1, incomplete: 1 },
+      failures: { unanswered: 1, cut_short: 1 },
+      latency_ms: { p50: 1000, p95: 1000 },
+      tokens: { total: 100, p50: 100, p95: 100 },
+      ratings: { up: 1, down: 0 },
+    });
+    expect(second).toEqual({
+      ...zero,
+      start: "2004-02-02T00:00:00.000Z",
+      sessions: 1,
+      questions: 1,
+      imported_messages: 2,
+      answers: { complete: 2, incomplete: 0 },
+      latency_ms: { p50: 2500, p95: 2950 },
+      tokens: { total: 500, p50: 250, p95: 295 },
+      ratings: { up: 1, down: 0 },
+    });
+    expect(third).toEqual({ ...zero, start: "2004-02-03T00:00:00.000Z", sessions: 1, ratings: { up: 0, down: 1 } });
+    expect(stats.totals).toEqual({
+      sessions: 4,
+      questions: 5,
+      imported_messages: 2,
+      answers: { complete: 3, incomplete: 1 },
+      failures: { unanswered: 1, cut_short: 1 },
+      latency_ms: { p50: 2000, p95: 2900 },
+      tokens: { total: 600, p50: 200, p95: 290 },
+      ratings: { up: 2, down: 1 },
+    });
+    expect(stats.top_sources).toEqual([
+      { title: "Chapter 1", url: "https://book.example/ch1", answers: 2 },
+      { title: "Chapter 2", url: "https://book.example/ch2", answers: 2 },
+    ]);
+  });
+
+  it("buckets by UTC hour, and a range that is not aligned counts only what falls inside it", async () => {
+    const hours = await readAdmin<Stats>(
+      "/api/admin/stats?from=2004-02-01T23:00:00Z&to=2004-02-02T01:00:00Z&bucket=hour",
+    );
+    expect(
+      hours.buckets.map(({ start, sessions, questions, answers }) => ({ start, sessions, questions, answers })),
+    ).toEqual([
+      { start: "2004-02-01T23:00:00.000Z", sessions: 1, questions: 1, answers: { complete: 0, incomplete: 0 } },
+      { start: "2004-02-02T00:00:00.000Z", sessions: 0, questions: 0, answers: { complete: 1, incomplete: 0 } },
+    ]);
+    expect(hours.top_sources).toEqual([{ title: "Chapter 1", url: "https://book.example/ch1", answers: 1 }]);
+    const partial = await readAdmin<Stats>("/api/admin/stats?from=2004-02-01T09:03:00Z&to=2004-02-01T09:07:00%2B00:00");
+    expect(partial.buckets).toHaveLength(1);
+    expect(partial.buckets[0]).toMatchObject({ start: "2004-02-01T00:00:00.000Z", questions: 1, sessions: 0 });
+    expect(partial.totals).toEqual(await figuresBySql(new Date(partial.from), new Date(partial.to)));
+  });
+
+  it("covers the last 30 UTC days, today included, when no range is given", async () => {
+    const stats = await readAdmin<Stats>("/api/admin/stats");
+    const endOfToday = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000;
+    expect(Date.parse(stats.to)).toBe(endOfToday);
+    expect(Date.parse(stats.from)).toBe(endOfToday - 30 * 86_400_000);
+    expect(stats.buckets).toHaveLength(30);
+    const hourly = await readAdmin<Stats>("/api/admin/stats?bucket=hour");
+    expect(hourly.buckets).toHaveLength(48);
+  });
+
+  it.each([
+    ["to before from", "from=2004-02-02&to=2004-02-01", "to"],
+    ["an empty range", "from=2004-02-01&to=2004-02-01", "to"],
+    ["another bucket", "bucket=week", "bucket"],
+    ["more than 1,000 days", "from=2000-01-01&to=2004-01-01", "from"],
+    ["more than 1,000 hours", "from=2004-01-01&to=2004-03-01&bucket=hour", "from"],
+    ["a malformed time", "to=yesterday", "to"],
+  ])("answers 400 validation_error for %s", async (_, query, path) => {
+    const problem = await expectProblem(await callAdmin(`/api/admin/stats?${query}`), 400, "validation_error");
+    expect(problem.errors?.map((error) => error.path)).toEqual([path]);
+  });
+});

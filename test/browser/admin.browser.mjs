@@ -1,0 +1,264 @@
+// The operators' page (issue 9) in Chromium: /admin against `wrangler dev` of the service with an
+// ADMIN_TOKEN, answering from the fake model and Qdrant. Conversations are seeded through the
+// public API (one answer fails on purpose) and ratings through the feedback route; the page is
+// refused a wrong token, then shows charts and counts that match what was seeded, finds a word,
+// opens its conversation with sources, metadata and feedback, and shows a rating given meanwhile.
+// Screenshots at laptop and phone sizes.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
+
+export const title =
+  "the operators' page: a wrong token refused, charts and counts that match the seeded data, search, a conversation, a rating";
+
+const laptop = { width: 1280, height: 800 };
+const phone = { width: 390, height: 844 };
+/** The fake model's key: the scenario of each answer is set for it. */
+const FAKE_KEY = "browser-admin";
+/** Found in one question only. */
+const WORD = "exoskeleton";
+
+/** @param {any} t */
+export default async function admin(t) {
+  await t.service();
+  const { stack } = t;
+  assert.ok(stack.database, "the harness started no database");
+  const upstream = await stack.startFakeUpstream();
+  const token = `browser-admin-${randomBytes(24).toString("hex")}`;
+  const service = await stack.startWrangler({
+    name: "service for /admin",
+    config: SERVICE_CONFIG,
+    vars: {
+      RATE_LIMITS: "off",
+      ADMIN_TOKEN: token,
+      LLM_BASE_URL: `${upstream}/v1`,
+      LLM_API_KEY: FAKE_KEY,
+      LLM_MODEL: "fake-chat-model",
+      EMBEDDING_MODEL: "fake-embedding-model",
+      QDRANT_URL: `${upstream}/qdrant`,
+      QDRANT_API_KEY: FAKE_KEY,
+      QDRANT_COLLECTION: "humanoid-book",
+    },
+    databaseUrl: stack.database.url,
+    readyPath: "/health",
+  });
+  const api = client(service.base, token, upstream);
+
+  // What the database held before (another browser test may have written to it), then the seeds.
+  const before = (await api.admin("/api/admin/stats")).totals;
+  const seeded = await seed(api);
+  const expected = {
+    sessions: before.sessions + 3,
+    questions: before.questions + 6,
+    complete: before.answers.complete + 5,
+    unanswered: before.failures.unanswered + 1,
+    up: before.ratings.up + 2,
+    down: before.ratings.down + 1,
+  };
+
+  // A wrong token is refused, and nothing of the dashboard shows.
+  const page = await t.open(`${service.base}/admin`, { expectConsoleErrors: [/status of 401/] });
+  await page.setViewportSize(laptop);
+  await page.fill("#token", `${token}-wrong`);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#login-error")?.textContent?.includes("refused"));
+  assert.equal(await page.isVisible("#dashboard"), false, "the dashboard shows after a wrong token");
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a refused token was kept");
+  console.log(`    refused: ${await t.screenshot(page, "admin-refused-laptop")}`);
+
+  // The right token opens it; the token is kept for this tab only.
+  await page.fill("#token", token);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#chart-questions svg");
+  await page.waitForSelector("#session-rows tr");
+  assert.deepEqual(await page.evaluate(() => ({ session: Object.keys(sessionStorage), local: localStorage.length })), {
+    session: ["chat-history-admin-token"],
+    local: 0,
+  });
+
+  // The tiles and the charts say what was seeded.
+  const tile = (/** @type {string} */ id) => page.textContent(`#${id}`).then((text) => Number(text?.replace(/,/g, "")));
+  assert.equal(await tile("total-sessions"), expected.sessions, "new sessions");
+  assert.equal(await tile("total-questions"), expected.questions, "questions");
+  assert.equal(await tile("total-complete"), expected.complete, "complete answers");
+  assert.equal(await tile("total-unanswered"), expected.unanswered, "unanswered questions");
+  assert.equal(await tile("total-up"), expected.up, "rated up");
+  assert.equal(await tile("total-down"), expected.down, "rated down");
+  const charted = (/** @type {string} */ selector) =>
+    page.$$eval(selector, (bars) => bars.reduce((sum, bar) => sum + Number(bar.getAttribute("data-value")), 0));
+  assert.equal(await charted("#chart-questions rect[data-series=questions]"), expected.questions);
+  assert.equal(await charted("#chart-failures rect[data-series=unanswered]"), expected.unanswered);
+  assert.equal(await charted("#chart-ratings rect[data-series=up]"), expected.up);
+  assert.equal(await charted("#chart-ratings rect[data-series=down]"), expected.down);
+  assert.ok((await page.$$("#chart-latency circle")).length >= 1, "no p95 latency point");
+  assert.match((await page.textContent("#top-sources")) ?? "", /Chapter 3: Balance/);
+  const listed = await page.$$eval("#session-rows tr", (rows) => rows.map((row) => row.getAttribute("data-session")));
+  for (const uuid of seeded.sessions) assert.ok(listed.includes(uuid), `session ${uuid} is not listed`);
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+  console.log(`    dashboard: ${await t.screenshot(page, "admin-laptop")}`);
+
+  // The failed-answers filter keeps the session whose answer failed.
+  await page.check("#sessions-form input[name=has_failures]");
+  await page.click("#sessions-form button[type=submit]");
+  await page.waitForFunction(
+    (uuid) =>
+      [...document.querySelectorAll("#session-rows tr")].every((row) => row.getAttribute("data-session") === uuid),
+    seeded.failed,
+  );
+  await page.uncheck("#sessions-form input[name=has_failures]");
+  await page.click("#sessions-form button[type=submit]");
+
+  // A search finds the word, marked, and opens its conversation on that message.
+  await page.fill("#search-q", WORD);
+  await page.click("#search-form button[type=submit]");
+  await page.waitForSelector("#hits li");
+  assert.equal(await page.textContent("#hits li mark"), WORD);
+  assert.equal(await page.getAttribute("#hits li", "data-message"), String(seeded.wordQuestionId));
+  await page.click("#hits li button");
+  const question = `#messages article.focused[data-message="${seeded.wordQuestionId}"]`;
+  await page.waitForSelector(question);
+  // A reader's markup is text on this page.
+  assert.match((await page.textContent(question)) ?? "", /change how the <i>ZMP<\/i> is computed/);
+  assert.equal(await page.$$eval("#messages i, #hits i", (found) => found.length), 0);
+  const answer = `#messages article[data-message="${seeded.ratedUpAnswerId}"]`;
+  assert.match((await page.textContent(answer)) ?? "", /fake-chat-model/);
+  assert.match((await page.textContent(answer)) ?? "", /Chapter 3: Balance/);
+  assert.match((await page.textContent(`${answer} .feedback`)) ?? "", /rated up/);
+  const later = `#messages article[data-message="${seeded.laterAnswerId}"]`;
+  assert.match((await page.textContent(`${later} .feedback`)) ?? "", /none/);
+  console.log(`    conversation: ${await t.screenshot(page, "admin-conversation-laptop")}`);
+
+  // A reader rates an answer through the public API; the page shows it once it reads again.
+  await api.rate(seeded.conversation, seeded.laterAnswerId, { rating: "down", comment: "Too vague for a beginner." });
+  await page.reload();
+  await page.waitForSelector("#chart-ratings svg");
+  assert.equal(await tile("total-down"), expected.down + 1, "the new rating is not counted");
+  await page.fill("#search-q", WORD);
+  await page.click("#search-form button[type=submit]");
+  await page.waitForSelector("#hits li button");
+  await page.click("#hits li button");
+  await page.waitForSelector(`${later} .feedback .badge.down`);
+  assert.match((await page.textContent(`${later} .feedback`)) ?? "", /rated down.*Too vague for a beginner\./);
+
+  // Readable on a phone: nothing wider than the screen.
+  await page.setViewportSize(phone);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+  console.log(`    phone: ${await t.screenshot(page, "admin-phone")}`);
+
+  // Another tab has no token: it asks for one; logging out forgets it here too.
+  const other = await t.open(`${service.base}/admin`);
+  assert.equal(await other.isVisible("#login-form"), true);
+  assert.equal(await other.isVisible("#dashboard"), false);
+  await page.click("#logout");
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.equal(await page.isVisible("#login-form"), true);
+}
+
+/**
+ * The public API and the admin API of the service, and the fake model's script.
+ *
+ * @param {string} base @param {string} token @param {string} upstream
+ */
+function client(base, token, upstream) {
+  /** @param {string} path @param {RequestInit} [init] */
+  const call = async (path, init = {}) => {
+    const response = await fetch(new URL(path, base), init);
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    /** @param {string} path */
+    async admin(path) {
+      const { status, body } = await call(path, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(status, 200, JSON.stringify(body));
+      return body;
+    },
+    /** @param {string} question @param {string | undefined} sessionUuid */
+    async ask(question, sessionUuid) {
+      return call("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ question, session_uuid: sessionUuid }),
+      });
+    },
+    /** @param {string} sessionUuid @param {number} messageId @param {{ rating: string, comment?: string }} feedback */
+    async rate(sessionUuid, messageId, feedback) {
+      const { status, body } = await call(`/api/sessions/${sessionUuid}/messages/${messageId}/feedback`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(feedback),
+      });
+      assert.equal(status, 200, JSON.stringify(body));
+    },
+    /** The fake model's next answers. @param {object} chat */
+    async script(chat) {
+      const response = await fetch(`${upstream}/__fake/scenarios/${FAKE_KEY}`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ chat }),
+      });
+      assert.ok(response.ok, `the fake model refused the scenario: ${response.status}`);
+      await response.arrayBuffer();
+    },
+  };
+}
+
+/**
+ * Three conversations through the public API: six questions, five answers (one question's answer
+ * fails), two answers rated up and one down through the feedback route.
+ *
+ * @param {ReturnType<typeof client>} api
+ */
+async function seed(api) {
+  /** @param {string} question @param {string | undefined} sessionUuid @param {string} answer */
+  const turn = async (question, sessionUuid, answer) => {
+    await api.script({ text: answer, delayMs: 150 });
+    const { status, body } = await api.ask(question, sessionUuid);
+    assert.equal(status, 200, JSON.stringify(body));
+    return body;
+  };
+  const first = await turn(
+    "How does a humanoid keep its balance when it walks?",
+    undefined,
+    "It keeps its zero moment point inside the support polygon of its feet, and moves its hips and ankles to bring it back when a step pushes it out.",
+  );
+  const second = await turn(
+    `Would an ${WORD} change how the <i>ZMP</i> is computed?`,
+    first.session_uuid,
+    "Only through the masses and inertias it adds: the ZMP equations stay the same, with the suit's links among the robot's.",
+  );
+  const third = await turn(
+    "And on stairs?",
+    first.session_uuid,
+    "On stairs the support polygon shrinks to one foot for longer, so the controller plans a slower shift of the centre of mass.",
+  );
+  const other = await turn(
+    "What does a torque sensor in the ankle measure?",
+    undefined,
+    "The moment about the ankle joint, from which the controller estimates where the centre of pressure lies.",
+  );
+  const slip = await turn(
+    "Can it also sense slipping?",
+    other.session_uuid,
+    "Indirectly: a sudden drop of the friction torque.",
+  );
+
+  // The model fails before it writes anything: the question stays without an answer.
+  await api.script({ status: 500 });
+  const failed = await api.ask("Why did my robot fall over?", undefined);
+  assert.equal(failed.status, 502, JSON.stringify(failed.body));
+  await api.script({});
+
+  await api.rate(first.session_uuid, first.bot_message.id, { rating: "up" });
+  await api.rate(other.session_uuid, other.bot_message.id, { rating: "up", comment: "Clear." });
+  await api.rate(other.session_uuid, slip.bot_message.id, { rating: "down", comment: "Not sure that is right." });
+  return {
+    sessions: [first.session_uuid, other.session_uuid, failed.body.session_uuid],
+    failed: failed.body.session_uuid,
+    conversation: first.session_uuid,
+    wordQuestionId: second.user_message.id,
+    ratedUpAnswerId: first.bot_message.id,
+    laterAnswerId: third.bot_message.id,
+  };
+}

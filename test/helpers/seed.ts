@@ -1,0 +1,72 @@
+import type { FeedbackRating, Source } from "../../src/conversation";
+import type { openSql } from "./database";
+
+type Sql = ReturnType<typeof openSql>;
+
+export type SeededAnswer = {
+  text?: string;
+  status?: "complete" | "incomplete";
+  metadata?: Record<string, unknown> | null;
+  sources?: Source[];
+  feedback?: { rating: FeedbackRating; comment?: string; at: Date };
+  /** Default: a second after the question. */
+  at?: Date;
+};
+
+export type SeededTurn = {
+  question: string;
+  at: Date;
+  questionMetadata?: Record<string, unknown>;
+  /** null: the question was never answered. */
+  answer?: SeededAnswer | null;
+};
+
+export type SeededConversation = { sessionUuid: string; sessionId: number; messageIds: number[] };
+
+/**
+ * Writes a conversation straight into the tables, with the times given, as the service would have
+ * stored it (seq, reply_to_id, the session's counter and last message). For tests that need
+ * history in a time range of their own, far from what other tests write "now".
+ */
+export async function seedConversation(
+  sql: Sql,
+  { createdAt, turns }: { createdAt: Date; turns: SeededTurn[] },
+): Promise<SeededConversation> {
+  const sessionUuid = crypto.randomUUID();
+  const [session] = await sql<{ id: string }[]>`
+    insert into chat_sessions (session_uuid, created_at, message_count)
+    values (${sessionUuid}, ${createdAt}, 0) returning id`;
+  const sessionId = Number(session!.id);
+  const messageIds: number[] = [];
+  let seq = 0;
+  let last: Date | null = null;
+  for (const turn of turns) {
+    const [question] = await sql<{ id: string }[]>`
+      insert into chat_messages (session_id, seq, sender, message, timestamp, metadata)
+      values (${sessionId}, ${++seq}, 'user', ${turn.question}, ${turn.at},
+        ${turn.questionMetadata ? sql.json(turn.questionMetadata as never) : null})
+      returning id`;
+    messageIds.push(Number(question!.id));
+    last = turn.at;
+    const answer = turn.answer === undefined ? {} : turn.answer;
+    if (answer === null) continue;
+    const at = answer.at ?? new Date(turn.at.getTime() + 1000);
+    const [stored] = await sql<{ id: string }[]>`
+      insert into chat_messages (session_id, seq, sender, message, timestamp, status, reply_to_id, sources, metadata,
+        feedback_rating, feedback_comment, feedback_at)
+      values (${sessionId}, ${++seq}, 'bot', ${answer.text ?? `An answer to: ${turn.question}`}, ${at},
+        ${answer.status ?? "complete"}, ${Number(question!.id)}, ${sql.json((answer.sources ?? []) as never)},
+        ${answer.metadata ? sql.json(answer.metadata as never) : null},
+        ${answer.feedback?.rating ?? null}, ${answer.feedback?.comment ?? null}, ${answer.feedback?.at ?? null})
+      returning id`;
+    messageIds.push(Number(stored!.id));
+    last = at;
+  }
+  await sql`update chat_sessions set message_count = ${seq}, last_message_at = ${last} where id = ${sessionId}`;
+  return { sessionUuid, sessionId, messageIds };
+}
+
+/** A time in a year no other test writes to, so that a test's range holds only its own data. */
+export function inYear(year: number, month: number, day: number, hour = 0, minute = 0): Date {
+  return new Date(Date.UTC(year, month - 1, day, hour, minute));
+}
