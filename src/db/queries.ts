@@ -818,7 +818,8 @@ export type CitedSource = { title: string | null; url: string | null; answers: n
 export type StatsRow = {
   bucket: Date | null;
   sessions: number;
-  imported: number;
+  importedSessions: number;
+  importedMessages: number;
   questions: number;
   complete: number;
   incomplete: number;
@@ -839,7 +840,8 @@ const measure = (column: string) => sql<number | null>`${sql.identifier(column)}
 const statsColumns = {
   bucket: sql<Date | null>`bucket`.mapWith(chatMessages.timestamp).as("bucket"),
   sessions: count("sessions"),
-  imported: count("imported"),
+  importedSessions: count("imported_sessions"),
+  importedMessages: count("imported_messages"),
   questions: count("questions"),
   complete: count("complete"),
   incomplete: count("incomplete"),
@@ -879,7 +881,6 @@ const statsStatement = statement("admin_stats", (db) => {
       ),
       message_stats as (
         select coalesce(bucket, '-infinity') as bucket,
-          count(*) filter (where imported) as imported,
           count(*) filter (where sender = 'user' and ${native}) as questions,
           count(*) filter (where sender = 'bot' and ${native} and status = 'complete') as complete,
           count(*) filter (where sender = 'bot' and ${native} and status = 'incomplete') as incomplete,
@@ -899,7 +900,20 @@ const statsStatement = statement("admin_stats", (db) => {
           select ${bucketOf(chatSessions.createdAt)} as bucket
           from ${chatSessions}
           where ${chatSessions.createdAt} >= ${from} and ${chatSessions.createdAt} < ${to}
+            and ${chatSessions.importId} is null
         ) created
+        group by grouping sets ((bucket), ())
+      ),
+      import_stats as (
+        select coalesce(bucket, '-infinity') as bucket, count(*) as imported_sessions, sum(messages) as imported_messages
+        from (
+          select ${bucketOf(chatSessions.createdAt)} as bucket,
+            (select count(*) from ${chatMessages}
+              where ${m.sessionId} = ${chatSessions.id} and ${m.metadata} -> 'imported' = 'true'::jsonb) as messages
+          from ${chatSessions}
+          where ${chatSessions.createdAt} >= ${from} and ${chatSessions.createdAt} < ${to}
+            and ${chatSessions.importId} is not null
+        ) imports
         group by grouping sets ((bucket), ())
       ),
       rating_stats as (
@@ -931,7 +945,8 @@ const statsStatement = statement("admin_stats", (db) => {
       )
     select nullif(buckets.bucket, '-infinity') as bucket,
       coalesce(session_stats.sessions, 0) as sessions,
-      coalesce(message_stats.imported, 0) as imported,
+      coalesce(import_stats.imported_sessions, 0) as imported_sessions,
+      coalesce(import_stats.imported_messages, 0) as imported_messages,
       coalesce(message_stats.questions, 0) as questions,
       coalesce(message_stats.complete, 0) as complete,
       coalesce(message_stats.incomplete, 0) as incomplete,
@@ -946,6 +961,7 @@ const statsStatement = statement("admin_stats", (db) => {
     from buckets
     left join message_stats on message_stats.bucket = buckets.bucket
     left join session_stats on session_stats.bucket = buckets.bucket
+    left join import_stats on import_stats.bucket = buckets.bucket
     left join rating_stats on rating_stats.bucket = buckets.bucket`);
   return db.with(stats).select().from(stats).orderBy(sql`${stats.bucket} nulls last`);
 });
@@ -958,8 +974,10 @@ const statsStatement = statement("admin_stats", (db) => {
  * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
  * Drizzle's builder; tables and columns are still named through the schema's objects.
  *
- * Messages marked `metadata.imported` (brought in from elsewhere, not asked here) are counted as
- * `imported` and left out of every other figure. A failure is a question without an answer
+ * Messages marked `metadata.imported` (brought in by POST /api/sessions/import, not asked here) are
+ * left out of every message figure, and sessions made by an import out of `sessions`: they are
+ * counted apart, by when they were imported (the session's created_at), as imported sessions and
+ * the messages each brought in. A failure is a question without an answer
  * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
  * short (`metadata.cut_short`, status incomplete).
  */

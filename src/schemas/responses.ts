@@ -334,6 +334,9 @@ export const adminSessionSchema = z.object({
   ),
   incomplete_answers: count.describe("Answers cut short (status incomplete)"),
   ratings: z.object({ up: count, down: count }),
+  imported: z
+    .boolean()
+    .describe("Made by POST /api/sessions/import; its imported messages say so in metadata.imported"),
 });
 
 export const adminSessionsPageSchema = z.object({ sessions: z.array(adminSessionSchema), next_cursor: nextCursor });
@@ -368,9 +371,12 @@ export const searchPageSchema = z.object({ hits: z.array(searchHitSchema), next_
 
 const measured = z.number().nullable();
 export const statsFiguresSchema = z.object({
-  sessions: count.describe("Sessions created"),
+  sessions: count.describe("Sessions created (imported ones left out)"),
   questions: count.describe("Questions asked (imported ones left out)"),
-  imported_messages: count.describe("Messages marked metadata.imported: brought in, not asked here"),
+  imported_sessions: count.describe("Sessions made by POST /api/sessions/import, by when they were imported"),
+  imported_messages: count.describe(
+    "The messages those imports brought in (metadata.imported), by when they were imported",
+  ),
   answers: z.object({ complete: count, incomplete: count }),
   failures: z
     .object({
@@ -421,6 +427,7 @@ export function toAdminSession(row: AdminSessionRow, titleLength: number): Admin
     unanswered_questions: row.unanswered,
     incomplete_answers: row.incomplete,
     ratings: { up: row.up, down: row.down },
+    imported: row.session.importId !== null,
   };
 }
 
@@ -460,7 +467,8 @@ function toStatsFigures(row: StatsRow): StatsFigures {
   return {
     sessions: row.sessions,
     questions: row.questions,
-    imported_messages: row.imported,
+    imported_sessions: row.importedSessions,
+    imported_messages: row.importedMessages,
     answers: { complete: row.complete, incomplete: row.incomplete },
     failures: { unanswered: row.unanswered, cut_short: row.cutShort },
     latency_ms: { p50: rounded(row.latencyP50), p95: rounded(row.latencyP95) },
