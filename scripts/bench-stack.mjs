@@ -561,3 +561,89 @@ export async function versions(instance) {
     hono: await packageVersion(path.join(REPO_ROOT, "node_modules", "hono", "package.json")),
   };
 }
+
+/**
+ * A Chrome DevTools Protocol session with the Worker, through wrangler dev's inspector proxy.
+ * workerd answers some commands (Profiler.enable, .start, .setSamplingInterval) by echoing the
+ * command without a `result`, so any message carrying a command's id is its answer.
+ */
+export class InspectorSession {
+  /** @param {WebSocket} socket */
+  constructor(socket) {
+    this.socket = socket;
+    this.nextId = 1;
+    /** @type {Map<number, { resolve: (message: any) => void, reject: (error: Error) => void }>} */
+    this.pending = new Map();
+    /** @type {Map<string, ((params: any) => void)[]>} */
+    this.listeners = new Map();
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(String(event.data));
+      const waiting = message.id !== undefined ? this.pending.get(message.id) : undefined;
+      if (waiting) {
+        this.pending.delete(message.id);
+        if (message.error) waiting.reject(new Error(`${message.error.message} (${message.error.code})`));
+        else waiting.resolve(message.result ?? {});
+      } else if (message.method) {
+        for (const listener of this.listeners.get(message.method) ?? []) listener(message.params);
+      }
+    });
+    socket.addEventListener("close", () => {
+      for (const { reject } of this.pending.values()) reject(new Error("the inspector connection closed"));
+      this.pending.clear();
+    });
+  }
+
+  /** @param {number} inspectorPort */
+  static async connect(inspectorPort) {
+    const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+    const url = targets[0]?.webSocketDebuggerUrl;
+    if (!url) throw new Error(`no inspector target at http://127.0.0.1:${inspectorPort}/json`);
+    // wrangler's proxy refuses a client that sends a User-Agent but no Origin; Node's WebSocket
+    // (undici) sends the first and takes extra headers as this non-standard second argument.
+    const socket = new WebSocket(url, /** @type {any} */ ({ headers: { Origin: "http://127.0.0.1" } }));
+    await new Promise((resolve, reject) => {
+      socket.addEventListener("open", resolve, { once: true });
+      socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
+    });
+    return new InspectorSession(socket);
+  }
+
+  /** @param {string} method @param {object} [params] @param {number} [timeoutMs] @returns {Promise<any>} */
+  send(method, params = {}, timeoutMs = 30_000) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method}: no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /** @param {string} method @param {(params: any) => void} listener */
+  on(method, listener) {
+    this.listeners.set(method, [...(this.listeners.get(method) ?? []), listener]);
+  }
+
+  /** @param {string} method @param {(params: any) => void} listener */
+  off(method, listener) {
+    this.listeners.set(
+      method,
+      (this.listeners.get(method) ?? []).filter((known) => known !== listener),
+    );
+  }
+
+  close() {
+    this.socket.close();
+  }
+}

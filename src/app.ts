@@ -60,7 +60,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
         origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
         allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
-        exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After"],
+        exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After", "Content-Disposition"],
         maxAge: 600,
       }),
     ),

@@ -21,6 +21,7 @@ export type {
   ChatStreamEvent,
   HistoryPage,
   Message,
+  SessionExport,
   SessionSummary,
   UiMessage,
   UiMessageMetadata,

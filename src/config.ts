@@ -38,6 +38,11 @@ const httpUrl = (name: string) =>
  */
 const defaultDatabaseTimeoutMs = 5_000;
 
+/** The default retention period: a year after a session's last activity. */
+export const defaultRetentionDays = 365;
+
+const retentionDaysSchema = count("SESSION_RETENTION_DAYS", defaultRetentionDays, 0, 36_500);
+
 const configSchema = z.object({
   CORS_ORIGINS: z
     .string()
@@ -102,6 +107,14 @@ export type Config = {
    */
   adminToken: string | undefined;
   answer: AnswerConfig;
+  /**
+   * How many days a session is kept after its last activity (SESSION_RETENTION_DAYS, 365 by
+   * default); null keeps sessions forever (0). Null too while the value is invalid: a typo must
+   * never delete anything.
+   */
+  retentionDays: number | null;
+  /** What is wrong with SESSION_RETENTION_DAYS, naming the variable only; null when it is valid. */
+  retentionProblem: string | null;
 };
 
 export const defaultLlmBaseUrl = "https://api.openai.com/v1";
@@ -123,10 +136,15 @@ function parseConfig(env: Record<string, unknown>): Config {
     Object.keys(configSchema.shape).map((key) => [key, typeof env[key] === "string" ? env[key] : undefined]),
   );
   const result = configSchema.safeParse(strings);
-  // These two keep working when an answer setting is invalid: a bad model setting must not
-  // switch off CORS or the rate limit.
+  // These keep working when an answer setting is invalid: a bad model setting must not switch off
+  // CORS or the rate limit, nor change what is kept; nor a bad retention setting the answers.
   const corsOrigins = configSchema.shape.CORS_ORIGINS.parse(strings.CORS_ORIGINS);
   const rateLimits = env.RATE_LIMITS !== "off" && env.CHAT_RATE_LIMIT !== "off";
+  const retention = retentionDaysSchema.safeParse(
+    typeof env.SESSION_RETENTION_DAYS === "string" ? env.SESSION_RETENTION_DAYS : undefined,
+  );
+  const retentionDays = retention.success && retention.data > 0 ? retention.data : null;
+  const retentionProblem = retention.success ? null : retention.error.issues.map((issue) => issue.message).join("; ");
   const adminToken = adminTokenOf(env.ADMIN_TOKEN);
   if (!result.success) {
     const problem = result.error.issues.map((issue) => issue.message).join("; ");
@@ -138,6 +156,8 @@ function parseConfig(env: Record<string, unknown>): Config {
       databaseTimeoutMs: defaultDatabaseTimeoutMs,
       adminToken,
       answer: { kind: "unavailable", problem },
+      retentionDays,
+      retentionProblem,
     };
   }
   return {
@@ -148,6 +168,8 @@ function parseConfig(env: Record<string, unknown>): Config {
     databaseTimeoutMs: result.data.DB_TIMEOUT_MS,
     adminToken,
     answer: answerConfig(result.data),
+    retentionDays,
+    retentionProblem,
   };
 }
 

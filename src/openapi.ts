@@ -10,8 +10,10 @@ import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./schemas/admin";
 import { chatRequestSchema } from "./schemas/chat";
+import { exportQuerySchema } from "./schemas/export";
 import { feedbackPathSchema, feedbackRequestSchema } from "./schemas/feedback";
 import { historyQuerySchema } from "./schemas/history";
+import { importRequestSchema, maxImportBodyBytes, maxImportMessages } from "./schemas/import";
 import {
   adminMessageSchema,
   adminSessionSchema,
@@ -27,6 +29,7 @@ import {
   searchHitSchema,
   searchPageSchema,
   sessionCreatedSchema,
+  sessionExportSchema,
   sessionSummarySchema,
   sourceSchema,
   statsBucketSchema,
@@ -52,6 +55,7 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 function componentSchemas(): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
   requests.add(chatRequestSchema, { id: "ChatRequest" });
+  requests.add(importRequestSchema, { id: "ImportRequest" });
   requests.add(feedbackRequestSchema, { id: "FeedbackRequest" });
   requests.add(uiChatRequestSchema, { id: "UiChatRequest" });
   const responses = z.registry<{ id: string }>();
@@ -63,6 +67,7 @@ function componentSchemas(): Record<string, Json> {
     HistoryPage: historyPageSchema,
     Session: sessionSummarySchema,
     SessionCreated: sessionCreatedSchema,
+    SessionExport: sessionExportSchema,
     Health: healthSchema,
     Problem: problemSchema,
     ChatStreamStart: chatStreamEventSchemas.start,
@@ -199,6 +204,12 @@ function componentHeaders(): Json {
     "Retry-After": { description: "Seconds to wait before trying again", required: true, schema: { type: "integer" } },
     Allow: { description: "The methods this path does answer", required: true, schema: { type: "string" } },
     Accept: { description: "The body type this route takes", required: true, schema: { type: "string" } },
+    "Content-Disposition": {
+      description: "A download, with the file's name: chat-<the session UUID's first 8 characters>-<day>.json or .md",
+      required: true,
+      schema: { type: "string" },
+      example: 'attachment; filename="chat-6f1c1a52-2026-11-25.md"',
+    },
     "X-Vercel-AI-UI-Message-Stream": {
       description: "The AI SDK's UI message stream protocol and its version",
       required: true,
@@ -236,12 +247,17 @@ function headers(...names: string[]): Json {
 type ProblemOptions = {
   /** Problems that can come after the session is known to exist carry X-Session-Id. */
   namingSession?: ProblemCode[];
+  /** What a problem means on this operation, where the code alone does not say it. */
+  meaning?: Partial<Record<ProblemCode, string>>;
   /** The admin API's problems after the token was accepted carry Cache-Control: no-store. */
   admin?: boolean;
 };
 
 /** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
-function problems(codes: ProblemCode[], { namingSession = [], admin = false }: ProblemOptions = {}): Json {
+function problems(
+  codes: ProblemCode[],
+  { namingSession = [], meaning = {}, admin = false }: ProblemOptions = {},
+): Json {
   const byStatus = new Map<number, ProblemCode[]>();
   for (const code of codes) byStatus.set(problemStatus[code], [...(byStatus.get(problemStatus[code]) ?? []), code]);
   return Object.fromEntries(
@@ -257,7 +273,7 @@ function problems(codes: ProblemCode[], { namingSession = [], admin = false }: P
       return [
         String(status),
         {
-          description: `Problem: ${grouped.join(", ")}`,
+          description: `Problem: ${grouped.map((code) => (meaning[code] ? `${code} (${meaning[code]})` : code)).join(", ")}`,
           headers: headers(...extra),
           content: { "application/problem+json": { schema: schemaRef("Problem") } },
         },
@@ -499,6 +515,91 @@ function buildDocument(): Json {
           },
         }),
       },
+      "/api/sessions/import": {
+        post: operation({
+          operationId: "importSession",
+          tags: ["sessions"],
+          summary: "Import a browser transcript as a new session",
+          description:
+            "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §15). " +
+            "Idempotent by `import_id`: a retry, even a concurrent one, gets the same session; the same " +
+            "`import_id` with another transcript is 409. Each answer (`bot`) is stored as the answer to " +
+            "the nearest question before it that has none yet; a bot message with no such question is refused.\n\n" +
+            "Converting a `localStorage` array (docs/api.md §15.5 has the whole function):\n\n" +
+            "```js\n" +
+            'const stored = JSON.parse(localStorage.getItem("chat") ?? "[]");\n' +
+            "const messages = stored.map((m) => ({\n" +
+            "  sender: m.sender, message: m.message,\n" +
+            "  timestamp: m.timestamp ? new Date(m.timestamp).toISOString() : undefined,\n" +
+            '  sources: m.sender === "bot" ? m.sources ?? [] : undefined,\n' +
+            "}));\n" +
+            "// One import_id per conversation, kept until the import succeeded, so retries are safe.\n" +
+            'const import_id = localStorage.getItem("chat:import_id") ?? crypto.randomUUID();\n' +
+            'localStorage.setItem("chat:import_id", import_id);\n' +
+            'await fetch("/api/sessions/import", { method: "POST", headers: { "Content-Type": "application/json" },\n' +
+            "  body: JSON.stringify({ import_id, messages }) });\n" +
+            "```",
+          requestBody: {
+            required: true,
+            description: `At most ${maxImportMessages} messages and ${maxImportBodyBytes} bytes (1 MiB)`,
+            content: {
+              "application/json": {
+                schema: schemaRef("ImportRequest"),
+                examples: {
+                  localStorage: {
+                    summary: "Two messages converted from localStorage",
+                    value: {
+                      import_id: "0b5c1d2e-6a77-4f0e-9a51-6d1f3c2b9e10",
+                      messages: [
+                        { sender: "user", message: "What is a ZMP?", timestamp: "2026-10-01T09:00:00.000Z" },
+                        {
+                          sender: "bot",
+                          message: "The zero moment point is where the ground reaction force acts.",
+                          timestamp: "2026-10-01T09:00:02.500Z",
+                          sources: [
+                            {
+                              title: "Chapter 4: Balance",
+                              url: "https://book.example/ch4",
+                              snippet: "The ZMP is the point on the ground…",
+                              score: 0.82,
+                            },
+                          ],
+                        },
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "201": {
+              description: "The session holding the transcript (also for a retry)",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("Session")),
+            },
+            ...problems(
+              [
+                "invalid_json",
+                "validation_error",
+                "method_not_allowed",
+                "idempotency_conflict",
+                "payload_too_large",
+                "unsupported_media_type",
+                "rate_limited",
+                ...serverSide,
+              ],
+              {
+                meaning: {
+                  validation_error: "`errors[].path` names the index of the message, e.g. messages.3.timestamp",
+                  idempotency_conflict: "import_id was used for another transcript",
+                  payload_too_large: `the body is over ${maxImportBodyBytes} bytes`,
+                },
+              },
+            ),
+          },
+        }),
+      },
       "/api/sessions/{session_uuid}": {
         parameters: [sessionPath, sessionHeaderParameter],
         get: operation({
@@ -532,6 +633,39 @@ function buildDocument(): Json {
               description: "One page, in seq order",
               headers: headers(sessionHeader),
               content: json(schemaRef("HistoryPage")),
+            },
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+          },
+        }),
+      },
+      "/api/sessions/{session_uuid}/export": {
+        parameters: [sessionPath, sessionHeaderParameter],
+        get: operation({
+          operationId: "exportSession",
+          tags: ["sessions"],
+          summary: "Download the whole conversation, with each answer's sources",
+          description:
+            "Streamed a page at a time (docs/api.md §16): the messages the session held when the export began. " +
+            "A failure after the download began (the session deleted meanwhile, the database) breaks the " +
+            "download rather than ending it early. The JSON form's `messages` can be imported back as they are.",
+          parameters: queryParameters(exportQuerySchema),
+          responses: {
+            "200": {
+              description: "The conversation, as an attachment",
+              headers: headers(sessionHeader, "Content-Disposition"),
+              content: {
+                ...json(schemaRef("SessionExport")),
+                "text/markdown": {
+                  schema: { type: "string" },
+                  example:
+                    "# What is a ZMP?\n\n- Session: `6f1c1a52` (the first characters of its id)\n" +
+                    "- First message: 2026-10-01 09:00:00 UTC\n- Session created: 2026-10-01 09:00:00 UTC\n" +
+                    "- Last activity: 2026-10-01 09:00:02 UTC\n- Messages: 2\n" +
+                    "- Exported: 2026-11-25 10:00:00 UTC\n\n---\n\n### Question 1 · 2026-10-01 09:00:00 UTC\n\n" +
+                    "> What is a ZMP?\n\n### Answer · 2026-10-01 09:00:02 UTC\n\nThe zero moment point is…\n\n" +
+                    "**Sources**\n\n1. [Chapter 4: Balance](<https://book.example/ch4>) — The ZMP is…\n\n---\n",
+                },
+              },
             },
             ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
           },

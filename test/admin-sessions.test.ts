@@ -95,6 +95,7 @@ describe("GET /api/admin/sessions", () => {
       unanswered_questions: 0,
       incomplete_answers: 0,
       ratings: { up: 0, down: 0 },
+      imported: false,
     });
     expect(rated).toMatchObject({
       last_activity_at: "2003-03-04T07:03:01.000Z",

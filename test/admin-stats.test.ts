@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Stats, StatsFigures } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
 import { openSql } from "./helpers/database";
-import { expectProblem } from "./helpers/http";
+import { call, expectProblem } from "./helpers/http";
 import { inYear, seedConversation } from "./helpers/seed";
 
 const chapter = (n: number) => ({
@@ -58,8 +58,10 @@ beforeAll(async () => {
       },
     ],
   });
+  // Imported (its first turn came from a browser), then continued here.
   await seedConversation(sql, {
     createdAt: inYear(2004, 2, 2, 10),
+    importId: crypto.randomUUID(),
     turns: [
       {
         question: "Imported from a browser",
@@ -84,6 +86,7 @@ beforeAll(async () => {
 const zero: StatsFigures = {
   sessions: 0,
   questions: 0,
+  imported_sessions: 0,
   imported_messages: 0,
   answers: { complete: 0, incomplete: 0 },
   failures: { unanswered: 0, cut_short: 0 },
@@ -110,14 +113,17 @@ async function figuresBySql(from: Date, to: Date): Promise<StatsFigures> {
   const rounded = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
   return {
     sessions: (await one(
-      sql`select count(*) as value from chat_sessions where created_at >= ${from} and created_at < ${to}`,
+      sql`select count(*) as value from chat_sessions where created_at >= ${from} and created_at < ${to} and import_id is null`,
     ))!,
     questions: (await one(
       sql`select count(*) as value from chat_messages where sender = 'user' and ${inRange} and ${native}`,
     ))!,
-    imported_messages: (await one(
-      sql`select count(*) as value from chat_messages where ${inRange} and not ${native}`,
+    imported_sessions: (await one(
+      sql`select count(*) as value from chat_sessions where created_at >= ${from} and created_at < ${to} and import_id is not null`,
     ))!,
+    imported_messages: (await one(sql`
+      select count(*) as value from chat_messages m join chat_sessions s on s.id = m.session_id
+      where s.created_at >= ${from} and s.created_at < ${to} and s.import_id is not null and not ${native}`))!,
     answers: {
       complete: (await one(
         sql`select count(*) as value from chat_messages where sender = 'bot' and status = 'complete' and ${inRange} and ${native}`,
@@ -190,8 +196,8 @@ describe("GET /api/admin/stats", () => {
     expect(second).toEqual({
       ...zero,
       start: "2004-02-02T00:00:00.000Z",
-      sessions: 1,
       questions: 1,
+      imported_sessions: 1,
       imported_messages: 2,
       answers: { complete: 2, incomplete: 0 },
       latency_ms: { p50: 2500, p95: 2950 },
@@ -200,8 +206,9 @@ describe("GET /api/admin/stats", () => {
     });
     expect(third).toEqual({ ...zero, start: "2004-02-03T00:00:00.000Z", sessions: 1, ratings: { up: 0, down: 1 } });
     expect(stats.totals).toEqual({
-      sessions: 4,
+      sessions: 3,
       questions: 5,
+      imported_sessions: 1,
       imported_messages: 2,
       answers: { complete: 3, incomplete: 1 },
       failures: { unanswered: 1, cut_short: 1 },
@@ -213,6 +220,56 @@ describe("GET /api/admin/stats", () => {
       { title: "Chapter 1", url: "https://book.example/ch1", answers: 2 },
       { title: "Chapter 2", url: "https://book.example/ch2", answers: 2 },
     ]);
+  });
+
+  it("counts an imported transcript apart, by when it was imported, and a question asked after it as new", async () => {
+    const response = await call("/api/sessions/import", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        import_id: crypto.randomUUID(),
+        messages: [
+          { sender: "user", message: "Asked in a browser in 2005", timestamp: "2005-03-01T10:00:00Z" },
+          { sender: "bot", message: "Answered there", timestamp: "2005-03-01T10:00:02Z", sources: [chapter(7)] },
+          { sender: "user", message: "Left without an answer", timestamp: "2005-03-01T10:01:00Z" },
+        ],
+      }),
+    });
+    const { session_uuid } = (await response.json()) as { session_uuid: string };
+    expect(response.status).toBe(201);
+    // As if it had been imported on 10 March 2005, and continued with one turn on the 11th.
+    const sql = openSql();
+    const [session] = await sql<{ id: string }[]>`
+      update chat_sessions set created_at = '2005-03-10T12:00:00Z', last_message_at = '2005-03-10T12:00:00Z'
+      where session_uuid = ${session_uuid} returning id`;
+    const [question] = await sql<{ id: string }[]>`
+      insert into chat_messages (session_id, seq, sender, message, timestamp)
+      values (${session!.id}, 4, 'user', 'Asked here after the import', '2005-03-11T09:00:00Z') returning id`;
+    await sql`
+      insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, metadata)
+      values (${session!.id}, 5, 'bot', 'Answered here', '2005-03-11T09:00:01Z', ${question!.id},
+        ${sql.json(answered(1500, 150))})`;
+    await sql`update chat_sessions set message_count = 5, last_message_at = '2005-03-11T09:00:01Z' where id = ${session!.id}`;
+
+    const stats = await readAdmin<Stats>("/api/admin/stats?from=2005-03-01&to=2005-03-12");
+    const byDay = Object.fromEntries(stats.buckets.map(({ start, ...figures }) => [start.slice(0, 10), figures]));
+    // The transcript's own days hold nothing: it was not asked here.
+    expect(byDay["2005-03-01"]).toEqual(zero);
+    expect(byDay["2005-03-10"]).toEqual({ ...zero, imported_sessions: 1, imported_messages: 3 });
+    expect(byDay["2005-03-11"]).toEqual({
+      ...zero,
+      questions: 1,
+      answers: { complete: 1, incomplete: 0 },
+      latency_ms: { p50: 1500, p95: 1500 },
+      tokens: { total: 150, p50: 150, p95: 150 },
+    });
+    expect(stats.totals).toEqual(await figuresBySql(new Date(stats.from), new Date(stats.to)));
+    expect(stats.top_sources).toEqual([]);
+
+    const listed = await readAdmin<{ sessions: { session_uuid: string; imported: boolean }[] }>(
+      "/api/admin/sessions?from=2005-03-11&to=2005-03-12",
+    );
+    expect(listed.sessions).toEqual([expect.objectContaining({ session_uuid, imported: true, message_count: 5 })]);
   });
 
   it("buckets by UTC hour, and a range that is not aligned counts only what falls inside it", async () => {

@@ -216,6 +216,17 @@ describe("rate limiting", () => {
       (client: Record<string, string>) => call("/api/sessions", { method: "POST", headers: client }),
     ],
     [
+      "POST /api/sessions/import",
+      30,
+      // An empty object: counted before the body is validated, and refused quickly after.
+      (client: Record<string, string>) =>
+        call("/api/sessions/import", {
+          method: "POST",
+          headers: { ...client, "Content-Type": "application/json" },
+          body: "{}",
+        }),
+    ],
+    [
       "GET /api/sessions/{uuid}/messages",
       300,
       // A malformed UUID: the limit is counted before the path is checked, and 300 requests that

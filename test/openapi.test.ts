@@ -72,6 +72,8 @@ describe("the OpenAPI description", () => {
       "Problem",
       "Session",
       "HistoryPage",
+      "ImportRequest",
+      "SessionExport",
       "ChatStreamStart",
       "ChatStreamDelta",
       "ChatStreamDone",
@@ -302,9 +304,65 @@ describe("real responses match the description", () => {
     await check("GET", messages, call(`/api/sessions/${session_uuid}/messages?limit=3&cursor=${next_cursor}`));
     await check("GET", messages, call(`/api/sessions/${session_uuid}/messages?limit=0`));
     await check("GET", messages, call(`/api/sessions/${crypto.randomUUID()}/messages`));
+    const exported = `${path}/export`;
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export`));
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export?format=markdown`));
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export?format=pdf`));
+    await check(
+      "GET",
+      exported,
+      call(`/api/sessions/${session_uuid}/export`, { headers: { "X-Session-Id": crypto.randomUUID() } }),
+    );
+    const empty = (await (await call("/api/sessions", { method: "POST" })).json()) as { session_uuid: string };
+    await check("GET", exported, call(`/api/sessions/${empty.session_uuid}/export?format=markdown`));
+    await check("GET", exported, call(`/api/sessions/${crypto.randomUUID()}/export`));
+    await check("GET", exported, call(`/api/sessions/${session_uuid}/export`, { method: "POST" }));
+    const { response: unreachable } = await callApp(
+      createApp(),
+      `/api/sessions/${session_uuid}/export`,
+      {},
+      {
+        HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE,
+      },
+    );
+    await check("GET", exported, unreachable);
     await check("GET", path, call(`/api/sessions/${session_uuid}`, { method: "PUT" }));
     await check("DELETE", path, call(`/api/sessions/${session_uuid}`, { method: "DELETE" }));
     await check("DELETE", path, call(`/api/sessions/${session_uuid}`, { method: "DELETE" }));
+  });
+
+  it("POST /api/sessions/import: the import, its retry, and its problems", async () => {
+    const path = "/api/sessions/import";
+    const import_id = crypto.randomUUID();
+    const messages = [
+      { sender: "user", message: "What is a ZMP?", timestamp: "2026-10-01T09:00:00.000Z" },
+      { sender: "bot", message: "A point.", sources: [{ title: "Chapter 4", url: "https://book.example/ch4" }] },
+    ];
+    await check("POST", path, call(path, json({ import_id, messages })));
+    await check("POST", path, call(path, json({ import_id, messages })));
+    await check("POST", path, call(path, json({ import_id, messages: messages.slice(0, 1) })));
+    await check("POST", path, call(path, json({ import_id: crypto.randomUUID(), messages: messages.slice(1) })));
+    await check(
+      "POST",
+      path,
+      call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: "[" }),
+    );
+    await check("POST", path, call(path, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "{}" }));
+    await check("POST", path, call(path, json({ import_id, messages, padding: "x".repeat(1024 * 1024) })));
+    await check("POST", path, call(path, { method: "PUT" }));
+    const { response } = await callApp(createApp(), path, json({ import_id: crypto.randomUUID(), messages }), {
+      HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE,
+    });
+    await check("POST", path, response);
+    const limited = { "Content-Type": "application/json", "CF-Connecting-IP": `openapi-import-${crypto.randomUUID()}` };
+    let status = 0;
+    for (let i = 0; i < 45 && status !== 429; i++) {
+      const refused = await call(path, { method: "POST", headers: limited, body: "{}" });
+      status = refused.status;
+      if (status === 429) await check("POST", path, refused);
+      else await refused.body?.cancel();
+    }
+    expect(status).toBe(429);
   });
 
   it("the operations routes", async () => {

@@ -13,9 +13,11 @@ const numRuns = 150;
 const routes = [
   { method: "POST", path: "/api/chat" },
   { method: "POST", path: "/api/sessions" },
+  { method: "POST", path: "/api/sessions/import" },
   { method: "GET", path: "/api/sessions/{uuid}" },
   { method: "DELETE", path: "/api/sessions/{uuid}" },
   { method: "GET", path: "/api/sessions/{uuid}/messages" },
+  { method: "GET", path: "/api/sessions/{uuid}/export" },
   { method: "PUT", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
   { method: "DELETE", path: "/api/sessions/{uuid}/messages/{id}/feedback" },
   { method: "GET", path: "/api/admin/sessions" },
@@ -34,7 +36,12 @@ function isDocumentedSuccess(response: Response): boolean {
   const type = response.headers.get("Content-Type") ?? "";
   if (response.status === 204) return true;
   if (response.status === 200 || response.status === 201) {
-    return type.startsWith("application/json") || type.startsWith("text/event-stream") || type.startsWith("text/html");
+    return (
+      type.startsWith("application/json") ||
+      type.startsWith("text/event-stream") ||
+      type.startsWith("text/html") ||
+      type.startsWith("text/markdown")
+    );
   }
   return false;
 }
@@ -125,6 +132,7 @@ const anyQuery = fc.dictionary(
     "limit",
     "order",
     "cursor",
+    "format",
     "x",
     "q",
     "from",
@@ -149,6 +157,8 @@ const anyQuery = fc.dictionary(
       "hour",
       "true",
       "false",
+      "json",
+      "markdown",
       "2026-11-25",
       '"a" -b or',
     ),
@@ -232,6 +242,98 @@ describe("any question the service accepts", () => {
         expect(reply.user_message.message).toBe(question);
         const [stored] = (await history(reply.session_uuid)).messages;
         expect(stored!.message).toBe(question);
+      }),
+      { numRuns },
+    );
+  }, 120_000);
+});
+
+/** A message as a browser would have kept it. */
+const plausibleMessage = fc.oneof(
+  fc.record(
+    {
+      sender: fc.constant("user"),
+      message: fc.string({ unit: "binary", minLength: 1, maxLength: 60 }),
+      timestamp: fc.date({ min: new Date(Date.UTC(2000, 0, 1)), max: new Date(), noInvalidDate: true }),
+    },
+    { requiredKeys: ["sender", "message"] },
+  ),
+  fc.record(
+    {
+      sender: fc.constant("bot"),
+      message: fc.string({ unit: "binary", minLength: 1, maxLength: 60 }),
+      timestamp: fc.date({ min: new Date(Date.UTC(2000, 0, 1)), max: new Date(), noInvalidDate: true }),
+      sources: fc.array(
+        fc.record(
+          {
+            title: fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }),
+            url: fc.oneof(fc.webUrl(), fc.constant(null)),
+            snippet: fc.string({ maxLength: 20 }),
+            score: fc.double({ noNaN: true, noDefaultInfinity: true }),
+          },
+          { requiredKeys: ["title"] },
+        ),
+        { maxLength: 2 },
+      ),
+      status: fc.constantFrom("complete", "incomplete"),
+    },
+    { requiredKeys: ["sender", "message"] },
+  ),
+);
+
+/** A plausible transcript: a question first, timestamps in order, written with an offset. */
+const plausibleTranscript = fc
+  .tuple(plausibleMessage, fc.array(plausibleMessage, { maxLength: 5 }))
+  .map(([first, rest]) => {
+    const question = { sender: "user", message: first.message, timestamp: first.timestamp };
+    const messages = [question, ...rest].map((m) => ({ ...m })) as Record<string, any>[];
+    const dates = messages.flatMap((m) => (m.timestamp ? [m.timestamp as Date] : [])).sort((a, b) => +a - +b);
+    for (const m of messages) if (m.timestamp) m.timestamp = dates.shift()!.toISOString().replace(/Z$/, "+00:00");
+    return messages;
+  });
+
+/** Anything at all in the places of a transcript's fields. */
+const wildTranscript = fc.array(
+  fc.record(
+    {
+      sender: fc.oneof(fc.constantFrom("user", "bot"), anyText),
+      message: anyText,
+      timestamp: fc.oneof(anyText, fc.constant(null), fc.integer()),
+      sources: fc.jsonValue({ maxDepth: 2 }),
+      status: fc.oneof(fc.constantFrom("complete", "incomplete"), anyText),
+    },
+    { requiredKeys: [] },
+  ),
+  { minLength: 0, maxLength: 4 },
+);
+
+describe("any transcript", () => {
+  it("is imported and reads back as sent, or refused with a 400 naming the message; never a 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(plausibleTranscript, wildTranscript), async (messages) => {
+        const response = await call("/api/sessions/import", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ import_id: crypto.randomUUID(), messages }),
+        });
+        const text = await response.text();
+        if (response.status !== 201) {
+          expect(response.status, text).toBe(400);
+          const problem = JSON.parse(text);
+          expect(problem.code, text).toBe("validation_error");
+          for (const error of problem.errors) expect(error.path, text).toMatch(/^messages(\.\d+(\.|$)|$)/);
+          return;
+        }
+        const { session_uuid } = JSON.parse(text);
+        const stored = (await history(session_uuid)).messages;
+        expect(stored.map((m) => [m.seq, m.sender, m.message])).toEqual(
+          messages.map((m, i) => [i + 1, m.sender, m.message]),
+        );
+        messages.forEach((m, i) => {
+          if (typeof m.timestamp === "string") expect(stored[i]!.timestamp).toBe(new Date(m.timestamp).toISOString());
+          if (m.sender === "bot")
+            expect(stored[i]!.sources).toHaveLength((m.sources as unknown[] | undefined)?.length ?? 0);
+        });
       }),
       { numRuns },
     );

@@ -121,6 +121,7 @@ export const adminPageScript = String.raw`
       tile("total-down", "rated down", t.ratings.down),
       tile("total-latency-p95", "p95 latency, ms", t.latency_ms.p95),
       tile("total-tokens", "tokens", t.tokens.total),
+      tile("total-imported-sessions", "imported sessions", t.imported_sessions),
       tile("total-imported", "imported messages", t.imported_messages),
     );
     const charts = byId("charts");
@@ -290,7 +291,7 @@ export const adminPageScript = String.raw`
   function sessionRow(session) {
     const row = element("tr");
     row.dataset.session = session.session_uuid;
-    const open = element("button", "link", session.title || "(no question)");
+    const open = element("button", "link", (session.title || "(no question)") + (session.imported ? " (imported)" : ""));
     open.type = "button";
     open.addEventListener("click", () => attempt(() => openConversation(session.session_uuid, null)));
     const first = element("td");

@@ -9,7 +9,14 @@ import type { Config } from "../config";
 import type { RequestSession } from "../context";
 import type { HistoryMessage } from "../conversation";
 import type { Database } from "../db/client";
-import { appendQuestion, findTurn, recentMessages, startSessionWithQuestion, storeAnswer } from "../db/queries";
+import {
+  appendQuestion,
+  findTurn,
+  type RetentionDays,
+  recentMessages,
+  startSessionWithQuestion,
+  storeAnswer,
+} from "../db/queries";
 import type { ChatMessage } from "../db/schema";
 import { DeadlineExceeded, withDeadline } from "../deadline";
 import { toApiError } from "../http/error-handler";
@@ -29,12 +36,14 @@ export async function recordQuestion(
   session: RequestSession,
   request: ChatRequest,
   historyTurns: number,
+  retentionDays: RetentionDays,
 ): Promise<RecordedQuestion> {
   const input = {
     sessionUuid: session.uuid,
     question: request.question,
     clientMessageId: request.client_message_id ?? null,
     historyLimit: historyTurns,
+    retentionDays,
   };
   if (session.issued) {
     return { ...(await startSessionWithQuestion(db, input)), storedAnswer: null };
@@ -42,8 +51,9 @@ export async function recordQuestion(
   const appended = await appendQuestion(db, input);
   if (appended) return { ...appended, storedAnswer: null };
 
-  // Nothing was appended: the session does not exist, or this client_message_id was seen before.
-  const turn = input.clientMessageId ? await findTurn(db, session.uuid, input.clientMessageId) : null;
+  // Nothing was appended: the session does not exist (or has expired), or this client_message_id
+  // was seen before.
+  const turn = input.clientMessageId ? await findTurn(db, session.uuid, input.clientMessageId, retentionDays) : null;
   if (!turn?.question) throw sessionNotFound();
   if (turn.question.message !== request.question) {
     throw new ApiError(
@@ -66,10 +76,10 @@ export async function startTurn(
   session: RequestSession,
   request: ChatRequest,
   { responder, problem }: AnswerSetup,
-  config: Pick<Config, "historyTurns" | "answerTimeoutMs">,
+  config: Pick<Config, "historyTurns" | "answerTimeoutMs" | "retentionDays">,
 ): Promise<Turn> {
   if (!responder) throw new ApiError("answer_unavailable", `no usable answer model is configured (${problem})`);
-  const recorded = await recordQuestion(db, session, request, config.historyTurns);
+  const recorded = await recordQuestion(db, session, request, config.historyTurns, config.retentionDays);
   return {
     recorded,
     answering: {

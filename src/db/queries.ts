@@ -8,11 +8,11 @@
  * Drizzle's insert-select cannot leave out the identity column. They still name every table and
  * column through the schema's objects, and their rows are typed and decoded by the columns that
  * `$with` declares for them. Every statement's text is built once per isolate (./statement.ts),
- * with `sql.placeholder`s for the values.
+ * with `sql.placeholder`s for the values; the retention period is one of them (`unexpired`).
  */
-import { and, asc, desc, eq, getTableColumns, gt, gte, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, fillPlaceholders, getTableColumns, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
-import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
@@ -57,6 +57,24 @@ const shownColumns = {
 /** A message as the API shows it, before it is put in the API's shape (schemas/responses.ts). */
 export type ShownMessage = Pick<ChatMessage, keyof typeof shownColumns>;
 
+/**
+ * How many days a session is kept after its last activity (config.ts, SESSION_RETENTION_DAYS);
+ * null keeps every session.
+ */
+export type RetentionDays = number | null;
+
+/** When a session was last active, as chat_sessions_activity_idx has it. */
+const lastActivity = sessionActivity(chatSessions);
+
+/**
+ * True for a session that has not expired, with the retention period as the `retentionDays`
+ * value (null: none expires). An expired session is gone for every request from the moment it
+ * expires, whether or not the hourly purge (lifecycle/retention.ts) has deleted it yet, so no
+ * request ever sees part of a session that is being deleted in batches.
+ */
+const unexpired = sql<boolean>`(${value("retentionDays")}::int is null
+  or ${lastActivity} >= now() - make_interval(days => ${value("retentionDays")}::int))`;
+
 export async function pingDatabase(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
@@ -77,11 +95,16 @@ const findSessionStatement = statement("find_session", (db) =>
   db
     .select()
     .from(chatSessions)
-    .where(eq(chatSessions.sessionUuid, value("sessionUuid"))),
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired)),
 );
 
-export async function findSession(db: Database, sessionUuid: string): Promise<ChatSession | null> {
-  const [found] = await findSessionStatement(db).execute({ sessionUuid });
+/** The session, unless there is none or it has expired. */
+export async function findSession(
+  db: Database,
+  sessionUuid: string,
+  retentionDays: RetentionDays,
+): Promise<ChatSession | null> {
+  const [found] = await findSessionStatement(db).execute({ sessionUuid, retentionDays });
   return found ?? null;
 }
 
@@ -89,13 +112,21 @@ const deleteSessionStatement = statement("delete_session", (db) =>
   db
     .delete(chatSessions)
     .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
-    .returning({ id: chatSessions.id }),
+    .returning({ live: unexpired }),
 );
 
-/** Deletes the session and, by cascade, its messages. False when there was no such session. */
-export async function deleteSession(db: Database, sessionUuid: string): Promise<boolean> {
-  const deleted = await deleteSessionStatement(db).execute({ sessionUuid });
-  return deleted.length > 0;
+/**
+ * Deletes the session and, by cascade, its messages: "live" when it had not expired, "expired"
+ * when it had (it is erased all the same, without waiting for the purge), null when there was no
+ * such session.
+ */
+export async function deleteSession(
+  db: Database,
+  sessionUuid: string,
+  retentionDays: RetentionDays,
+): Promise<"live" | "expired" | null> {
+  const [deleted] = await deleteSessionStatement(db).execute({ sessionUuid, retentionDays });
+  return deleted ? (deleted.live ? "live" : "expired") : null;
 }
 
 // Each message takes the next seq from its session's counter in the statement that inserts it.
@@ -120,6 +151,8 @@ type QuestionInput = {
   question: string;
   clientMessageId: string | null;
   historyLimit: number;
+  /** An expired session takes no more messages: it is gone, and a message would revive it. */
+  retentionDays: RetentionDays;
 };
 
 /**
@@ -184,6 +217,7 @@ const appendQuestionStatement = questionStatement(
     set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
       ${name(chatSessions.lastMessageAt)} = clock_timestamp()
     where ${chatSessions.sessionUuid} = ${value("sessionUuid")}
+      and ${unexpired}
       and not exists (
         select 1 from ${chatMessages}
         where ${chatMessages.sessionId} = ${chatSessions.id}
@@ -222,12 +256,17 @@ const findTurnStatement = statement("find_turn", (db) => {
       and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, value("clientMessageId"))),
     )
     .leftJoin(answer, eq(answer.replyToId, question.id))
-    .where(eq(chatSessions.sessionUuid, value("sessionUuid")));
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired));
 });
 
-/** The user message stored under a client_message_id and its answer, if any. Null: no session. */
-export async function findTurn(db: Database, sessionUuid: string, clientMessageId: string): Promise<StoredTurn | null> {
-  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId });
+/** The user message stored under a client_message_id and its answer, if any. Null: no session (or expired). */
+export async function findTurn(
+  db: Database,
+  sessionUuid: string,
+  clientMessageId: string,
+  retentionDays: RetentionDays,
+): Promise<StoredTurn | null> {
+  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId, retentionDays });
   return row ?? null;
 }
 
@@ -311,6 +350,7 @@ export type HistoryPageQuery = {
   /** Only messages after this seq in the page's order (exclusive); null for the first page. */
   afterSeq: number | null;
   limit: number;
+  retentionDays: RetentionDays;
 };
 
 /** A page of a session's messages in one order, from its start or after a seq. */
@@ -323,7 +363,7 @@ function pageStatement(order: "asc" | "desc", fromStart: boolean) {
       .select({ message: shownColumns })
       .from(chatSessions)
       .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
-      .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired))
       .orderBy((ascending ? asc : desc)(chatMessages.seq))
       .limit(value("limit"));
   });
@@ -336,7 +376,7 @@ const pageStatements = {
 
 /**
  * One page of a session's messages in seq order, with one extra message to tell whether more
- * follow. Null: no such session. A seq is taken under the session's row lock and committed with
+ * follow. Null: no such session, or it has expired. A seq is taken under the session's row lock and committed with
  * it, so any committed message has every smaller seq committed too: keyset pages over seq can
  * neither skip nor repeat a message while others are appended.
  */
@@ -346,9 +386,163 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
     sessionUuid: query.sessionUuid,
     afterSeq: query.afterSeq,
     limit: query.limit + 1,
+    retentionDays: query.retentionDays,
   });
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [row.message] : []));
+}
+
+/** A message of an imported transcript, numbered, as importSession stores it. */
+export type ImportedMessage = {
+  seq: number;
+  sender: Sender;
+  message: string;
+  /** Null: the import's own time. Never later than it. */
+  at: string | null;
+  status: MessageStatus;
+  sources: Source[];
+  /** For an answer, the seq of the question it answers. */
+  replyToSeq: number | null;
+};
+
+export type SessionImport = {
+  sessionUuid: string;
+  importId: string;
+  importHash: string;
+  messages: ImportedMessage[];
+  /** Stored with every message, so that an operator tells imported messages from asked ones. */
+  metadata: Record<string, unknown>;
+};
+
+const importSessionStatement = statement("import_session", (db) => {
+  const created = db.$with("created", getTableColumns(chatSessions)).as(sql`
+    insert into ${chatSessions}
+      (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)},
+       ${name(chatSessions.importId)}, ${name(chatSessions.importHash)})
+    values (${value("sessionUuid")}, ${value("messageCount")}, clock_timestamp(), ${value("importId")}::uuid, ${value("importHash")})
+    on conflict (${name(chatSessions.importId)}) do nothing
+    returning *`);
+  const transcript = sql`jsonb_to_recordset(${value("messages")}::jsonb)
+    as transcript(seq integer, sender text, message text, at timestamptz, status text, sources jsonb, "replyToSeq" integer)`;
+  // Timestamps go no later than the import itself, so later messages never go back in time.
+  const at = sql`least(coalesce(transcript.at, ${created.lastMessageAt}), ${created.lastMessageAt})`;
+  const metadata = sql`${value("metadata")}::jsonb`;
+  const questions = db.$with("questions", { id: chatMessages.id, seq: chatMessages.seq }).as(sql`
+    insert into ${chatMessages}
+      (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+       ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.metadata)})
+    select ${created.id}, transcript.seq, 'user', transcript.message, ${at}, ${metadata}
+    from ${created}, ${transcript}
+    where transcript.sender = 'user'
+    returning ${chatMessages.id}, ${chatMessages.seq}`);
+  const answers = db.$with("answers", { id: chatMessages.id }).as(sql`
+    insert into ${chatMessages}
+      (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
+       ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.status)},
+       ${name(chatMessages.replyToId)}, ${name(chatMessages.sources)}, ${name(chatMessages.metadata)})
+    select ${created.id}, transcript.seq, 'bot', transcript.message, ${at}, transcript.status,
+      ${questions.id}, transcript.sources, ${metadata}
+    from ${created}, ${transcript}
+    join ${questions} on ${questions.seq} = transcript."replyToSeq"
+    where transcript.sender = 'bot'
+    returning ${chatMessages.id}`);
+  return db.with(created, questions, answers).select().from(created);
+});
+
+/**
+ * Creates a session holding a whole transcript, in one statement: the session, then its
+ * questions, then its answers, each answer pointing at its question's new id. Either all of it is
+ * stored or, when any of it fails, none of it. Null: a session with this import_id exists
+ * already (a retry; see findImportedSession), also one that a concurrent import committed first,
+ * which this statement waited for.
+ */
+export async function importSession(db: Database, input: SessionImport): Promise<ChatSession | null> {
+  const [row] = await importSessionStatement(db).execute({
+    sessionUuid: input.sessionUuid,
+    messageCount: input.messages.length,
+    importId: input.importId,
+    importHash: input.importHash,
+    messages: JSON.stringify(input.messages),
+    metadata: JSON.stringify(input.metadata),
+  });
+  return row ?? null;
+}
+
+const findImportedSessionStatement = statement("find_imported_session", (db) =>
+  db
+    .select({ session: chatSessions, live: unexpired })
+    .from(chatSessions)
+    .where(eq(chatSessions.importId, value("importId"))),
+);
+
+/** The session an import_id made, and whether it is still live (not expired). Null: none. */
+export async function findImportedSession(
+  db: Database,
+  importId: string,
+  retentionDays: RetentionDays,
+): Promise<{ session: ChatSession; live: boolean } | null> {
+  const [found] = await findImportedSessionStatement(db).execute({ importId, retentionDays });
+  return found ?? null;
+}
+
+export type ExpiredBatch = {
+  /** Whether the last activity cut-off may still match sessions this batch left for the next one. */
+  more: boolean;
+  sessions: number;
+  messages: number;
+};
+
+export type ExpiredBatchLimits = { before: Date; maxSessions: number; maxMessages: number };
+
+function expiredBatch(db: PostgresJsDatabase) {
+  const candidates = db.$with("candidates", { id: chatSessions.id }).as(sql`
+    select ${chatSessions.id}, ${chatSessions.messageCount}, ${lastActivity} as at
+    from ${chatSessions}
+    where ${lastActivity} < ${value("before")}::timestamptz
+    order by ${lastActivity}
+    limit ${value("maxSessions")}
+    for update skip locked`);
+  const chosen = db.$with("chosen", { id: chatSessions.id }).as(sql`
+    select id from (
+      select id, message_count, sum(message_count) over (order by at, id) as running from ${candidates}
+    ) ranked
+    where running - message_count < ${value("maxMessages")}`);
+  const deleted = db.$with("deleted", { id: chatSessions.id }).as(sql`
+    delete from ${chatSessions} where ${chatSessions.id} in (select id from ${chosen})
+    returning ${chatSessions.id}`);
+  return db
+    .with(candidates, chosen, deleted)
+    .select({
+      sessions: sql<number>`count(*)::int`,
+      messages: sql<number>`(select count(*) from ${chatMessages} where ${chatMessages.sessionId} in (select id from ${chosen}))::int`,
+      more: sql<boolean>`(select count(*) from ${candidates}) > count(*) or (select count(*) from ${candidates}) = ${value("maxSessions")}::int`,
+    })
+    .from(deleted);
+}
+
+const expiredBatchStatement = statement("delete_expired_sessions", expiredBatch);
+
+function expiredBatchValues(limits: ExpiredBatchLimits) {
+  return { ...limits, before: limits.before.toISOString() };
+}
+
+/**
+ * Deletes one batch of the sessions whose last activity is before `before`, oldest first, with
+ * their messages: at most `maxSessions` sessions, and no more sessions once `maxMessages` messages
+ * are reached (the first session always goes, however long), so that one statement, and the row
+ * locks it holds, stay short. Sessions another statement has locked (a turn being stored) are
+ * skipped, and a session that received a message meanwhile no longer matches when its lock is
+ * taken. Messages are counted in the statement's snapshot, before the cascade deletes them.
+ */
+export async function deleteExpiredSessions(db: Database, limits: ExpiredBatchLimits): Promise<ExpiredBatch> {
+  const [row] = await expiredBatchStatement(db).execute(expiredBatchValues(limits));
+  return row!;
+}
+
+/** deleteExpiredSessions' statement as SQL text and values, unsent: test/retention.test.ts shows its plan. */
+export function expiredBatchSql(limits: ExpiredBatchLimits): { sql: string; params: unknown[] } {
+  const query = expiredBatch(drizzle.mock()).toSQL();
+  return { sql: query.sql, params: fillPlaceholders(query.params, expiredBatchValues(limits)) };
 }
 
 /** A reader's feedback on an answer; null takes it back. */
@@ -356,6 +550,8 @@ export type FeedbackInput = {
   sessionUuid: string;
   messageId: number;
   feedback: { rating: FeedbackRating; comment: string | null } | null;
+  /** An expired session is gone: its answers take no feedback. */
+  retentionDays: RetentionDays;
 };
 
 /**
@@ -370,7 +566,7 @@ const writeFeedbackStatement = statement("write_feedback", (db) => {
       .select({ messageId: chatMessages.id, sender: chatMessages.sender })
       .from(chatSessions)
       .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, value("messageId"))))
-      .where(eq(chatSessions.sessionUuid, value("sessionUuid"))),
+      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired)),
   );
   const rated = db.$with("rated", messageColumns).as(sql`
     update ${chatMessages}
@@ -384,7 +580,7 @@ const writeFeedbackStatement = statement("write_feedback", (db) => {
 });
 
 /**
- * Sets (or, with `feedback: null`, clears) the feedback of a bot message of the session, in one
+ * Sets (or, with `feedback: null`, clears) the feedback of a bot message of a live session, in one
  * statement that also says why nothing was written: the session, the message and its sender are
  * read in the same snapshot as the update.
  */
@@ -394,6 +590,7 @@ export async function writeFeedback(db: Database, input: FeedbackInput): Promise
     messageId: input.messageId,
     rating: input.feedback?.rating ?? null,
     comment: input.feedback?.comment ?? null,
+    retentionDays: input.retentionDays,
   });
   return row ? { sender: row.target.sender, message: row.rated } : null;
 }
@@ -530,7 +727,7 @@ const conversationStatements = {
  */
 export async function readConversation(
   db: Database,
-  query: HistoryPageQuery,
+  query: Omit<HistoryPageQuery, "retentionDays">,
 ): Promise<{ session: ChatSession; messages: ChatMessage[] } | null> {
   const page = conversationStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
   const rows = await page(db).execute({
@@ -621,7 +818,8 @@ export type CitedSource = { title: string | null; url: string | null; answers: n
 export type StatsRow = {
   bucket: Date | null;
   sessions: number;
-  imported: number;
+  importedSessions: number;
+  importedMessages: number;
   questions: number;
   complete: number;
   incomplete: number;
@@ -642,7 +840,8 @@ const measure = (column: string) => sql<number | null>`${sql.identifier(column)}
 const statsColumns = {
   bucket: sql<Date | null>`bucket`.mapWith(chatMessages.timestamp).as("bucket"),
   sessions: count("sessions"),
-  imported: count("imported"),
+  importedSessions: count("imported_sessions"),
+  importedMessages: count("imported_messages"),
   questions: count("questions"),
   complete: count("complete"),
   incomplete: count("incomplete"),
@@ -682,7 +881,6 @@ const statsStatement = statement("admin_stats", (db) => {
       ),
       message_stats as (
         select coalesce(bucket, '-infinity') as bucket,
-          count(*) filter (where imported) as imported,
           count(*) filter (where sender = 'user' and ${native}) as questions,
           count(*) filter (where sender = 'bot' and ${native} and status = 'complete') as complete,
           count(*) filter (where sender = 'bot' and ${native} and status = 'incomplete') as incomplete,
@@ -702,7 +900,20 @@ const statsStatement = statement("admin_stats", (db) => {
           select ${bucketOf(chatSessions.createdAt)} as bucket
           from ${chatSessions}
           where ${chatSessions.createdAt} >= ${from} and ${chatSessions.createdAt} < ${to}
+            and ${chatSessions.importId} is null
         ) created
+        group by grouping sets ((bucket), ())
+      ),
+      import_stats as (
+        select coalesce(bucket, '-infinity') as bucket, count(*) as imported_sessions, sum(messages) as imported_messages
+        from (
+          select ${bucketOf(chatSessions.createdAt)} as bucket,
+            (select count(*) from ${chatMessages}
+              where ${m.sessionId} = ${chatSessions.id} and ${m.metadata} -> 'imported' = 'true'::jsonb) as messages
+          from ${chatSessions}
+          where ${chatSessions.createdAt} >= ${from} and ${chatSessions.createdAt} < ${to}
+            and ${chatSessions.importId} is not null
+        ) imports
         group by grouping sets ((bucket), ())
       ),
       rating_stats as (
@@ -734,7 +945,8 @@ const statsStatement = statement("admin_stats", (db) => {
       )
     select nullif(buckets.bucket, '-infinity') as bucket,
       coalesce(session_stats.sessions, 0) as sessions,
-      coalesce(message_stats.imported, 0) as imported,
+      coalesce(import_stats.imported_sessions, 0) as imported_sessions,
+      coalesce(import_stats.imported_messages, 0) as imported_messages,
       coalesce(message_stats.questions, 0) as questions,
       coalesce(message_stats.complete, 0) as complete,
       coalesce(message_stats.incomplete, 0) as incomplete,
@@ -749,6 +961,7 @@ const statsStatement = statement("admin_stats", (db) => {
     from buckets
     left join message_stats on message_stats.bucket = buckets.bucket
     left join session_stats on session_stats.bucket = buckets.bucket
+    left join import_stats on import_stats.bucket = buckets.bucket
     left join rating_stats on rating_stats.bucket = buckets.bucket`);
   return db.with(stats).select().from(stats).orderBy(sql`${stats.bucket} nulls last`);
 });
@@ -761,8 +974,10 @@ const statsStatement = statement("admin_stats", (db) => {
  * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
  * Drizzle's builder; tables and columns are still named through the schema's objects.
  *
- * Messages marked `metadata.imported` (brought in from elsewhere, not asked here) are counted as
- * `imported` and left out of every other figure. A failure is a question without an answer
+ * Messages marked `metadata.imported` (brought in by POST /api/sessions/import, not asked here) are
+ * left out of every message figure, and sessions made by an import out of `sessions`: they are
+ * counted apart, by when they were imported (the session's created_at), as imported sessions and
+ * the messages each brought in. A failure is a question without an answer
  * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
  * short (`metadata.cut_short`, status incomplete).
  */

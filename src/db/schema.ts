@@ -20,7 +20,11 @@ import { feedbackRatings, messageStatuses, type Source, senders } from "../conve
 /** PostgreSQL's tsvector; read as its text form, which nothing in the service needs. */
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
-/** When a session was last active: its last message, or its creation while it has none. */
+/**
+ * When a session was last active, which its retention period counts from: its last message, or
+ * its creation while it has none. Written exactly as chat_sessions_activity_idx is, so that the
+ * planner can use that index.
+ */
 export function sessionActivity(session: { lastMessageAt: PgColumn; createdAt: PgColumn }): SQL {
   return sql`coalesce(${session.lastMessageAt}, ${session.createdAt})`;
 }
@@ -36,9 +40,16 @@ export const chatSessions = pgTable(
     // message takes the session row's lock, so concurrent turns get distinct, gap-free seq values
     // without a read-then-write race.
     messageCount: integer("message_count").notNull().default(0),
+    // A session made by POST /api/sessions/import: the client's key and the SHA-256 of the
+    // transcript it stored. Unique, so the insert itself finds a retry, even a concurrent one; kept
+    // on the session, so erasing the session erases them too.
+    importId: uuid("import_id").unique(),
+    importHash: text("import_hash"),
   },
   (table) => [
-    // The admin list of sessions, newest activity first, read a page at a time from this index.
+    check("chat_sessions_import_hash_with_id", sql`(${table.importId} is null) = (${table.importHash} is null)`),
+    // The admin list of sessions, newest activity first, read a page at a time from this index;
+    // the retention purge and the reads that hide expired sessions filter on its first column.
     index("chat_sessions_activity_idx").on(sessionActivity(table), table.id),
   ],
 );

@@ -7,6 +7,7 @@ import { ApiError } from "../http/problem";
 type LimiterName =
   | "CHAT_RATE_LIMITER"
   | "SESSION_RATE_LIMITER"
+  | "IMPORT_RATE_LIMITER"
   | "READ_RATE_LIMITER"
   | "FEEDBACK_RATE_LIMITER"
   | "ADMIN_RATE_LIMITER";

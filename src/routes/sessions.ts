@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import {
   createSession,
@@ -9,14 +10,20 @@ import {
   writeFeedback,
 } from "../db/queries";
 import type { ChatMessage } from "../db/schema";
+import { toApiError } from "../http/error-handler";
 import { messageNotFound, notAnAnswer, sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
+import { exportFileName, exportMediaTypes, exportStream } from "../lifecycle/export";
+import { importTranscript } from "../lifecycle/import";
+import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session } from "../middleware/session";
 import { toPage } from "../schemas/cursor";
+import { exportQuerySchema } from "../schemas/export";
 import { feedbackPathSchema, feedbackRequestSchema } from "../schemas/feedback";
 import { historyQuerySchema } from "../schemas/history";
+import { importRequestSchema, maxImportBodyBytes } from "../schemas/import";
 import { toMessage, toSessionSummary } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
 
@@ -29,14 +36,28 @@ export const sessionRoutes = new Hono<AppEnv>()
     nameSession(c, session_uuid);
     return c.json({ session_uuid, created_at }, 201);
   })
+  .post(
+    "/import",
+    rateLimit("IMPORT_RATE_LIMITER"),
+    jsonBody({ maxBytes: maxImportBodyBytes }),
+    validate("json", importRequestSchema),
+    async (c) => {
+      const imported = await importTranscript(c.var.db, c.req.valid("json"), readConfig(c.env).retentionDays);
+      nameSession(c, imported.sessionUuid);
+      return c.json(toSessionSummary(imported), 201);
+    },
+  )
   .get("/:session_uuid", rateLimit("READ_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
-    const found = await findSession(c.var.db, c.get("session").uuid);
+    const found = await findSession(c.var.db, c.get("session").uuid, readConfig(c.env).retentionDays);
     if (!found) throw sessionNotFound();
     nameSession(c, found.sessionUuid);
     return c.json(toSessionSummary(found), 200);
   })
   .delete("/:session_uuid", rateLimit("SESSION_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
-    if (!(await deleteSession(c.var.db, c.get("session").uuid))) throw sessionNotFound();
+    // An expired session is erased too, but it was already gone for the client: 404, as for any
+    // other request about it.
+    const deleted = await deleteSession(c.var.db, c.get("session").uuid, readConfig(c.env).retentionDays);
+    if (deleted !== "live") throw sessionNotFound();
     return c.body(null, 204);
   })
   .get(
@@ -48,7 +69,11 @@ export const sessionRoutes = new Hono<AppEnv>()
     async (c) => {
       const query = c.req.valid("query");
       const sessionUuid = c.get("session").uuid;
-      const found = await listMessages(c.var.db, { sessionUuid, ...query });
+      const found = await listMessages(c.var.db, {
+        sessionUuid,
+        ...query,
+        retentionDays: readConfig(c.env).retentionDays,
+      });
       if (!found) throw sessionNotFound();
       nameSession(c, sessionUuid);
       const page = toPage(found, query);
@@ -56,6 +81,27 @@ export const sessionRoutes = new Hono<AppEnv>()
         { session_uuid: sessionUuid, messages: page.rows.map(toMessage), next_cursor: page.nextCursor },
         200,
       );
+    },
+  )
+  .get(
+    "/:session_uuid/export",
+    rateLimit("READ_RATE_LIMITER"),
+    sessionPath,
+    validate("query", exportQuerySchema),
+    session({ issue: false }),
+    async (c) => {
+      const startedAt = Date.now();
+      const { retentionDays } = readConfig(c.env);
+      const found = await findSession(c.var.db, c.get("session").uuid, retentionDays);
+      if (!found) throw sessionNotFound();
+      nameSession(c, found.sessionUuid);
+      const { format } = c.req.valid("query");
+      const request = { db: c.var.db, session: found, format, retentionDays, exportedAt: new Date() };
+      const body = exportStream(request, (error) => logStreamFailure(c, toApiError(error), startedAt));
+      return c.body(body, 200, {
+        "Content-Type": exportMediaTypes[format],
+        "Content-Disposition": `attachment; filename="${exportFileName(request)}"`,
+      });
     },
   )
   .put(
@@ -89,7 +135,8 @@ async function giveFeedback(
   feedback: FeedbackInput["feedback"],
 ): Promise<ChatMessage> {
   const sessionUuid = c.get("session").uuid;
-  const written = await writeFeedback(c.var.db, { sessionUuid, messageId, feedback });
+  const { retentionDays } = readConfig(c.env);
+  const written = await writeFeedback(c.var.db, { sessionUuid, messageId, feedback, retentionDays });
   if (!written) throw sessionNotFound();
   if (written.sender === "user") throw notAnAnswer();
   if (!written.message) throw messageNotFound();

@@ -53,7 +53,11 @@ export const uiChatRoutes = new Hono<AppEnv>()
     async (c) => {
       const query = c.req.valid("query");
       const sessionUuid = c.get("session").uuid;
-      const found = await listMessages(c.var.db, { sessionUuid, ...query });
+      const found = await listMessages(c.var.db, {
+        sessionUuid,
+        ...query,
+        retentionDays: readConfig(c.env).retentionDays,
+      });
       if (!found) throw sessionNotFound();
       nameSession(c, sessionUuid);
       const page = toPage(found, query);
@@ -70,7 +74,7 @@ export const uiChatRoutes = new Hono<AppEnv>()
 
 /**
  * Starts the turn in the session the request names. `useChat` keeps sending the chat id it was
- * given, so an id that names no session (never issued, or deleted since) starts a new session, as
+ * given, so an id that names no session (never issued, deleted or expired since) starts a new session, as
  * no id does, instead of failing every later turn; the stream says which session answered.
  */
 async function startUiTurn(

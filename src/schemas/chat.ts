@@ -11,22 +11,33 @@ export const maxQuestionLength = 8000;
 export const maxChatBodyBytes = maxQuestionLength * 12 + 1024;
 
 /**
- * Questions are stored exactly as sent, so what Postgres cannot store (U+0000) and what it would
+ * Messages are stored exactly as sent, so what Postgres cannot store (U+0000) and what it would
  * store altered (a lone surrogate would become U+FFFD) is refused instead. Length counts Unicode
  * code points, so an emoji is one character, as a reader would count it.
  */
-export const questionSchema = z
-  .string({ error: "must be a string" })
-  .min(1, "must not be empty")
-  .refine((value) => [...value].length <= maxQuestionLength, `must be at most ${maxQuestionLength} characters`)
-  .refine((value) => /\S/u.test(value), "must contain a non-whitespace character")
-  .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
-  .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
-  .meta({
-    // JSON Schema's maxLength counts code points too.
-    maxLength: maxQuestionLength,
-    description: "Stored exactly as sent: at least one non-whitespace character, no U+0000, no lone surrogates",
-  });
+export function messageTextSchema(maxLength: number) {
+  return (
+    z
+      .string({ error: "must be a string" })
+      // Nothing else is wrong with an empty string.
+      .min(1, { error: "must not be empty", abort: true })
+      // A string has no more code points than UTF-16 units: most need no counting.
+      .refine(
+        (value) => value.length <= maxLength || [...value].length <= maxLength,
+        `must be at most ${maxLength} characters`,
+      )
+      .refine((value) => /\S/u.test(value), "must contain a non-whitespace character")
+      .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
+      .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
+      .meta({
+        // JSON Schema's maxLength counts code points too.
+        maxLength,
+        description: "Stored exactly as sent: at least one non-whitespace character, no U+0000, no lone surrogates",
+      })
+  );
+}
+
+export const questionSchema = messageTextSchema(maxQuestionLength);
 
 /** `null` is accepted for the optional fields: clients commonly send null for "none". */
 export const chatRequestSchema = z.object(

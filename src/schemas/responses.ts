@@ -75,6 +75,29 @@ export const sessionSummarySchema = z.object({
 
 export const sessionCreatedSchema = sessionSummarySchema.pick({ session_uuid: true, created_at: true });
 
+/** The first characters of a session UUID: tell exports apart without handing out the session. */
+export function shortSessionId(sessionUuid: string): string {
+  return sessionUuid.slice(0, 8);
+}
+
+/**
+ * A session as GET /api/sessions/{uuid}/export?format=json writes it (docs/api.md §16). It leaves
+ * out the session UUID, a bearer capability, since exported files get shared; its `messages` are
+ * a valid `messages` of POST /api/sessions/import as they are.
+ */
+export const sessionExportSchema = z.object({
+  format: z.literal("chat-history-export"),
+  version: z.literal(1),
+  exported_at: timestamp,
+  session: z.object({
+    short_id: z.string().describe("The session UUID's first 8 characters"),
+    created_at: timestamp,
+    last_message_at: timestamp.nullable(),
+    message_count: z.number().int().describe("The messages exported: those the session held when the export began"),
+  }),
+  messages: z.array(messageSchema),
+});
+
 export const healthSchema = z.object({
   status: z
     .enum(["ok", "degraded"])
@@ -188,6 +211,7 @@ type UiSourcePart = z.infer<typeof uiSourceUrlSchema> | z.infer<typeof uiSourceD
 
 export type Message = z.infer<typeof messageSchema>;
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+export type SessionExport = z.infer<typeof sessionExportSchema>;
 export type ChatResponse = z.infer<typeof chatResponseSchema>;
 export type HistoryPage = z.infer<typeof historyPageSchema>;
 export type ChatStreamEvent = {
@@ -212,6 +236,21 @@ export function toMessage(row: ShownMessage): Message {
       row.feedbackRating === null || row.feedbackAt === null
         ? null
         : { rating: row.feedbackRating, comment: row.feedbackComment, updated_at: row.feedbackAt.toISOString() },
+  };
+}
+
+/** The head of a JSON export (docs/api.md §16): everything but its messages, which are streamed. */
+export function toExportHead(row: ChatSession, exportedAt: Date): Omit<SessionExport, "messages"> {
+  return {
+    format: "chat-history-export",
+    version: 1,
+    exported_at: exportedAt.toISOString(),
+    session: {
+      short_id: shortSessionId(row.sessionUuid),
+      created_at: row.createdAt.toISOString(),
+      last_message_at: row.lastMessageAt?.toISOString() ?? null,
+      message_count: row.messageCount,
+    },
   };
 }
 
@@ -295,6 +334,9 @@ export const adminSessionSchema = z.object({
   ),
   incomplete_answers: count.describe("Answers cut short (status incomplete)"),
   ratings: z.object({ up: count, down: count }),
+  imported: z
+    .boolean()
+    .describe("Made by POST /api/sessions/import; its imported messages say so in metadata.imported"),
 });
 
 export const adminSessionsPageSchema = z.object({ sessions: z.array(adminSessionSchema), next_cursor: nextCursor });
@@ -329,9 +371,12 @@ export const searchPageSchema = z.object({ hits: z.array(searchHitSchema), next_
 
 const measured = z.number().nullable();
 export const statsFiguresSchema = z.object({
-  sessions: count.describe("Sessions created"),
+  sessions: count.describe("Sessions created (imported ones left out)"),
   questions: count.describe("Questions asked (imported ones left out)"),
-  imported_messages: count.describe("Messages marked metadata.imported: brought in, not asked here"),
+  imported_sessions: count.describe("Sessions made by POST /api/sessions/import, by when they were imported"),
+  imported_messages: count.describe(
+    "The messages those imports brought in (metadata.imported), by when they were imported",
+  ),
   answers: z.object({ complete: count, incomplete: count }),
   failures: z
     .object({
@@ -382,6 +427,7 @@ export function toAdminSession(row: AdminSessionRow, titleLength: number): Admin
     unanswered_questions: row.unanswered,
     incomplete_answers: row.incomplete,
     ratings: { up: row.up, down: row.down },
+    imported: row.session.importId !== null,
   };
 }
 
@@ -421,7 +467,8 @@ function toStatsFigures(row: StatsRow): StatsFigures {
   return {
     sessions: row.sessions,
     questions: row.questions,
-    imported_messages: row.imported,
+    imported_sessions: row.importedSessions,
+    imported_messages: row.importedMessages,
     answers: { complete: row.complete, incomplete: row.incomplete },
     failures: { unanswered: row.unanswered, cut_short: row.cutShort },
     latency_ms: { p50: rounded(row.latencyP50), p95: rounded(row.latencyP95) },

@@ -8,3 +8,39 @@ import postgres from "postgres";
 export function openSql(connectionString = env.HYPERDRIVE.connectionString) {
   return postgres(connectionString, { max: 5, fetch_types: false, onnotice: () => {} });
 }
+
+export type SeededSession = { id: number; uuid: string };
+
+/**
+ * Inserts a session whose last activity was at `lastActivity`, as the service would have stored
+ * it: `messages` alternating questions and answers (each answer replying to the question before
+ * it, with one source), one second apart, the last one at `lastActivity`. Without messages, the
+ * session was created at `lastActivity`. For sessions older than the service itself could make.
+ */
+export async function seedSession(
+  sql: ReturnType<typeof openSql>,
+  { lastActivity, messages = 0 }: { lastActivity: Date; messages?: number },
+): Promise<SeededSession> {
+  const uuid = crypto.randomUUID();
+  const last = lastActivity.toISOString();
+  const [session] = await sql<{ id: string }[]>`
+    insert into chat_sessions (session_uuid, created_at, last_message_at, message_count)
+    values (${uuid}, ${last}::timestamptz - make_interval(secs => ${messages}),
+      ${messages > 0 ? last : null}::timestamptz, ${messages})
+    returning id`;
+  const id = Number(session!.id);
+  if (messages > 0) {
+    await sql`
+      with questions as (
+        insert into chat_messages (session_id, seq, sender, message, timestamp)
+        select ${id}, seq, 'user', 'Question ' || seq, ${last}::timestamptz - make_interval(secs => ${messages} - seq)
+        from generate_series(1, ${messages}, 2) seq
+        returning id, seq)
+      insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, sources)
+      select ${id}, questions.seq + 1, 'bot', 'Answer ' || questions.seq + 1,
+        ${last}::timestamptz - make_interval(secs => ${messages} - questions.seq - 1), questions.id,
+        jsonb_build_array(jsonb_build_object('title', 'Chapter ' || questions.seq, 'url', 'https://book.example/ch' || questions.seq, 'snippet', 'A passage.', 'score', 0.5))
+      from questions where questions.seq < ${messages}`;
+  }
+  return { id, uuid };
+}

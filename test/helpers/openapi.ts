@@ -19,6 +19,7 @@ const ourHeaders = [
   "retry-after",
   "allow",
   "accept",
+  "content-disposition",
   "www-authenticate",
   "cache-control",
   "content-security-policy",

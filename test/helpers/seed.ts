@@ -30,12 +30,21 @@ export type SeededConversation = { sessionUuid: string; sessionId: number; messa
  */
 export async function seedConversation(
   sql: Sql,
-  { createdAt, turns }: { createdAt: Date; turns: SeededTurn[] },
+  {
+    createdAt,
+    turns,
+    importId = null,
+  }: {
+    createdAt: Date;
+    turns: SeededTurn[];
+    /** A session made by POST /api/sessions/import (created at its import) carries its import_id. */
+    importId?: string | null;
+  },
 ): Promise<SeededConversation> {
   const sessionUuid = crypto.randomUUID();
   const [session] = await sql<{ id: string }[]>`
-    insert into chat_sessions (session_uuid, created_at, message_count)
-    values (${sessionUuid}, ${createdAt}, 0) returning id`;
+    insert into chat_sessions (session_uuid, created_at, message_count, import_id, import_hash)
+    values (${sessionUuid}, ${createdAt}, 0, ${importId}, ${importId === null ? null : "seeded"}) returning id`;
   const sessionId = Number(session!.id);
   const messageIds: number[] = [];
   let seq = 0;

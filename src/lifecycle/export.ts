@@ -1,0 +1,179 @@
+/**
+ * A whole conversation as a download (GET /api/sessions/{uuid}/export, docs/api.md §16), in JSON
+ * or Markdown. It is streamed a page at a time, each page read only when the client has taken the
+ * one before: a Worker never holds more than a page of a long session (docs/benchmarks.md
+ * measures a 10,000-message export).
+ */
+import type { Database } from "../db/client";
+import { listMessages, type RetentionDays, type ShownMessage } from "../db/queries";
+import type { ChatSession } from "../db/schema";
+import { sessionNotFound } from "../http/problem";
+import type { ExportFormat } from "../schemas/export";
+import { shortSessionId, toExportHead, toMessage } from "../schemas/responses";
+
+/** Messages per query: a few hundred kilobytes of text at most, one round trip each. */
+export const exportPageSize = 500;
+
+export type ExportRequest = {
+  db: Database;
+  /** The session as found when the export began; its message_count bounds the export. */
+  session: ChatSession;
+  format: ExportFormat;
+  retentionDays: RetentionDays;
+  exportedAt: Date;
+};
+
+export const exportMediaTypes: Record<ExportFormat, string> = {
+  json: "application/json; charset=utf-8",
+  markdown: "text/markdown; charset=utf-8",
+};
+
+/** A name for the saved file: the session's short id and the day of the export. */
+export function exportFileName({ session, format, exportedAt }: ExportRequest): string {
+  const day = exportedAt.toISOString().slice(0, 10);
+  return `chat-${shortSessionId(session.sessionUuid)}-${day}.${format === "json" ? "json" : "md"}`;
+}
+
+/**
+ * The export's bytes. `onError` hears of a failure after the response has begun (the database,
+ * or the session deleted meanwhile); the stream then errors, so the client sees a broken download
+ * rather than a file that looks whole.
+ */
+export function exportStream(request: ExportRequest, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
+  const chunks = exportChunks(request);
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        } catch (error) {
+          onError(error);
+          // The runtime logs what a body stream fails with; the cause may quote SQL and its
+          // parameters, so it gets a message of ours (the request's log line has the cause).
+          controller.error(new Error("the export was cut short"));
+        }
+      },
+      async cancel() {
+        await chunks.return(undefined);
+      },
+    },
+    // Nothing is read ahead of the client.
+    { highWaterMark: 0 },
+  );
+}
+
+type Writer = {
+  head(firstMessage: ShownMessage | undefined): string;
+  page(messages: ShownMessage[], first: boolean): string;
+  tail(): string;
+};
+
+/** The export in pieces: the head with the first page, then a page at a time, then the tail. */
+async function* exportChunks(request: ExportRequest): AsyncGenerator<string> {
+  const { db, session } = request;
+  const writer = request.format === "json" ? jsonWriter(request) : markdownWriter(request);
+  let afterSeq = 0;
+  let first = true;
+  // Messages appended while the export runs are left out: it is the conversation as it began.
+  while (first || afterSeq < session.messageCount) {
+    const page =
+      session.messageCount === 0
+        ? []
+        : await listMessages(db, {
+            sessionUuid: session.sessionUuid,
+            order: "asc",
+            afterSeq,
+            limit: exportPageSize,
+            retentionDays: request.retentionDays,
+          });
+    // Deleted, or expired, since the export began.
+    if (!page) throw sessionNotFound();
+    const messages = page.slice(0, exportPageSize).filter((message) => message.seq <= session.messageCount);
+    yield (first ? writer.head(messages[0]) : "") + writer.page(messages, first);
+    first = false;
+    if (messages.length === 0) break;
+    afterSeq = messages.at(-1)!.seq;
+  }
+  yield writer.tail();
+}
+
+/** JSON: the head's members, then `"messages": [` and the messages as they come. */
+function jsonWriter({ session, exportedAt }: ExportRequest): Writer {
+  return {
+    head: () => `${JSON.stringify(toExportHead(session, exportedAt)).slice(0, -1)},"messages":[`,
+    page: (messages, first) => (first ? "" : ",") + messages.map((m) => JSON.stringify(toMessage(m))).join(","),
+    tail: () => "]}\n",
+  };
+}
+
+/**
+ * Markdown that reads well as a file and rendered: a title and the session's dates, then each
+ * question (quoted) and answer under a heading with its time in UTC, an answer's sources as a
+ * numbered list of links under it. Texts are written as they are: answers are Markdown already.
+ */
+function markdownWriter({ session, exportedAt }: ExportRequest): Writer {
+  let questions = 0;
+  const message = (m: ShownMessage) => {
+    if (m.sender === "user") {
+      questions += 1;
+      return `---\n\n### Question ${questions} · ${utc(m.timestamp)}\n\n${quoted(m.message)}\n\n`;
+    }
+    const cut = m.status === "incomplete" ? " (cut short)" : "";
+    return `### Answer${cut} · ${utc(m.timestamp)}\n\n${m.message.trimEnd()}\n\n${sourcesList(m)}`;
+  };
+  return {
+    head: (first) => {
+      const title = first ? inline(first.message.trim().split("\n")[0]!) : "";
+      const lines = [
+        `# ${title.length > 80 ? `${title.slice(0, 79)}…` : title || "Conversation"}`,
+        "",
+        `- Session: \`${shortSessionId(session.sessionUuid)}\` (the first characters of its id)`,
+        // An imported conversation began long before its session: both are shown.
+        `- First message: ${first ? utc(first.timestamp) : "none"}`,
+        `- Session created: ${utc(session.createdAt)}`,
+        `- Last activity: ${utc(session.lastMessageAt ?? session.createdAt)}`,
+        `- Messages: ${session.messageCount}`,
+        `- Exported: ${utc(exportedAt)}`,
+        "",
+        "",
+      ];
+      return lines.join("\n");
+    },
+    page: (messages) => messages.map(message).join(""),
+    tail: () => (session.messageCount === 0 ? "_This conversation has no messages._\n" : "---\n"),
+  };
+}
+
+function utc(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+function quoted(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => (line.trim() ? `> ${line}` : ">"))
+    .join("\n");
+}
+
+/** Text that Markdown must show as it is, in a heading or a link. */
+function inline(text: string): string {
+  return text.replace(/[\\`*_[\]<>|~]/g, "\\$&");
+}
+
+function sourcesList(m: ShownMessage): string {
+  if (m.sources.length === 0) return "";
+  const items = m.sources.map((source, index) => {
+    const title = inline(source.title.trim() || "Untitled");
+    const linked =
+      source.url && /^https?:\/\/\S+$/.test(source.url)
+        ? `[${title}](<${source.url.replace(/</g, "%3C").replace(/>/g, "%3E")}>)`
+        : title;
+    const snippet = source.snippet.trim().replace(/\s+/g, " ");
+    return `${index + 1}. ${linked}${snippet ? ` — ${inline(snippet)}` : ""}`;
+  });
+  return `**Sources**\n\n${items.join("\n")}\n\n`;
+}
