@@ -4,7 +4,7 @@ import { listAdminSessions, readConversation, readStats, searchMessages } from "
 import { sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "../schemas/admin";
-import { encodeSearchCursor, encodeSessionsCursor, toPage } from "../schemas/cursor";
+import { encodeSearchCursor, encodeSessionsCursor, pageOf, toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
 import { toAdminMessage, toAdminSession, toSearchHit, toSessionSummary, toStats } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
@@ -16,14 +16,13 @@ import { sessionPathSchema } from "../schemas/session";
 export const adminRoutes = new Hono<AppEnv>()
   .get("/sessions", validate("query", adminSessionsQuerySchema), async (c) => {
     const query = c.req.valid("query");
-    const rows = await listAdminSessions(c.var.db, query);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    const hasMore = rows.length > query.limit && last !== undefined;
+    const page = pageOf(await listAdminSessions(c.var.db, query), query.limit, (last) =>
+      encodeSessionsCursor({ activity: last.activity, id: last.session.id }),
+    );
     return c.json(
       {
-        sessions: page.map((row) => toAdminSession(row, query.titleLength)),
-        next_cursor: hasMore ? encodeSessionsCursor({ activity: last.activity, id: last.session.id }) : null,
+        sessions: page.rows.map((row) => toAdminSession(row, query.titleLength)),
+        next_cursor: page.nextCursor,
       },
       200,
     );
@@ -52,11 +51,8 @@ export const adminRoutes = new Hono<AppEnv>()
   )
   .get("/search", validate("query", adminSearchQuerySchema), async (c) => {
     const query = c.req.valid("query");
-    const rows = await searchMessages(c.var.db, query);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    const hasMore = rows.length > query.limit && last !== undefined;
-    return c.json({ hits: page.map(toSearchHit), next_cursor: hasMore ? encodeSearchCursor(last.id) : null }, 200);
+    const page = pageOf(await searchMessages(c.var.db, query), query.limit, (last) => encodeSearchCursor(last.id));
+    return c.json({ hits: page.rows.map(toSearchHit), next_cursor: page.nextCursor }, 200);
   })
   .get("/stats", validate("query", adminStatsQuerySchema), async (c) => {
     const query = c.req.valid("query");

@@ -20,17 +20,26 @@ export function decodeCursor(text: string): Cursor | null {
 }
 
 /**
- * A page out of the `limit + 1` rows a history query read (listMessages): the first `limit`, and
- * the cursor that continues after them, null when that extra row was not there.
+ * A page out of the `limit + 1` rows a paged query read: the first `limit`, and the cursor that
+ * continues after the last of them (`cursorAfter`), null when that extra row was not there.
  */
+export function pageOf<Row>(
+  rows: Row[],
+  limit: number,
+  cursorAfter: (last: Row) => string,
+): { rows: Row[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > limit && last !== undefined;
+  return { rows: page, nextCursor: hasMore ? cursorAfter(last) : null };
+}
+
+/** A page of a history query (listMessages), continued by seq in the page's order. */
 export function toPage<Row extends { seq: number }>(
   rows: Row[],
   query: { limit: number; order: Cursor["order"] },
 ): { rows: Row[]; nextCursor: string | null } {
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  const hasMore = rows.length > query.limit && last !== undefined;
-  return { rows: page, nextCursor: hasMore ? encodeCursor({ order: query.order, afterSeq: last.seq }) : null };
+  return pageOf(rows, query.limit, (last) => encodeCursor({ order: query.order, afterSeq: last.seq }));
 }
 
 // The admin API's cursors, opaque like the history's: the position after the previous page.
