@@ -1,14 +1,7 @@
 import { type Context, Hono } from "hono";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import {
-  createSession,
-  deleteSession,
-  type FeedbackInput,
-  findSession,
-  listMessages,
-  writeFeedback,
-} from "../db/queries";
+import { createSession, deleteSession, type FeedbackInput, findSession, writeFeedback } from "../db/queries";
 import type { ChatMessage } from "../db/schema";
 import { toApiError } from "../http/error-handler";
 import { messageNotFound, notAnAnswer, sessionNotFound } from "../http/problem";
@@ -19,13 +12,13 @@ import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session } from "../middleware/session";
-import { toPage } from "../schemas/cursor";
 import { exportQuerySchema } from "../schemas/export";
 import { feedbackPathSchema, feedbackRequestSchema } from "../schemas/feedback";
 import { historyQuerySchema } from "../schemas/history";
 import { importRequestSchema, maxImportBodyBytes } from "../schemas/import";
 import { toMessage, toSessionSummary } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
+import { readHistoryPage } from "./history-page";
 
 const sessionPath = validate("param", sessionPathSchema);
 const feedbackPath = validate("param", feedbackPathSchema);
@@ -67,18 +60,9 @@ export const sessionRoutes = new Hono<AppEnv>()
     validate("query", historyQuerySchema),
     session({ issue: false }),
     async (c) => {
-      const query = c.req.valid("query");
-      const sessionUuid = c.get("session").uuid;
-      const found = await listMessages(c.var.db, {
-        sessionUuid,
-        ...query,
-        retentionDays: readConfig(c.env).retentionDays,
-      });
-      if (!found) throw sessionNotFound();
-      nameSession(c, sessionUuid);
-      const page = toPage(found, query);
+      const page = await readHistoryPage(c, c.req.valid("query"));
       return c.json(
-        { session_uuid: sessionUuid, messages: page.rows.map(toMessage), next_cursor: page.nextCursor },
+        { session_uuid: page.sessionUuid, messages: page.rows.map(toMessage), next_cursor: page.nextCursor },
         200,
       );
     },

@@ -10,15 +10,13 @@ import { streamAnswer } from "../chat/answer-stream";
 import { startTurn, type Turn } from "../chat/turn";
 import { readConfig } from "../config";
 import type { AppEnv, RequestSession } from "../context";
-import { listMessages } from "../db/queries";
 import { toApiError } from "../http/error-handler";
-import { ApiError, sessionNotFound, toProblem } from "../http/problem";
+import { ApiError, toProblem } from "../http/problem";
 import { validate } from "../http/validate";
 import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session } from "../middleware/session";
-import { toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
 import {
   toUiMessage,
@@ -30,6 +28,7 @@ import {
 } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
 import { maxUiChatBodyBytes, type UiChatRequest, uiChatRequestSchema } from "../schemas/ui-chat";
+import { readHistoryPage } from "./history-page";
 
 export const uiChatRoutes = new Hono<AppEnv>()
   .post(
@@ -51,20 +50,11 @@ export const uiChatRoutes = new Hono<AppEnv>()
     validate("query", historyQuerySchema),
     session({ issue: false }),
     async (c) => {
-      const query = c.req.valid("query");
-      const sessionUuid = c.get("session").uuid;
-      const found = await listMessages(c.var.db, {
-        sessionUuid,
-        ...query,
-        retentionDays: readConfig(c.env).retentionDays,
-      });
-      if (!found) throw sessionNotFound();
-      nameSession(c, sessionUuid);
-      const page = toPage(found, query);
+      const page = await readHistoryPage(c, c.req.valid("query"));
       return c.json(
         {
-          session_uuid: sessionUuid,
-          messages: page.rows.map((row) => toUiMessage(row, sessionUuid)),
+          session_uuid: page.sessionUuid,
+          messages: page.rows.map((row) => toUiMessage(row, page.sessionUuid)),
           next_cursor: page.nextCursor,
         },
         200,
