@@ -116,6 +116,14 @@ describe("which requests are logged", () => {
       expect.objectContaining({ route: "/api/sessions/:session_uuid", status: 404, code: "session_not_found" }),
     ]);
   });
+
+  it("writes nothing for a path that matches no route, nor for a method the path does not have", async () => {
+    const app = createApp();
+    expect((await callApp(app, "/api/nothing-here")).response.status).toBe(404);
+    expect((await callApp(app, "/wp-login.php", { method: "POST" })).response.status).toBe(404);
+    expect((await callApp(app, "/health", { method: "DELETE" })).response.status).toBe(405);
+    expect(written).toEqual([]);
+  });
 });
 
 describe("request ids", () => {

@@ -14,25 +14,34 @@ import { ApiError } from "../http/problem";
  * largest single item of a history read's CPU profile. A line names the route pattern, never the
  * path (session UUIDs are bearer capabilities), and describes errors by class, SQLSTATE and our
  * own words only: never SQL, its parameters, a question, a token or a key.
+ *
+ * A client's mistake on a path that matches no route (404, 405) writes none either: it has no
+ * route and no cause to tell beyond the invocation log's status, scanners probing paths would
+ * fill the log with it, and under `wrangler dev` the line cost 2 ms of the Worker process's CPU,
+ * twice the whole of a bare Worker's request (docs/benchmarks.md).
  */
 export const accessLog = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = Date.now();
     await next();
-    if (c.error) writeLine(c, { status: c.res.status, ms: Date.now() - started }, toApiError(c.error));
+    if (!c.error) return;
+    const failure = toApiError(c.error);
+    const route = routePattern(c);
+    if (route === null && failure.status < 500) return;
+    writeLine(c, { status: c.res.status, ms: Date.now() - started }, failure, route);
   });
 
 /** For a failure after the response has started (a streamed answer's `error` event). */
 export function logStreamFailure(c: Context, failure: ApiError, startedAt: number) {
-  writeLine(c, { status: c.res.status, ms: Date.now() - startedAt, stream: "error" }, failure);
+  writeLine(c, { status: c.res.status, ms: Date.now() - startedAt, stream: "error" }, failure, routePattern(c));
 }
 
 // Any route's context: the request id is set for every request by the first middleware.
-function writeLine(c: Context, fields: Record<string, unknown>, failure: ApiError) {
+function writeLine(c: Context, fields: Record<string, unknown>, failure: ApiError, route: string | null) {
   const line = JSON.stringify({
     request_id: c.get("requestId"),
     method: c.req.method,
-    route: routePattern(c),
+    route,
     ...fields,
     code: failure.code,
     cause: describeCause(failure.cause),
