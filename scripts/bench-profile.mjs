@@ -241,12 +241,25 @@ function cell(text) {
 async function main() {
   const target = /** @type {import("./bench-workload.mjs").Kind} */ (kind);
   progress("starting what the kind needs...");
-  const databaseUrl =
-    target.instance === "floor" ? undefined : await stack.startDatabase().then(() => stack.startPool());
+  // The service needs its database to be ready (/health) even for a kind that does not read it.
+  const needsDatabase = target.instance !== "floor" || target.usesDatabase;
+  const databaseUrl = needsDatabase ? await stack.startDatabase().then(() => stack.startPool()) : undefined;
   const fakeUrl = target.instance === "rag" || target.usesModel ? await stack.startFakeUpstream() : undefined;
+  const ctx = newContext(fakeUrl);
+  // A floor that reads the database reads a session the service made (page-floor).
+  if (target.instance === "floor" && databaseUrl) {
+    const echo = await stack.startWrangler({
+      name: "service (echo)",
+      config: SERVICE_CONFIG,
+      vars: echoVars,
+      databaseUrl,
+      readyPath: "/health",
+    });
+    ctx.echoTarget = echo.base;
+  }
   const instance = await stack.startWrangler(
     target.instance === "floor"
-      ? { name: "floor", config: FLOOR_CONFIG }
+      ? { name: "floor", config: FLOOR_CONFIG, databaseUrl }
       : {
           name: `service (${target.instance})`,
           config: SERVICE_CONFIG,
@@ -255,7 +268,6 @@ async function main() {
           readyPath: "/health",
         },
   );
-  const ctx = newContext(fakeUrl);
   await target.prepare?.(ctx, instance.base);
   if (databaseUrl) await stack.analyzeDatabase();
   const load = (/** @type {number} */ seconds) =>

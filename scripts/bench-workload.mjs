@@ -46,6 +46,7 @@ export const echoVars = {
  * @typedef {{
  *   sessions: Record<string, string>,
  *   fakeUrl?: string,
+ *   echoTarget?: string,
  *   nextQuestion: () => string,
  * }} WorkloadContext
  * @typedef {{
@@ -146,6 +147,20 @@ export const KINDS = [
     verify: pageOf(10),
   },
   {
+    id: "page-floor",
+    title: "floor: bare Hono Worker reading the same page with postgres.js, 1 statement",
+    instance: "floor",
+    usesDatabase: true,
+    status: 200,
+    // The session is the page of 10's, made through the service: the floor knows no schema rules.
+    prepare: async (ctx) => {
+      if (!ctx.echoTarget) throw new Error("page-floor seeds its session through the echo service");
+      ctx.sessions.history10 ??= await sessionWithTurns(ctx.echoTarget, 5, ctx);
+    },
+    request: (ctx) => ({ method: "GET", path: `/page/${ctx.sessions.history10}` }),
+    verify: pageOf(10),
+  },
+  {
     id: "history-1000",
     title: "GET messages, page of 1,000 (session of 1,000)",
     instance: "echo",
@@ -186,6 +201,24 @@ export const KINDS = [
         ? undefined
         : "the answer did not come from the fake model with sources";
     },
+  },
+  {
+    id: "fetch-floor",
+    title: "floor: bare Hono Worker making one subrequest to the fake model, small JSON answer",
+    instance: "floor",
+    usesDatabase: false,
+    usesModel: true,
+    status: 200,
+    prepare: async (ctx) => {
+      await setScenario(/** @type {string} */ (ctx.fakeUrl), {});
+    },
+    request: (ctx) => ({
+      method: "POST",
+      path: "/fetch",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ url: `${ctx.fakeUrl}/v1/chat/completions`, key: FAKE_KEY }),
+    }),
+    verify: (answer) => (JSON.parse(answer.body.toString()).keys > 0 ? undefined : "the model's answer was not read"),
   },
   {
     id: "rag-stream",

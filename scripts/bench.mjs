@@ -161,11 +161,12 @@ async function main() {
       readyPath: "/health",
     });
   const [floorInstance, echoInstance, ragInstance] = await Promise.all([
-    stack.startWrangler({ name: "floor", config: FLOOR_CONFIG }),
+    stack.startWrangler({ name: "floor", config: FLOOR_CONFIG, databaseUrl }),
     startService("echo", databaseUrl),
     needsRag ? startService("rag", databaseUrl) : undefined,
   ]);
   const instances = { floor: floorInstance, echo: echoInstance, rag: ragInstance };
+  ctx.echoTarget = echoInstance.base;
   const instanceFor = (/** @type {import("./bench-workload.mjs").Kind} */ kind) => {
     const instance = instances[kind.instance];
     if (!instance) throw new Error(`no instance for ${kind.id}`);
