@@ -210,6 +210,12 @@ function componentHeaders(): Json {
       schema: { type: "string" },
       example: 'attachment; filename="chat-6f1c1a52-2026-11-25.md"',
     },
+    ETag: {
+      description: "The version of the pinned swagger-ui-dist package the file comes from",
+      required: true,
+      schema: { type: "string" },
+      example: '"swagger-ui-dist-5.35.0"',
+    },
     "X-Vercel-AI-UI-Message-Stream": {
       description: "The AI SDK's UI message stream protocol and its version",
       required: true,
@@ -224,7 +230,8 @@ function componentHeaders(): Json {
     "Cache-Control": {
       description:
         "no-store on the admin API's answers once the token is accepted (they hold conversations); " +
-        "no-cache on a streamed answer (server-sent events, the UI message stream)",
+        "no-cache on a streamed answer (server-sent events, the UI message stream); " +
+        "public, max-age=86400 on the docs page's files",
       schema: { type: "string" },
       example: "no-store",
     },
@@ -815,6 +822,38 @@ function buildDocument(): Json {
               content: { "text/html": { schema: { type: "string" } } },
             },
             ...problems(["method_not_allowed", "internal_error"]),
+          },
+        }),
+      },
+      "/docs/swagger-ui/{file}": {
+        get: operation({
+          operationId: "getDocsPageFile",
+          tags: ["operations"],
+          summary: "A file of the interactive reference: Swagger UI's script, styles or icon",
+          parameters: [
+            {
+              name: "file",
+              in: "path",
+              required: true,
+              description: "The file's name",
+              schema: { type: "string", enum: ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"] },
+            },
+          ],
+          responses: {
+            "200": {
+              description: "The file, from the pinned swagger-ui-dist package",
+              headers: headers("Cache-Control", "ETag"),
+              content: {
+                "text/javascript": { schema: { type: "string" } },
+                "text/css": { schema: { type: "string" } },
+                "image/png": { schema: { type: "string", contentMediaType: "image/png" } },
+              },
+            },
+            "304": {
+              description: "The file has not changed since the version named in If-None-Match",
+              headers: headers("Cache-Control", "ETag"),
+            },
+            ...problems(["not_found", "method_not_allowed", "internal_error"]),
           },
         }),
       },

@@ -372,6 +372,13 @@ describe("real responses match the description", () => {
     await check("GET", "/openapi.json", call("/openapi.json"));
     await check("GET", "/docs", call("/docs"));
     await check("GET", "/docs", call("/docs", { method: "POST" }));
+    const file = "/docs/swagger-ui/{file}";
+    for (const name of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "index.html"]) {
+      await check("GET", file, call(`/docs/swagger-ui/${name}`));
+    }
+    const etag = (await call("/docs/swagger-ui/swagger-ui.css")).headers.get("ETag")!;
+    await check("GET", file, call("/docs/swagger-ui/swagger-ui.css", { headers: { "If-None-Match": etag } }));
+    await check("GET", file, call("/docs/swagger-ui/swagger-ui.css", { method: "POST" }));
   });
 
   it("feedback on an answer, and its problems", async () => {
@@ -485,5 +492,42 @@ describe("GET /docs", () => {
     expect(policy).toContain(`script-src 'self' 'sha256-${hash}'`);
     expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
+  });
+
+  it("serves Swagger UI's files from the pinned package, each with its type, and 304 while unchanged", async () => {
+    const expected = {
+      "swagger-ui-bundle.js": { type: "text/javascript; charset=utf-8", start: "/*! For license information" },
+      "swagger-ui.css": { type: "text/css; charset=utf-8", start: ".swagger-ui" },
+    };
+    for (const [name, { type, start }] of Object.entries(expected)) {
+      const response = await call(`/docs/swagger-ui/${name}`);
+      expect(response.status, name).toBe(200);
+      expect(response.headers.get("Content-Type"), name).toBe(type);
+      expect(response.headers.get("X-Content-Type-Options"), name).toBe("nosniff");
+      expect(response.headers.get("Cross-Origin-Resource-Policy"), name).toBe("same-origin");
+      expect((await response.text()).startsWith(start), name).toBe(true);
+    }
+    const icon = await call("/docs/swagger-ui/favicon-32x32.png");
+    expect(icon.headers.get("Content-Type")).toBe("image/png");
+    // The PNG signature: the bytes arrive unchanged, not as text.
+    expect([...new Uint8Array(await icon.arrayBuffer()).slice(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+
+    const etag = icon.headers.get("ETag")!;
+    expect(etag).toMatch(/^"swagger-ui-dist-\d+\.\d+\.\d+"$/);
+    expect(icon.headers.get("Cache-Control")).toBe("public, max-age=86400");
+    const again = await call("/docs/swagger-ui/swagger-ui-bundle.js", { headers: { "If-None-Match": etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const old = await call("/docs/swagger-ui/swagger-ui-bundle.js", {
+      headers: { "If-None-Match": '"swagger-ui-dist-0.0.1"' },
+    });
+    expect(old.status).toBe(200);
+    await old.body?.cancel();
+
+    for (const name of ["index.html", "swagger-ui-bundle.js.map", "..%2Fpackage.json", "constructor"]) {
+      const missing = await call(`/docs/swagger-ui/${name}`);
+      expect(missing.status, name).toBe(404);
+      await missing.body?.cancel();
+    }
   });
 });

@@ -1,11 +1,36 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
+import { notFound } from "../http/problem";
 import { openApiDocument } from "../openapi";
+import swaggerUiVersion from "../vendor/swagger-ui/version.txt";
 
 // The interactive reference is Swagger UI from the pinned swagger-ui-dist package, served from
-// this origin as static assets under /docs/swagger-ui/ (wrangler.toml [assets]), so the page needs
-// nothing from any other origin. Swagger UI renders every operation of the document in the DOM.
+// this origin under /docs/swagger-ui/, so the page needs nothing from any other origin. Swagger UI
+// renders every operation of the document in the DOM.
 const swaggerUi = "/docs/swagger-ui";
+
+type SwaggerUiFile = { contentType: string; load: () => Promise<{ default: string | ArrayBuffer }> };
+
+// Worker modules copied out of node_modules at install (scripts/docs-assets.mjs says why they are
+// not static assets). Imported on first use, so that only a request for them loads 1.9 MB.
+const swaggerUiFiles: Record<string, SwaggerUiFile> = {
+  "swagger-ui-bundle.js": {
+    contentType: "text/javascript; charset=utf-8",
+    load: () => import("../vendor/swagger-ui/swagger-ui-bundle.js.txt"),
+  },
+  "swagger-ui.css": {
+    contentType: "text/css; charset=utf-8",
+    load: () => import("../vendor/swagger-ui/swagger-ui.css.txt"),
+  },
+  "favicon-32x32.png": {
+    contentType: "image/png",
+    load: () => import("../vendor/swagger-ui/favicon-32x32.png.bin"),
+  },
+};
+
+// The files change only with the pinned package's version: a browser keeps them for a day, then
+// asks again with If-None-Match and gets a 304 while the version is the same.
+const swaggerUiEtag = `"swagger-ui-dist-${swaggerUiVersion.trim()}"`;
 
 // validatorUrl: null, or Swagger UI shows a badge loaded from validator.swagger.io. The default
 // BaseLayout has no top bar (the standalone preset's carries an inline <style>).
@@ -58,4 +83,13 @@ export const docsRoutes = new Hono<AppEnv>()
     contentSecurityPolicy ??= policy();
     c.header("Content-Security-Policy", await contentSecurityPolicy);
     return c.html(referencePage);
+  })
+  .get(`${swaggerUi}/:file`, async (c) => {
+    const file = Object.hasOwn(swaggerUiFiles, c.req.param("file")) ? swaggerUiFiles[c.req.param("file")] : undefined;
+    if (!file) throw notFound();
+    c.header("Cache-Control", "public, max-age=86400");
+    c.header("ETag", swaggerUiEtag);
+    if (c.req.header("If-None-Match")?.includes(swaggerUiEtag)) return c.body(null, 304);
+    c.header("Content-Type", file.contentType);
+    return c.body((await file.load()).default);
   });
