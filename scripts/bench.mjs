@@ -33,7 +33,7 @@ const HELP = `npm run bench [-- options]
   --seconds N              longest run of each kind, after the warm-up (default 8)
   --requests N             most requests of each kind on one connection (default 1000)
   --warmup-seconds N       warm-up of each kind, on the same connection (default 2)
-  --throughput-seconds N   run at --connections of the floor and the page of 10 (default 5; 0: skip)
+  --throughput-seconds N   run at --connections of the floor, the page of 10 and its floor (default 5; 0: skip)
   --connections N          connections of that run (default 8)
   --count-requests N       requests of each kind through the round-trip counter (default 20; 0: skip)
   --kinds a,b,...          only these kinds (the floor always runs): ${KINDS.map((k) => k.id).join(", ")}
@@ -206,8 +206,10 @@ async function main() {
   /** @type {Record<string, any>} */
   const throughput = {};
   const historyKind = kinds.find((kind) => kind.id === "history-10");
+  // The page's floor too, when it runs: what any Worker reading the page this way can reach.
+  const pageFloorKind = kinds.find((kind) => kind.id === "page-floor");
   if (settings.throughputSeconds > 0 && historyKind) {
-    for (const kind of [floorKind, historyKind]) {
+    for (const kind of [floorKind, historyKind, ...(pageFloorKind ? [pageFloorKind] : [])]) {
       progress(`${kind.id} on ${settings.connections} connections...`);
       throughput[kind.id] = await measure(
         kind,
@@ -375,8 +377,10 @@ function markdown(report) {
     for (const [id, title] of [
       ["floor", "floor: bare Hono Worker, GET /"],
       ["history-10", "GET messages, page of 10"],
+      ["page-floor", "floor: bare Hono Worker reading the same page"],
     ]) {
       const r = t[id];
+      if (!r) continue;
       lines.push(
         `| ${title} | ${r.requests} | ${fixed(r.requestsPerSecond, 0)} | ${fixed(r.ratioToFloor, 2)} | ` +
           `${fixed(r.workerCpuMsPerRequest, 2)} | ${fixed(r.p50Ms, 1)} | ${fixed(r.p95Ms, 1)} |`,
