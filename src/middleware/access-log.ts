@@ -18,7 +18,7 @@ import { ApiError } from "../http/problem";
  * A client's mistake on a path that matches no route (404, 405) writes none either: it has no
  * route and no cause to tell beyond the invocation log's status, scanners probing paths would
  * fill the log with it, and under `wrangler dev` the line cost 2 ms of the Worker process's CPU,
- * twice the whole of a bare Worker's request (docs/benchmarks.md).
+ * two thirds of what a bare Worker's whole request costs (docs/benchmarks.md).
  */
 export const accessLog = () =>
   createMiddleware<AppEnv>(async (c, next) => {

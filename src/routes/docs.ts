@@ -85,7 +85,8 @@ export const docsRoutes = new Hono<AppEnv>()
     return c.html(referencePage);
   })
   .get(`${swaggerUi}/:file`, async (c) => {
-    const file = Object.hasOwn(swaggerUiFiles, c.req.param("file")) ? swaggerUiFiles[c.req.param("file")] : undefined;
+    const name = c.req.param("file");
+    const file = Object.hasOwn(swaggerUiFiles, name) ? swaggerUiFiles[name] : undefined;
     if (!file) throw notFound();
     c.header("Cache-Control", "public, max-age=86400");
     c.header("ETag", swaggerUiEtag);
