@@ -82,6 +82,30 @@ async function setScenario(fakeUrl, scenario) {
   if (!response.ok) throw new Error(`fake upstream: scenario refused (${response.status})`);
 }
 
+/** The model's pieces in the streamed kinds: STREAM_CHUNKS words, "w0 w1 …". */
+const streamChunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
+
+/** The fake model streams streamChunks with no delay between them. @param {WorkloadContext} ctx */
+function streamScenario(ctx) {
+  return setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks: streamChunks, chunkDelayMs: 0 } });
+}
+
+/**
+ * A request to one of the floor's routes that call the fake model (bench/floor/index.ts).
+ *
+ * @param {"/fetch" | "/drain"} path
+ * @param {WorkloadContext} ctx
+ * @returns {RequestSpec}
+ */
+function floorCallingModel(path, ctx) {
+  return {
+    method: "POST",
+    path,
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ url: `${ctx.fakeUrl}/v1/chat/completions`, key: FAKE_KEY }),
+  };
+}
+
 /** A session holding `turns` echo turns (2 messages each); its UUID. @param {string} target */
 async function sessionWithTurns(target, turns, ctx) {
   const first = await send(target, postChat({ question: ctx.nextQuestion() }));
@@ -212,12 +236,7 @@ export const KINDS = [
     prepare: async (ctx) => {
       await setScenario(/** @type {string} */ (ctx.fakeUrl), {});
     },
-    request: (ctx) => ({
-      method: "POST",
-      path: "/fetch",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ url: `${ctx.fakeUrl}/v1/chat/completions`, key: FAKE_KEY }),
-    }),
+    request: (ctx) => floorCallingModel("/fetch", ctx),
     verify: (answer) => (JSON.parse(answer.body.toString()).keys > 0 ? undefined : "the model's answer was not read"),
   },
   {
@@ -227,8 +246,7 @@ export const KINDS = [
     usesDatabase: true,
     status: 200,
     prepare: async (ctx, target) => {
-      const chunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
-      await setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks, chunkDelayMs: 0 } });
+      await streamScenario(ctx);
       ctx.sessions.ragStream ??= await sessionWithTurns(target, 1, ctx);
     },
     request: (ctx) =>
@@ -246,7 +264,7 @@ export const KINDS = [
       const streamed = [...text.matchAll(/^event: delta\ndata: (.*)$/gm)]
         .map((match) => JSON.parse(match[1]).text)
         .join("");
-      const expected = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `).join("");
+      const expected = streamChunks.join("");
       return streamed === expected ? undefined : "the delta events do not add up to the model's 1,000 chunks";
     },
   },
@@ -258,15 +276,9 @@ export const KINDS = [
     usesModel: true,
     status: 200,
     prepare: async (ctx) => {
-      const chunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
-      await setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks, chunkDelayMs: 0 } });
+      await streamScenario(ctx);
     },
-    request: (ctx) => ({
-      method: "POST",
-      path: "/drain",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ url: `${ctx.fakeUrl}/v1/chat/completions`, key: FAKE_KEY }),
-    }),
+    request: (ctx) => floorCallingModel("/drain", ctx),
     verify: (answer) =>
       JSON.parse(answer.body.toString()).bytes > STREAM_CHUNKS * 50 ? undefined : "the model's stream was not read",
   },
@@ -277,8 +289,7 @@ export const KINDS = [
     usesDatabase: true,
     status: 200,
     prepare: async (ctx, target) => {
-      const chunks = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `);
-      await setScenario(/** @type {string} */ (ctx.fakeUrl), { chat: { chunks, chunkDelayMs: 0 } });
+      await streamScenario(ctx);
       ctx.sessions.uiStream ??= await sessionWithTurns(target, 1, ctx);
     },
     // The last-message-only body of the README's set-up; a new message id each time, so no turn
@@ -307,7 +318,7 @@ export const KINDS = [
         .filter((chunk) => chunk.type === "text-delta")
         .map((chunk) => chunk.delta)
         .join("");
-      const expected = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i} `).join("");
+      const expected = streamChunks.join("");
       return streamed === expected ? undefined : "the text-delta chunks do not add up to the model's 1,000 chunks";
     },
   },
