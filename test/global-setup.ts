@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { unstable_readConfig } from "wrangler";
 import { applyMigrations, findFreePort, startLocalDatabase } from "../scripts/local-database.mjs";
 import { startFreezableProxy } from "./fakes/freezable-proxy.ts";
 import { startFakeUpstream } from "./fakes/upstream-server.ts";
@@ -38,6 +39,12 @@ export default async function setup(project: TestProject) {
   project.provide("crowdedDatabaseUrl", crowdedDatabaseUrl);
   project.provide("freezableDatabaseUrl", database.toString());
   project.provide("freezeControlUrl", freezable.controlUrl);
+  const deployed = unstable_readConfig({ config: path.join(import.meta.dirname, "..", "wrangler.toml") });
+  project.provide("deployedLogging", {
+    observability: deployed.observability,
+    logpush: deployed.logpush,
+    tailConsumers: deployed.tail_consumers,
+  });
   project.provide(
     "unreachableDatabaseUrl",
     `postgres://postgres:postgres@127.0.0.1:${await findFreePort()}/chat_history`,

@@ -2,7 +2,7 @@
 // and never a question, a full session UUID, SQL, its parameters or a connection string. Calls
 // app instances bound to a database that is down, one that refuses connections, and the real one.
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { createSession } from "../src/db/queries";
 import { ask, callApp, chatRequest } from "./helpers/http";
@@ -123,6 +123,21 @@ describe("which requests are logged", () => {
     expect((await callApp(app, "/wp-login.php", { method: "POST" })).response.status).toBe(404);
     expect((await callApp(app, "/health", { method: "DELETE" })).response.status).toBe(405);
     expect(written).toEqual([]);
+  });
+});
+
+describe("what a deployment keeps of a request", () => {
+  it("keeps no request URL: no invocation log, no trace, no Logpush job, no Tail Worker", () => {
+    // A session UUID in a path is a bearer capability; the platform's invocation log is titled
+    // with the request's URL, and traces, Logpush and Tail Workers receive it too.
+    const { observability, logpush, tailConsumers } = inject("deployedLogging");
+    expect(observability).toEqual({
+      enabled: true,
+      logs: { enabled: true, invocation_logs: false },
+      traces: { enabled: false },
+    });
+    expect(logpush).not.toBe(true);
+    expect(tailConsumers ?? []).toEqual([]);
   });
 });
 

@@ -9,5 +9,11 @@ declare module "vitest" {
     freezableDatabaseUrl: string;
     freezeControlUrl: string;
     fakeUpstreamUrl: string;
+    /** What wrangler.toml tells Cloudflare to keep of requests, as wrangler itself reads it. */
+    deployedLogging: {
+      observability: unknown;
+      logpush: boolean | undefined;
+      tailConsumers: unknown;
+    };
   }
 }

@@ -10,13 +10,14 @@ import { ApiError } from "../http/problem";
 
 /**
  * One JSON line per request that ends in a problem, saying why. Successful requests write none:
- * the platform's invocation log has them (status, duration, CPU), and a console line was the
- * largest single item of a history read's CPU profile. A line names the route pattern, never the
- * path (session UUIDs are bearer capabilities), and describes errors by class, SQLSTATE and our
- * own words only: never SQL, its parameters, a question, a token or a key.
+ * the platform's metrics count them (CPU, duration), and a console line was the largest single
+ * item of a history read's CPU profile. The platform's own invocation log is off (wrangler.toml):
+ * its message is the request's URL. A line names the route pattern, never the path (session UUIDs
+ * are bearer capabilities), and describes errors by class, SQLSTATE and our own words only: never
+ * SQL, its parameters, a question, a token or a key.
  *
  * A client's mistake on a path that matches no route (404, 405) writes none either: it has no
- * route and no cause to tell beyond the invocation log's status, scanners probing paths would
+ * route and no cause to tell, scanners probing paths would
  * fill the log with it, and under `wrangler dev` the line cost 2 ms of the Worker process's CPU,
  * two thirds of what a bare Worker's whole request costs (docs/benchmarks.md).
  */
