@@ -82,6 +82,15 @@ export function createApp({ responderFor }: AppOptions = {}) {
     });
   }
 
+  // A path that names a fixed route ("/api/sessions/import") is that route's, whatever the method:
+  // it is no session UUID for "/api/sessions/:session_uuid" to refuse with a 400.
+  const allowedMethods = allowedMethodsOf(app);
+  app.use(async (c, next) => {
+    const fixed = allowedMethods.fixed(c.req.path);
+    if (fixed && !fixed.includes(c.req.method)) throw methodNotAllowed(c.req.method, fixed);
+    await next();
+  });
+
   const routes = app
     .route("/", docsRoutes)
     .route("/health", healthRoutes)
@@ -91,13 +100,10 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/api/admin", adminRoutes)
     .route("/admin", adminPageRoutes);
 
-  const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {
-    const allowed = allowedMethods(new URL(c.req.url).pathname);
+    const allowed = allowedMethods.any(c.req.path);
     if (allowed.length === 0) throw notFound();
-    throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`, {
-      headers: { Allow: allowed.join(", ") },
-    });
+    throw methodNotAllowed(c.req.method, allowed);
   });
 
   app.onError((error, c) => problemResponse(c, toApiError(error)));
@@ -105,17 +111,44 @@ export function createApp({ responderFor }: AppOptions = {}) {
   return routes;
 }
 
-/** The methods that do have a route at a path, to tell 405 from 404; the patterns are built once. */
-function allowedMethodsOf(app: Hono<AppEnv>): (path: string) => string[] {
-  let routes: { method: string; pattern: RegExp }[] | undefined;
-  return (path) => {
-    routes ??= app.routes
-      .filter((route) => route.method !== "ALL")
-      .map((route) => ({ method: route.method, pattern: routerPattern(route.path) }));
-    const methods = new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method));
-    if (methods.has("GET")) methods.add("HEAD");
-    return [...methods];
+function methodNotAllowed(method: string, allowed: string[]): ApiError {
+  return new ApiError("method_not_allowed", `${method} is not allowed here; use ${allowed.join(", ")}`, {
+    headers: { Allow: allowed.join(", ") },
+  });
+}
+
+/**
+ * The methods that do have a route at a path, to tell 405 from 404; built once, on first use,
+ * when every route is registered. `fixed` answers for a path that a route names without
+ * parameters, and only with that route's methods; `any` answers for every path.
+ */
+function allowedMethodsOf(app: Hono<AppEnv>) {
+  let built: { fixed: Map<string, string[]>; patterns: { method: string; pattern: RegExp }[] } | undefined;
+  const build = () => {
+    const routes = app.routes.filter((route) => route.method !== "ALL");
+    const fixed = new Map<string, string[]>();
+    for (const route of routes.filter((route) => !route.path.includes(":"))) {
+      fixed.set(route.path, withHead([...(fixed.get(route.path) ?? []), route.method]));
+    }
+    const patterns = routes.map((route) => ({ method: route.method, pattern: routerPattern(route.path) }));
+    return { fixed, patterns };
   };
+  return {
+    fixed(path: string): string[] | undefined {
+      built ??= build();
+      return built.fixed.get(path);
+    },
+    any(path: string): string[] {
+      built ??= build();
+      return built.fixed.get(path) ?? withHead(built.patterns.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    },
+  };
+}
+
+function withHead(methods: string[]): string[] {
+  const unique = new Set(methods);
+  if (unique.has("GET")) unique.add("HEAD");
+  return [...unique];
 }
 
 /**

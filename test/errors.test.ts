@@ -190,6 +190,19 @@ describe("routing", () => {
     await expectProblem(onSession, 405, "method_not_allowed");
     expect(onSession.headers.get("Allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD"]);
   });
+
+  it("answers 405 with only the fixed route's methods where a fixed path looks like a session's", async () => {
+    // "import" is no session UUID: the methods of /api/sessions/:session_uuid do not apply to it.
+    for (const method of ["GET", "HEAD", "DELETE", "PUT", "PATCH"]) {
+      const response = await call("/api/sessions/import", { method });
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get("Allow"), method).toBe("POST");
+      if (method !== "HEAD") await expectProblem(response, 405, "method_not_allowed");
+    }
+    const onSessions = await call("/api/sessions", { method: "PATCH" });
+    await expectProblem(onSessions, 405, "method_not_allowed");
+    expect(onSessions.headers.get("Allow")).toBe("POST");
+  });
 });
 
 describe("rate limiting", () => {
