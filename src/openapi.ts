@@ -204,6 +204,10 @@ function componentHeaders(): Json {
     "Retry-After": { description: "Seconds to wait before trying again", required: true, schema: { type: "integer" } },
     Allow: { description: "The methods this path does answer", required: true, schema: { type: "string" } },
     Accept: { description: "The body type this route takes", required: true, schema: { type: "string" } },
+    "Accept-Encoding": {
+      description: "The content codings this route takes: identity, when the request named another",
+      schema: { type: "string", enum: ["identity"] },
+    },
     "Content-Disposition": {
       description: "A download, with the file's name: chat-<the session UUID's first 8 characters>-<day>.json or .md",
       required: true,
@@ -272,7 +276,7 @@ function problems(
       const extra = [
         ...(status === 429 || status === 503 ? ["Retry-After"] : []),
         ...(status === 405 ? ["Allow"] : []),
-        ...(status === 415 ? ["Accept"] : []),
+        ...(status === 415 ? ["Accept", "Accept-Encoding"] : []),
         ...(status === 401 ? ["WWW-Authenticate"] : []),
         ...(admin && status !== 401 && status !== 429 ? ["Cache-Control"] : []),
         ...(grouped.some((code) => namingSession.includes(code)) ? [sessionHeader] : []),
@@ -417,8 +421,8 @@ function buildDocument(): Json {
           summary: "Ask the chatbot",
           description:
             "Stores the question, answers it and stores the answer (docs/api.md §4). Without a session " +
-            'UUID a new session is issued. With `"stream": true` or `Accept: text/event-stream` the answer ' +
-            "comes as server-sent events.",
+            'UUID a new session is issued. With `"stream": true`, or an `Accept` that ranks ' +
+            "`text/event-stream` above `application/json`, the answer comes as server-sent events.",
           parameters: [sessionHeaderParameter],
           requestBody: { required: true, content: json(schemaRef("ChatRequest")) },
           responses: {

@@ -155,3 +155,28 @@ describe("POST /api/chat", () => {
     });
   });
 });
+
+describe("JSON or events, by Accept", () => {
+  it.each([
+    ["no Accept", undefined, "application/json"],
+    ["*/*", "*/*", "application/json"],
+    ["text/event-stream", "text/event-stream", "text/event-stream"],
+    ["JSON preferred by q", "application/json, text/event-stream;q=0.1", "application/json"],
+    ["events preferred by q", "application/json;q=0.5, text/event-stream", "text/event-stream"],
+    ["events refused with q=0", "text/event-stream;q=0", "application/json"],
+    ["equal q, events first", "text/event-stream, application/json", "text/event-stream"],
+    ["equal q, JSON first", "application/json, text/event-stream", "application/json"],
+    ["neither named", "text/html", "application/json"],
+  ])("answers %s with %s", async (_, accept, expected) => {
+    const response = await postChat({ question: "Which form?" }, accept === undefined ? {} : { Accept: accept });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toContain(expected);
+    await response.arrayBuffer();
+  });
+
+  it("lets the body's stream flag decide over Accept", async () => {
+    const response = await postChat({ question: "Which form?", stream: false }, { Accept: "text/event-stream" });
+    expect(response.headers.get("Content-Type")).toContain("application/json");
+    await response.arrayBuffer();
+  });
+});

@@ -88,6 +88,32 @@ describe("request validation", () => {
     await expectProblem(response, 415, "unsupported_media_type");
   });
 
+  it.each(["gzip", "zstd", "bogus", "identity, gzip"])(
+    "answers 415 with Accept-Encoding: identity for a body in Content-Encoding %s, storing nothing",
+    async (coding) => {
+      const { session_uuid } = await ask("a conversation to continue");
+      const json = new Blob([JSON.stringify({ question: "compressed?", session_uuid })]).stream();
+      const gzipped = await new Response(json.pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+      const response = await call("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Content-Encoding": coding },
+        body: gzipped,
+      });
+      await expectProblem(response, 415, "unsupported_media_type");
+      expect(response.headers.get("Accept-Encoding")).toBe("identity");
+      expect((await history(session_uuid)).messages).toHaveLength(2);
+    },
+  );
+
+  it("takes a body whose Content-Encoding is identity", async () => {
+    const response = await call("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Content-Encoding": "Identity" },
+      body: JSON.stringify({ question: "plain" }),
+    });
+    expect(response.status).toBe(200);
+  });
+
   it("admits the longest valid question however it is escaped: 8,000 emoji as \\u pairs (96 KB)", async () => {
     const body = `{"question": "${"\\ud83e\\udd16".repeat(8_000)}"}`;
     expect(body.length).toBeGreaterThan(96_000);

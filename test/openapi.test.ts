@@ -523,6 +523,21 @@ describe("GET /docs", () => {
     });
     expect(old.status).toBe(200);
     await old.body?.cancel();
+    // RFC 9110 §13.1.2: a list of entity tags, compared weakly, or "*"; anything else names nothing.
+    const bare = etag.slice(1, -1);
+    for (const [header, status] of [
+      [`"other", ${etag}`, 304],
+      [`W/${etag}`, 304],
+      ["*", 304],
+      [`${etag}x`, 200],
+      [bare, 200],
+      [`"x${bare}"`, 200],
+      [`${etag},`, 200],
+    ] as const) {
+      const response = await call("/docs/swagger-ui/swagger-ui.css", { headers: { "If-None-Match": header } });
+      expect(response.status, header).toBe(status);
+      await response.body?.cancel();
+    }
 
     for (const name of ["index.html", "swagger-ui-bundle.js.map", "..%2Fpackage.json", "constructor"]) {
       const missing = await call(`/docs/swagger-ui/${name}`);

@@ -30,6 +30,11 @@ export const jsonBody = ({ maxBytes = defaultMaxBodyBytes, optional = false }: J
         headers: { Accept: "application/json" },
       });
     }
+    if (!isIdentity(c.req.header("Content-Encoding"))) {
+      throw new ApiError("unsupported_media_type", "the request body must not be compressed (Content-Encoding)", {
+        headers: { Accept: "application/json", "Accept-Encoding": "identity" },
+      });
+    }
     const bytes = await readBody(c.req.raw, maxBytes);
     if (optional && bytes.byteLength === 0) return next();
     let body: unknown;
@@ -41,6 +46,16 @@ export const jsonBody = ({ maxBytes = defaultMaxBodyBytes, optional = false }: J
     c.req.bodyCache.json = Promise.resolve(body);
     await next();
   });
+
+/**
+ * Bodies are taken as sent, uncompressed: the runtime passes a compressed body on as it came, and
+ * reading gzip as JSON would be a misleading 400, reading an unknown coding as plain a guess.
+ * RFC 9110 §15.5.16: 415, with Accept-Encoding naming the codings that are taken.
+ */
+function isIdentity(contentEncoding: string | undefined): boolean {
+  if (contentEncoding === undefined) return true;
+  return contentEncoding.split(",").every((coding) => ["", "identity"].includes(coding.trim().toLowerCase()));
+}
 
 function hasBody(request: Request): boolean {
   return request.body !== null && request.headers.get("Content-Length") !== "0";

@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { accepts } from "hono/accepts";
 import { createMiddleware } from "hono/factory";
 import { streamSSE } from "hono/streaming";
 import { streamAnswer } from "../chat/answer-stream";
@@ -25,7 +26,7 @@ const recordTurn = createMiddleware<TurnEnv, string, { out: { json: ChatRequest 
   const current = c.get("session");
   const turn = await startTurn(c.var.db, current, request, c.var.answers, readConfig(c.env));
   nameSession(c, current.uuid);
-  const wantsStream = request.stream ?? (c.req.header("Accept") ?? "").includes("text/event-stream");
+  const wantsStream = request.stream ?? prefersEvents(c);
   if (wantsStream) return streamEvents(c, turn);
   c.set("turn", turn);
   await next();
@@ -53,6 +54,15 @@ export const chatRoutes = new Hono<AppEnv>().post(
     );
   },
 );
+
+/**
+ * Whether Accept ranks text/event-stream above application/json by its q-values (at equal q, the
+ * one listed first). Without either of them, or with only wildcards, the answer is JSON.
+ */
+function prefersEvents(c: Context): boolean {
+  const supports = ["application/json", "text/event-stream"];
+  return accepts(c, { header: "Accept", supports, default: "application/json" }) === "text/event-stream";
+}
 
 /** The answer as server-sent events: start, delta…, then done or error (docs/api.md §4.3). */
 function streamEvents(c: Context<TurnEnv>, turn: Turn): Response {

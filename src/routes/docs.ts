@@ -77,6 +77,19 @@ async function policy(): Promise<string> {
   ].join("; ");
 }
 
+const entityTag = String.raw`(?:W/)?"[\x21\x23-\x7E\x80-\xFF]*"`;
+const entityTagList = new RegExp(String.raw`^\s*(?:\*|${entityTag}(?:\s*,\s*${entityTag})*)\s*$`);
+
+/**
+ * Whether If-None-Match names `etag` (weakly, as RFC 9110 §13.1.2 compares), or is `*`. A header
+ * that is not a list of entity tags names nothing, so the file is sent whole.
+ */
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined || !entityTagList.test(header)) return false;
+  if (header.trim() === "*") return true;
+  return [...header.matchAll(new RegExp(entityTag, "g"))].some(([tag]) => tag.replace(/^W\//, "") === etag);
+}
+
 export const docsRoutes = new Hono<AppEnv>()
   .get("/openapi.json", (c) => c.json(openApiDocument()))
   .get("/docs", async (c) => {
@@ -90,7 +103,7 @@ export const docsRoutes = new Hono<AppEnv>()
     if (!file) throw notFound();
     c.header("Cache-Control", "public, max-age=86400");
     c.header("ETag", swaggerUiEtag);
-    if (c.req.header("If-None-Match")?.includes(swaggerUiEtag)) return c.body(null, 304);
+    if (noneMatch(c.req.header("If-None-Match"), swaggerUiEtag)) return c.body(null, 304);
     c.header("Content-Type", file.contentType);
     return c.body((await file.load()).default);
   });
