@@ -7,7 +7,9 @@
 // phase per fault: chat turns that retry as docs/api.md §4.2 says and history reads
 // (scripts/faults-load.mjs) while the fault is put on, held and lifted
 // (scripts/faults-inject.mjs), then every acknowledged turn is looked up in the database
-// (scripts/faults-check.mjs). Prints a report and a one-line summary, writes the report into
+// (scripts/faults-check.mjs). Last, hostile input from every side: an upstream sending text
+// PostgreSQL cannot store, times it cannot hold, a session of 1,000 long messages
+// (scripts/faults-hostile.mjs). Prints a report and a one-line summary, writes the report into
 // docs/reliability.md after a full run, and exits 1 if a message was lost, altered or stored
 // twice, a seq has a hole, a read was stale, or any 5xx other than a 503 (or any 4xx) was
 // answered. Stops everything it started, also on Ctrl-C and on failure.
@@ -18,6 +20,7 @@ import { parseArgs } from "node:util";
 import { BenchStack, describeMachine, runOnStack, SERVICE_CONFIG, sleep, versions } from "./bench-stack.mjs";
 import { echoVars } from "./bench-workload.mjs";
 import { checkTurns, countOtherConnections } from "./faults-check.mjs";
+import { runHostileInputs } from "./faults-hostile.mjs";
 import {
   exhaustConnections,
   freezeDatabase,
@@ -32,7 +35,8 @@ import { REPO_ROOT } from "./local-database.mjs";
 const HELP = `npm run test:faults [-- options]
 
   --short        the CI version: shorter phases and holds, fewer requests (or FAULTS_SHORT=1)
-  --only a,b     only these faults (the baseline always runs): restart, freeze, lock, connections
+  --only a,b     only these faults (the baseline always runs): restart, freeze, lock, connections,
+                 hostile
   --docs FILE    write the report into FILE, between its markers (default: docs/reliability.md
                  after a full run of every fault, nowhere after --short or --only)
   --no-docs      write no report file
@@ -83,6 +87,7 @@ const SETTINGS = {
     freezeMs: 10_000,
     lockMs: 8_000,
     connectionsMs: 8_000,
+    hostileTurns: 30,
   },
   short: {
     sessions: 4,
@@ -98,6 +103,7 @@ const SETTINGS = {
     freezeMs: 6_000,
     lockMs: 3_000,
     connectionsMs: 3_000,
+    hostileTurns: 9,
   },
 };
 const settings = options.short ? SETTINGS.short : SETTINGS.full;
@@ -146,11 +152,16 @@ const PHASES = [
 ];
 
 const wanted = options.only?.split(",").map((id) => id.trim());
-const unknown = wanted?.filter((id) => !PHASES.some((phase) => phase.id === id && id !== "baseline"));
+const unknown = wanted?.filter(
+  (id) => id !== "hostile" && !PHASES.some((phase) => phase.id === id && id !== "baseline"),
+);
 if (unknown?.length) {
-  console.error(`test:faults: unknown fault ${unknown.join(", ")}; faults: restart, freeze, lock, connections`);
+  console.error(
+    `test:faults: unknown fault ${unknown.join(", ")}; faults: restart, freeze, lock, connections, hostile`,
+  );
   process.exit(2);
 }
+const runsHostile = !wanted || wanted.includes("hostile");
 const phases = PHASES.filter((phase) => phase.id === "baseline" || !wanted || wanted.includes(phase.id));
 // Only a full run of every phase replaces the figures in docs/reliability.md by default.
 const docsFile =
@@ -381,6 +392,16 @@ async function main() {
     );
   }
 
+  const hostile = runsHostile
+    ? await runHostileInputs({ stack, databaseUrl: url, turns: settings.hostileTurns, progress })
+    : null;
+  if (hostile) {
+    progress(
+      `hostile: ${hostile.requests} requests (${listed(hostile.statuses)})` +
+        `${hostile.violations.length ? `; ${hostile.violations.length} violations` : ""}`,
+    );
+  }
+
   const report = {
     date: started.toISOString(),
     mode: options.short ? "short" : "full",
@@ -396,6 +417,7 @@ async function main() {
       clientTimeoutMs: CLIENT_TIMEOUT_MS,
     },
     phases: results,
+    hostile,
   };
   const text = markdown(report);
   console.log(text);
@@ -405,7 +427,10 @@ async function main() {
   }
   if (options.json) await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
 
-  const failed = results.flatMap((r) => violations(r).map((v) => `${r.id}: ${v}`));
+  const failed = [
+    ...results.flatMap((r) => violations(r).map((v) => `${r.id}: ${v}`)),
+    ...(hostile?.violations.map((v) => `hostile: ${v}`) ?? []),
+  ];
   const all = (/** @type {(r: PhaseResult) => number} */ pick) => results.reduce((a, r) => a + pick(r), 0);
   const slowest = results.reduce((a, r) => (r.longest.ms > a.longest.ms ? r : a));
   console.log(
@@ -414,7 +439,9 @@ async function main() {
       `${all((r) => r.check.acknowledgedMissing)} lost, ${all((r) => r.check.duplicatedMessages)} duplicated, ` +
       `${all((r) => Object.values(r.other5xx).reduce((a, b) => a + b, 0))} non-503 5xx, ` +
       `${all((r) => Object.values(r.networkErrors).reduce((a, b) => a + b, 0))} network errors, longest ` +
-      `${Math.round(slowest.longest.ms)} ms (${slowest.id})${failed.length ? `; ${failed.join("; ")}` : ""}`,
+      `${Math.round(slowest.longest.ms)} ms (${slowest.id})` +
+      `${hostile ? `; hostile inputs: ${hostile.requests} requests, ${hostile.violations.length} violations` : ""}` +
+      `${failed.length ? `; ${failed.join("; ")}` : ""}`,
   );
   if (failed.length) process.exitCode = 1;
 }
@@ -500,6 +527,21 @@ function markdown(report) {
     }
     const problems = [...c.problems, ...r.readProblems.slice(0, 5)];
     if (problems.length) lines.push("", "Found:", "", ...problems.map((p) => `- ${p}`));
+  }
+  const h = report.hostile;
+  if (h) {
+    lines.push(
+      "",
+      "### Hostile input from every side",
+      "",
+      `${s.hostileTurns} turns (JSON, events and useChat in turn) whose passages and answer hold U+0000, lone ` +
+        "surrogates, a surrogate pair split across two stream chunks and script URLs; times PostgreSQL cannot " +
+        "hold and numbers that are not plain digits; an import holding U+0000; a session of 1,000 messages of " +
+        `8,000 emoji read page by page in its three histories. ${h.requests} requests in ${Math.round(h.seconds)} s, ` +
+        `by status: ${listed(h.statuses)}. Violations (a 5xx, an answer stored otherwise than streamed, a page ` +
+        `over its budget, a refusal that was not a 400): ${h.violations.length} ${h.violations.length ? "✗" : "✓"}.`,
+      ...h.violations.slice(0, 10).map((/** @type {string} */ v) => `- ${v}`),
+    );
   }
   return lines.join("\n");
 }

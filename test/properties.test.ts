@@ -146,6 +146,14 @@ const anyQuery = fc.dictionary(
     anyText,
     fc.integer().map(String),
     fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    // Times PostgreSQL cannot hold, and cursors that decode to them.
+    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }).map((date) => date.toISOString()),
+    fc.constantFrom("0000-01-01", "0001-01-01", "-000001-01-01T00:00:00Z", "+275760-09-13T00:00:00Z", "9999-12-31"),
+    fc
+      .constantFrom("v1:s:-999999999999999:1", "v1:s:999999999999999:1", "v1:asc:2147483648", "v1:m:9007199254740993")
+      .map((cursor) => btoa(cursor).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")),
+    // Numbers that are not plain decimal digits.
+    fc.constantFrom("0x10", "1e3", "+5", " 5", "5 ", "05", "1.0", "Infinity", "NaN"),
     fc.constantFrom(
       "asc",
       "desc",
@@ -176,7 +184,16 @@ const anyHeaders = fc.record(
       "multipart/form-data; boundary=x",
       "",
     ),
-    Accept: fc.constantFrom("application/json", "text/event-stream", "*/*", ""),
+    Accept: fc.constantFrom(
+      "application/json",
+      "text/event-stream",
+      "*/*",
+      "",
+      "application/json, text/event-stream;q=0.1",
+      "text/event-stream;q=0",
+      "text/*;q=0.5, application/json;q=0.4",
+    ),
+    "Content-Encoding": fc.constantFrom("identity", "gzip", "zstd", "bogus", ""),
     "X-Session-Id": fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).filter(isHeaderSafe)),
     "X-Request-Id": fc.string({ maxLength: 80 }).filter(isHeaderSafe),
     Authorization: fc.oneof(
@@ -266,9 +283,18 @@ const plausibleMessage = fc.oneof(
       sources: fc.array(
         fc.record(
           {
-            title: fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }),
-            url: fc.oneof(fc.webUrl(), fc.constant(null)),
-            snippet: fc.string({ maxLength: 20 }),
+            // Any text, U+0000 and lone surrogates included: a 400 naming the field, never a 5xx.
+            title: fc.oneof(
+              fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }),
+              fc.string({ unit: "binary", minLength: 1, maxLength: 20 }),
+            ),
+            url: fc.oneof(
+              fc.webUrl(),
+              fc.constant(null),
+              fc.webUrl().map((url) => `${url}\u0000`),
+              anyText,
+            ),
+            snippet: fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: "binary", maxLength: 20 })),
             score: fc.double({ noNaN: true, noDefaultInfinity: true }),
           },
           { requiredKeys: ["title"] },
