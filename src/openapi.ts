@@ -531,7 +531,8 @@ function buildDocument(): Json {
             "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §15). " +
             "Idempotent by `import_id`: a retry, even a concurrent one, gets the same session; the same " +
             "`import_id` with another transcript is 409. Each answer (`bot`) is stored as the answer to " +
-            "the nearest question before it that has none yet; a bot message with no such question is refused.\n\n" +
+            "the nearest question before it that has none yet; a bot message with no such question is refused. " +
+            "An answer's `feedback`, as an export writes it, is kept, with the time it was given.\n\n" +
             "Converting a `localStorage` array (docs/api.md §15.5 has the whole function):\n\n" +
             "```js\n" +
             'const stored = JSON.parse(localStorage.getItem("chat") ?? "[]");\n' +
