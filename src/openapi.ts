@@ -655,7 +655,9 @@ function buildDocument(): Json {
           description:
             "Streamed a page at a time (docs/api.md §16): the messages the session held when the export began. " +
             "A failure after the download began (the session deleted meanwhile, the database) breaks the " +
-            "download rather than ending it early. The JSON form's `messages` can be imported back as they are.",
+            "download rather than ending it early. The JSON form's `messages` can be imported back as they are, " +
+            "readers' feedback included. The Markdown form shows every stored text as the characters it holds, " +
+            "backslash-escaped, never as Markdown or HTML, and each answer's feedback under it.",
           parameters: queryParameters(exportQuerySchema),
           responses: {
             "200": {
@@ -671,7 +673,8 @@ function buildDocument(): Json {
                     "- Last activity: 2026-10-01 09:00:02 UTC\n- Messages: 2\n" +
                     "- Exported: 2026-11-25 10:00:00 UTC\n\n---\n\n### Question 1 · 2026-10-01 09:00:00 UTC\n\n" +
                     "> What is a ZMP?\n\n### Answer · 2026-10-01 09:00:02 UTC\n\nThe zero moment point is…\n\n" +
-                    "**Sources**\n\n1. [Chapter 4: Balance](<https://book.example/ch4>) — The ZMP is…\n\n---\n",
+                    "**Sources**\n\n1. [Chapter 4: Balance](<https://book.example/ch4>) — The ZMP is…\n\n" +
+                    "**Feedback:** rated up · 2026-10-01 09:01:00 UTC\n\n> Clear, thanks\n\n---\n",
                 },
               },
             },
