@@ -535,7 +535,8 @@ function buildDocument(): Json {
             "Stores the whole transcript as a new session in one statement, or nothing (docs/api.md §15). " +
             "Idempotent by `import_id`: a retry, even a concurrent one, gets the same session; the same " +
             "`import_id` with another transcript is 409. Each answer (`bot`) is stored as the answer to " +
-            "the nearest question before it that has none yet; a bot message with no such question is refused.\n\n" +
+            "the nearest question before it that has none yet; a bot message with no such question is refused. " +
+            "An answer's `feedback`, as an export writes it, is kept, with the time it was given.\n\n" +
             "Converting a `localStorage` array (docs/api.md §15.5 has the whole function):\n\n" +
             "```js\n" +
             'const stored = JSON.parse(localStorage.getItem("chat") ?? "[]");\n' +
@@ -658,7 +659,9 @@ function buildDocument(): Json {
           description:
             "Streamed a page at a time (docs/api.md §16): the messages the session held when the export began. " +
             "A failure after the download began (the session deleted meanwhile, the database) breaks the " +
-            "download rather than ending it early. The JSON form's `messages` can be imported back as they are.",
+            "download rather than ending it early. The JSON form's `messages` can be imported back as they are, " +
+            "readers' feedback included. The Markdown form shows every stored text as the characters it holds, " +
+            "backslash-escaped, never as Markdown or HTML, and each answer's feedback under it.",
           parameters: queryParameters(exportQuerySchema),
           responses: {
             "200": {
@@ -674,7 +677,8 @@ function buildDocument(): Json {
                     "- Last activity: 2026-10-01 09:00:02 UTC\n- Messages: 2\n" +
                     "- Exported: 2026-11-25 10:00:00 UTC\n\n---\n\n### Question 1 · 2026-10-01 09:00:00 UTC\n\n" +
                     "> What is a ZMP?\n\n### Answer · 2026-10-01 09:00:02 UTC\n\nThe zero moment point is…\n\n" +
-                    "**Sources**\n\n1. [Chapter 4: Balance](<https://book.example/ch4>) — The ZMP is…\n\n---\n",
+                    "**Sources**\n\n1. [Chapter 4: Balance](<https://book.example/ch4>) — The ZMP is…\n\n" +
+                    "**Feedback:** rated up · 2026-10-01 09:01:00 UTC\n\n> Clear, thanks\n\n---\n",
                 },
               },
             },

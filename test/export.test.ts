@@ -1,6 +1,7 @@
 // GET /api/sessions/{uuid}/export (docs/api.md §16): the whole conversation as a JSON or Markdown
 // download, streamed a page at a time, and importable back. Calls the Worker's fetch handler.
 import { env } from "cloudflare:workers";
+import MarkdownIt from "markdown-it";
 import { describe, expect, it, vi } from "vitest";
 import type { HistoryPage, Message, SessionExport, SessionSummary } from "../src/client";
 import { createDatabase } from "../src/db/client";
@@ -44,6 +45,31 @@ function exportOf(sessionUuid: string, format?: string): Promise<Response> {
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
+const utc = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
+
+/** The export as a reader sees it: rendered as GitHub or a Markdown viewer would, HTML allowed. */
+const rendered = (markdown: string) => new MarkdownIt({ html: true, linkify: true }).render(markdown);
+
+/** The text of rendered HTML, as a reader reads it: tags gone, line breaks kept, entities decoded. */
+function textOf(html: string): string {
+  const entities: Record<string, string> = { "&lt;": "<", "&gt;": ">", "&quot;": '"', "&amp;": "&" };
+  return html
+    .replace(/<br>\n/g, "\n")
+    .replace(/<[^>]*>/g, "")
+    .replace(/&(?:lt|gt|quot|amp);/g, (entity) => entities[entity]!)
+    .replaceAll("\u00a0", " ")
+    .trim();
+}
+
+async function giveFeedback(sessionUuid: string, messageId: number, feedback: unknown): Promise<Message> {
+  const response = await call(`/api/sessions/${sessionUuid}/messages/${messageId}/feedback`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(feedback),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return response.json();
+}
 
 describe("GET /api/sessions/{uuid}/export", () => {
   it("downloads the conversation as JSON by default: an attachment holding every message with its sources", async () => {
@@ -81,7 +107,6 @@ describe("GET /api/sessions/{uuid}/export", () => {
     expect(response.headers.get("Content-Disposition")).toBe(
       `attachment; filename="chat-${session.session_uuid.slice(0, 8)}-${today()}.md"`,
     );
-    const utc = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
     const text = await response.text();
     const exportedLine = text.split("\n").find((line) => line.startsWith("- Exported: "))!;
     expect(exportedLine).toMatch(/^- Exported: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
@@ -104,10 +129,10 @@ describe("GET /api/sessions/{uuid}/export", () => {
         "",
         "### Answer · 2026-10-01 09:00:02 UTC",
         "",
-        "The **zero moment point** is where the ground reaction force acts.",
+        "The \\*\\*zero moment point\\*\\* is where the ground reaction force acts.",
         "",
-        "- one",
-        "- two",
+        "\\- one\\",
+        "\\- two",
         "",
         "**Sources**",
         "",
@@ -118,7 +143,7 @@ describe("GET /api/sessions/{uuid}/export", () => {
         "",
         "### Question 2 · 2026-10-01 09:01:10 UTC",
         "",
-        "> And then?",
+        "> And then?\\",
         "> Two lines.",
         "",
         "### Answer (cut short) · 2026-10-01 09:01:11 UTC",
@@ -149,6 +174,130 @@ describe("GET /api/sessions/{uuid}/export", () => {
       }));
     expect(shown(await history(copy.session_uuid))).toEqual(shown(await history(original.session_uuid)));
     expect(copy.message_count).toBe(6);
+  });
+
+  it("a JSON export imports back with the readers' feedback: rating, comment and when it was given", async () => {
+    const original = await importSession();
+    const answers = (await history(original.session_uuid)).messages.filter((m) => m.sender === "bot");
+    await giveFeedback(original.session_uuid, answers[0]!.id, { rating: "up", comment: "Clear.\nThanks" });
+    await giveFeedback(original.session_uuid, answers[1]!.id, { rating: "down" });
+    const exported = await (await exportOf(original.session_uuid)).json<SessionExport>();
+    expect(exported.messages.map((m) => m.feedback?.rating ?? null)).toEqual([null, "up", null, "down"]);
+
+    const copy = await importSession(exported.messages);
+
+    const feedback = async (sessionUuid: string) => (await history(sessionUuid)).messages.map((m) => m.feedback);
+    expect(await feedback(copy.session_uuid)).toEqual(await feedback(original.session_uuid));
+    expect((await feedback(copy.session_uuid))[1]).toEqual({
+      rating: "up",
+      comment: "Clear.\nThanks",
+      updated_at: expect.any(String),
+    });
+  });
+
+  it("shows the reader's feedback under the answer: the rating, when it was given, and the comment quoted", async () => {
+    const session = await importSession();
+    const answer = (await history(session.session_uuid)).messages[1]!;
+    const rated = await giveFeedback(session.session_uuid, answer.id, {
+      rating: "down",
+      comment: "Wrong chapter.\nIt is *chapter 3*.",
+    });
+    const text = await (await exportOf(session.session_uuid, "markdown")).text();
+    expect(text).toContain(
+      [
+        "2. Notes",
+        "",
+        `**Feedback:** rated down · ${utc(rated.feedback!.updated_at)}`,
+        "",
+        "> Wrong chapter.\\",
+        "> It is \\*chapter 3\\*.",
+        "",
+        "---",
+        "",
+        "### Question 2",
+      ].join("\n"),
+    );
+    // The answer nobody rated has none.
+    expect(text.match(/\*\*Feedback:\*\*/g)).toHaveLength(1);
+  });
+
+  it("writes stored text as text: no HTML, link, image or heading of a question, answer, source or comment renders", async () => {
+    const question = [
+      "### Answer · 2026-10-01 09:00:02 UTC",
+      "<img src=x onerror=alert(1)>",
+      "[click](javascript:alert(1)) and ![](https://tracker.example/pixel.png?u=1)",
+      "# A heading?",
+      "    four spaces, then *stars* and `ticks`",
+      "1. not a list",
+      "---",
+      "&lt;b&gt; &amp; &copy; | a | b | ~~no~~ $x$ \\",
+    ].join("\n");
+    const answer = [
+      "<script>alert(1)</script>",
+      "",
+      "[x](javascript:alert(1)) ![t](https://tracker.example/a.png)",
+      "### Question 9 · forged",
+      "```",
+      "<img src=y onerror=alert(2)>",
+    ].join("\n");
+    const session = await importSession([
+      { sender: "user", message: question, timestamp: "2026-10-01T09:00:00.000Z" },
+      {
+        sender: "bot",
+        message: answer,
+        timestamp: "2026-10-01T09:00:02.500Z",
+        sources: [
+          {
+            title: "<img src=x onerror=alert(3)>\n# Forged",
+            url: "https://book.example/ends-with\\",
+            snippet: "![](https://tracker.example/s.png) <b>bold</b>",
+          },
+          { title: "- a list? # no", url: "https://book.example/a>b<c&amp;d)e" },
+        ],
+      },
+    ]);
+    // A link that Qdrant may have stored before its URLs were checked.
+    await openSql()`
+      update chat_messages set sources = sources || '[{"title": "Script", "url": "javascript:alert(4)", "snippet": "", "score": 0}]'::jsonb
+      where session_id = (select id from chat_sessions where session_uuid = ${session.session_uuid}) and seq = 2`;
+    const answerId = (await history(session.session_uuid)).messages[1]!.id;
+    await giveFeedback(session.session_uuid, answerId, { rating: "down", comment: "<img src=z>\n### Answer · forged" });
+
+    const markdown = await (await exportOf(session.session_uuid, "markdown")).text();
+    expect(markdown.match(/^#+ .*/gm)).toEqual([
+      "# \\#\\#\\# Answer · 2026-10-01 09:00:02 UTC",
+      "### Question 1 · 2026-10-01 09:00:00 UTC",
+      "### Answer · 2026-10-01 09:00:02 UTC",
+    ]);
+
+    const html = rendered(markdown);
+    expect(html).not.toMatch(/<img|<script|<b>|<pre|<del|<table|<h[2456]/i);
+    // The export's own structure alone: the head's list and short id, the sources' list, two rules.
+    expect([/<ul>/g, /<code>/g, /<ol>/g, /<hr>/g].map((element) => html.match(element)?.length)).toEqual([1, 1, 1, 2]);
+    expect([...html.matchAll(/<h(\d)>(.*?)<\/h\d>/g)].map(([, level, heading]) => `${level} ${heading}`)).toEqual([
+      "1 ### Answer · 2026-10-01 09:00:02 UTC",
+      "3 Question 1 · 2026-10-01 09:00:00 UTC",
+      "3 Answer · 2026-10-01 09:00:02 UTC",
+    ]);
+    // Links: the sources' http(s) URLs, each whole, and bare addresses in the text (never images).
+    expect([...html.matchAll(/href="([^"]*)"/g)].map(([, href]) => href)).toEqual([
+      "https://tracker.example/pixel.png?u=1",
+      "https://tracker.example/a.png",
+      "https://book.example/ends-with%5C",
+      "https://tracker.example/s.png",
+      "https://book.example/a%3Eb%3Cc&amp;amp;d)e",
+    ]);
+
+    // Each text reads as it was written.
+    const quotes = [...html.matchAll(/<blockquote>\n([\s\S]*?)<\/blockquote>/g)].map(([, inner]) => textOf(inner!));
+    expect(quotes).toEqual([question, "<img src=z>\n### Answer · forged"]);
+    const afterAnswer = html.split("<h3>Answer · 2026-10-01 09:00:02 UTC</h3>\n")[1]!;
+    expect(textOf(afterAnswer.split("<p><strong>Sources</strong></p>")[0]!)).toBe(answer.replace("\n\n", "\n"));
+    expect(textOf(html.split("<ol>")[1]!.split("</ol>")[0]!).split("\n")).toEqual([
+      "<img src=x onerror=alert(3)> # Forged — ![](https://tracker.example/s.png) <b>bold</b>",
+      "- a list? # no",
+      "Script",
+    ]);
   });
 
   it("exports an empty session as an empty conversation", async () => {

@@ -2,6 +2,7 @@
 // idempotently, whole or not at all. Calls the Worker's fetch handler; reads the rows with SQL.
 import { describe, expect, it } from "vitest";
 import type { SessionSummary as Session } from "../src/client";
+import { readAdmin } from "./helpers/admin";
 import { openSql } from "./helpers/database";
 import { call, expectProblem, history, postChat } from "./helpers/http";
 
@@ -153,6 +154,51 @@ describe("POST /api/sessions/import", () => {
     expect(Date.parse(message!.timestamp)).toBeGreaterThanOrEqual(before - 5_000);
   });
 
+  it("keeps an answer's feedback as an export writes it: rating, comment, and when it was given", async () => {
+    const messages = transcript.map((m, i) =>
+      i === 1
+        ? { ...m, feedback: { rating: "up", comment: "Clear.", updated_at: "2026-10-01T11:05:00.5+02:00" } }
+        : i === 3
+          ? { ...m, feedback: { rating: "down", comment: " \n " } }
+          : { ...m, feedback: null },
+    );
+    const session = await imported({ import_id: crypto.randomUUID(), messages });
+    expect((await history(session.session_uuid)).messages.map((m) => m.feedback)).toEqual([
+      null,
+      { rating: "up", comment: "Clear.", updated_at: "2026-10-01T09:05:00.500Z" },
+      null,
+      // A blank comment is none, as PUT feedback stores it; without a time, the import's.
+      { rating: "down", comment: null, updated_at: session.created_at },
+    ]);
+  });
+
+  it("leaves the ratings an import brought out of the admin statistics, as its messages; one given here afterwards counts", async () => {
+    // An hour of 2001 that nothing else in the tests uses.
+    const hour = Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 8000) * 3_600_000;
+    const at = (minutes: number) => new Date(hour + minutes * 60_000).toISOString();
+    const messages = [
+      { sender: "user", message: "Old question", timestamp: at(1) },
+      { sender: "bot", message: "Old answer", timestamp: at(2), feedback: { rating: "down", updated_at: at(3) } },
+    ];
+    const session = await imported({ import_id: crypto.randomUUID(), messages });
+    const ratings = async (from: string, to: string) =>
+      (await readAdmin<{ totals: { ratings: unknown } }>(`/api/admin/stats?from=${from}&to=${to}&bucket=hour`)).totals
+        .ratings;
+    expect(await ratings(at(0), at(60))).toEqual({ up: 0, down: 0 });
+
+    const answer = (await history(session.session_uuid)).messages[1]!;
+    const before = new Date(Date.now() - 1000).toISOString();
+    const rated = await call(`/api/sessions/${session.session_uuid}/messages/${answer.id}/feedback`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ rating: "up" }),
+    });
+    expect(rated.status).toBe(200);
+    // Other tests may rate answers meanwhile: at least this one.
+    const after = new Date(Date.now() + 1000).toISOString();
+    expect(await ratings(before, after)).toMatchObject({ up: expect.toSatisfy((up: number) => up >= 1) });
+  });
+
   it("continues as any session: a new question gets seq n+1 and a later timestamp", async () => {
     const session = await imported({ import_id: crypto.randomUUID(), messages: transcript });
     const response = await postChat({ question: "One more", session_uuid: session.session_uuid });
@@ -216,6 +262,35 @@ describe("POST /api/sessions/import", () => {
       );
     });
 
+    it("feedback is part of the transcript: other feedback under the same import_id is 409, none and null are the same", async () => {
+      const import_id = crypto.randomUUID();
+      const first = await imported({ import_id, messages: transcript.map((m) => ({ ...m, feedback: null })) });
+      expect(await imported({ import_id, messages: transcript })).toEqual(first);
+      const rated = transcript.map((m, i) => (i === 1 ? { ...m, feedback: { rating: "up" } } : m));
+      await expectProblem(await importBody({ import_id, messages: rated }), 409, "idempotency_conflict");
+      expect((await history(first.session_uuid)).messages[1]!.feedback).toBeNull();
+    });
+
+    it("a transcript without feedback keeps the identity it had before imports took feedback, so its retry is known", async () => {
+      const import_id = crypto.randomUUID();
+      await imported({ import_id, messages: transcript });
+      // The transcript's hash as it was computed before: what is stored of each message, in order.
+      const canonical = JSON.stringify(
+        transcript.map((m) => [
+          m.sender,
+          m.message,
+          new Date(m.timestamp).toISOString(),
+          "complete",
+          (m.sources ?? []).map((s) => [s.title, s.url, s.snippet, s.score]),
+        ]),
+      );
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+      const hash = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+      const [row] = await openSql()<{ import_hash: string }[]>`
+        select import_hash from chat_sessions where import_id = ${import_id}`;
+      expect(row!.import_hash).toBe(hash);
+    });
+
     it("an import_id used again after its session was deleted makes a new session", async () => {
       const import_id = crypto.randomUUID();
       const first = await imported({ import_id, messages: transcript });
@@ -246,6 +321,7 @@ describe("POST /api/sessions/import", () => {
       ],
       ["sources on a question", { sources: [{ title: "x" }] }, "sources", /only an answer/],
       ["an incomplete question", { status: "incomplete" }, "status", /only an answer/],
+      ["feedback on a question", { feedback: { rating: "up" } }, "feedback", /only an answer/],
     ];
     for (const [what, change, field, message] of cases) {
       it(`${what}`, async () => {
@@ -268,6 +344,29 @@ describe("POST /api/sessions/import", () => {
         "validation_error",
       );
       expect(problem.errors).toEqual([{ path: "messages.1.sources.0.url", message: "must be an http(s) URL" }]);
+    });
+
+    it("feedback that PUT feedback would refuse, or dated before its answer or in the future", async () => {
+      const cases: [unknown, string, RegExp][] = [
+        ["up", "feedback", /object/],
+        [{ rating: "meh" }, "feedback.rating", /"up" or "down"/],
+        [{ comment: "no rating" }, "feedback.rating", /"up" or "down"/],
+        [{ rating: "up", comment: "a\u0000b" }, "feedback.comment", /U\+0000/],
+        [{ rating: "up", comment: "a\uD800b" }, "feedback.comment", /lone surrogates/],
+        [{ rating: "up", comment: "🤖".repeat(2001) }, "feedback.comment", /at most 2000/],
+        [{ rating: "up", updated_at: "2026-10-01T09:00:02.499Z" }, "feedback.updated_at", /earlier than .* message 1/],
+        [{ rating: "up", updated_at: "2999-01-01T00:00:00Z" }, "feedback.updated_at", /future/],
+        [{ rating: "up", updated_at: "yesterday" }, "feedback.updated_at", /RFC 3339/],
+      ];
+      for (const [feedback, field, message] of cases) {
+        const import_id = crypto.randomUUID();
+        const messages = transcript.map((m, i) => (i === 1 ? { ...m, feedback } : m));
+        const problem = await expectProblem(await importBody({ import_id, messages }), 400, "validation_error");
+        expect(problem.errors, JSON.stringify(feedback)).toEqual([
+          { path: `messages.1.${field}`, message: expect.stringMatching(message) },
+        ]);
+        expect(await sessionsOfImport(import_id)).toEqual([]);
+      }
     });
 
     it("no messages, more than 1,000 messages, or no import_id", async () => {

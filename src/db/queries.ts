@@ -403,6 +403,8 @@ export type ImportedMessage = {
   sources: Source[];
   /** For an answer, the seq of the question it answers. */
   replyToSeq: number | null;
+  /** An answer's feedback; `at` null: the import's time. Never later than it. */
+  feedback: { rating: FeedbackRating; comment: string | null; at: string | null } | null;
 };
 
 export type SessionImport = {
@@ -423,9 +425,13 @@ const importSessionStatement = statement("import_session", (db) => {
     on conflict (${name(chatSessions.importId)}) do nothing
     returning *`);
   const transcript = sql`jsonb_to_recordset(${value("messages")}::jsonb)
-    as transcript(seq integer, sender text, message text, at timestamptz, status text, sources jsonb, "replyToSeq" integer)`;
+    as transcript(seq integer, sender text, message text, at timestamptz, status text, sources jsonb, "replyToSeq" integer, feedback jsonb)`;
   // Timestamps go no later than the import itself, so later messages never go back in time.
   const at = sql`least(coalesce(transcript.at, ${created.lastMessageAt}), ${created.lastMessageAt})`;
+  // Feedback is dated no earlier than its answer and no later than the session's created_at, so
+  // that any rating given here afterwards is later than it (readStats counts only those).
+  const feedbackAt = sql`case when transcript.feedback ->> 'rating' is not null then
+    least(greatest(coalesce((transcript.feedback ->> 'at')::timestamptz, ${created.createdAt}), ${at}), ${created.createdAt}) end`;
   const metadata = sql`${value("metadata")}::jsonb`;
   const questions = db.$with("questions", { id: chatMessages.id, seq: chatMessages.seq }).as(sql`
     insert into ${chatMessages}
@@ -439,9 +445,11 @@ const importSessionStatement = statement("import_session", (db) => {
     insert into ${chatMessages}
       (${name(chatMessages.sessionId)}, ${name(chatMessages.seq)}, ${name(chatMessages.sender)},
        ${name(chatMessages.message)}, ${name(chatMessages.timestamp)}, ${name(chatMessages.status)},
-       ${name(chatMessages.replyToId)}, ${name(chatMessages.sources)}, ${name(chatMessages.metadata)})
+       ${name(chatMessages.replyToId)}, ${name(chatMessages.sources)}, ${name(chatMessages.metadata)},
+       ${name(chatMessages.feedbackRating)}, ${name(chatMessages.feedbackComment)}, ${name(chatMessages.feedbackAt)})
     select ${created.id}, transcript.seq, 'bot', transcript.message, ${at}, transcript.status,
-      ${questions.id}, transcript.sources, ${metadata}
+      ${questions.id}, transcript.sources, ${metadata},
+      transcript.feedback ->> 'rating', transcript.feedback ->> 'comment', ${feedbackAt}
     from ${created}, ${transcript}
     join ${questions} on ${questions.seq} = transcript."replyToSeq"
     where transcript.sender = 'bot'
@@ -924,6 +932,8 @@ const statsStatement = statement("admin_stats", (db) => {
           select ${bucketOf(m.feedbackAt)} as bucket, ${m.feedbackRating} as rating
           from ${chatMessages}
           where ${m.feedbackAt} >= ${from} and ${m.feedbackAt} < ${to}
+            and not (coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false) and ${m.feedbackAt} <= (
+              select ${chatSessions.createdAt} from ${chatSessions} where ${chatSessions.id} = ${m.sessionId}))
         ) rated
         group by grouping sets ((bucket), ())
       ),
@@ -977,7 +987,9 @@ const statsStatement = statement("admin_stats", (db) => {
  * Messages marked `metadata.imported` (brought in by POST /api/sessions/import, not asked here) are
  * left out of every message figure, and sessions made by an import out of `sessions`: they are
  * counted apart, by when they were imported (the session's created_at), as imported sessions and
- * the messages each brought in. A failure is a question without an answer
+ * the messages each brought in. The ratings an import brought are left out too (importSession
+ * dates them no later than the session's created_at); one given here since counts. A failure is a
+ * question without an answer
  * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
  * short (`metadata.cut_short`, status incomplete).
  */

@@ -112,7 +112,13 @@ function jsonWriter({ session, exportedAt }: ExportRequest): Writer {
 /**
  * Markdown that reads well as a file and rendered: a title and the session's dates, then each
  * question (quoted) and answer under a heading with its time in UTC, an answer's sources as a
- * numbered list of links under it. Texts are written as they are: answers are Markdown already.
+ * numbered list of links under it and the reader's feedback after them.
+ *
+ * Every stored text (questions, answers, comments, sources' titles and snippets) is written so
+ * that it renders as the characters it holds and never as structure: a question holding
+ * `<img onerror=…>`, `[x](javascript:…)` or a line `### Answer · …` shows those characters, so
+ * the headings are the export's own. An answer's own Markdown shows as written, asterisks and
+ * all: it is the model's text, and no rule could tell its formatting from a forged heading.
  */
 function markdownWriter({ session, exportedAt }: ExportRequest): Writer {
   let questions = 0;
@@ -122,13 +128,16 @@ function markdownWriter({ session, exportedAt }: ExportRequest): Writer {
       return `---\n\n### Question ${questions} · ${utc(m.timestamp)}\n\n${quoted(m.message)}\n\n`;
     }
     const cut = m.status === "incomplete" ? " (cut short)" : "";
-    return `### Answer${cut} · ${utc(m.timestamp)}\n\n${m.message.trimEnd()}\n\n${sourcesList(m)}`;
+    const answer = markdownText(m.message).join("\n");
+    return `### Answer${cut} · ${utc(m.timestamp)}\n\n${answer}\n\n${sourcesList(m)}${feedbackNote(m)}`;
   };
   return {
     head: (first) => {
-      const title = first ? inline(first.message.trim().split("\n")[0]!) : "";
+      // The first question's first line, cut to 80 characters (code points, so no emoji is split).
+      const firstLine = first ? [...first.message.trim().split(/\r\n?|\n/)[0]!] : [];
+      const title = firstLine.length > 80 ? `${firstLine.slice(0, 79).join("")}…` : firstLine.join("");
       const lines = [
-        `# ${title.length > 80 ? `${title.slice(0, 79)}…` : title || "Conversation"}`,
+        `# ${title ? markdownLine(title) : "Conversation"}`,
         "",
         `- Session: \`${shortSessionId(session.sessionUuid)}\` (the first characters of its id)`,
         // An imported conversation began long before its session: both are shown.
@@ -152,28 +161,70 @@ function utc(date: Date): string {
 }
 
 function quoted(text: string): string {
-  return text
-    .trimEnd()
-    .split("\n")
-    .map((line) => (line.trim() ? `> ${line}` : ">"))
+  return markdownText(text)
+    .map((line) => (line ? `> ${line}` : ">"))
     .join("\n");
 }
 
-/** Text that Markdown must show as it is, in a heading or a link. */
-function inline(text: string): string {
-  return text.replace(/[\\`*_[\]<>|~]/g, "\\$&");
+/**
+ * What starts Markdown or HTML anywhere in a line: emphasis, code, links and images, HTML and
+ * autolinks, character references, headings' closing marks, tables, strikethrough and (GitHub)
+ * math. A backslash before any of them makes it the character itself (CommonMark §2.4).
+ */
+const markdownAnywhere = /[\\`*_[\]<>&#|~$]/g;
+/** What starts a block only at the beginning of a line: a list, or a heading's underline. */
+const markdownLineStart = /^(?:[-+=]|(\d+)([.)]))/;
+
+/** One line of stored text, with whitespace inside it as it is, as Markdown that shows it. */
+function markdownLine(line: string): string {
+  return line
+    .replace(markdownAnywhere, "\\$&")
+    .replace(markdownLineStart, (marker, digits?: string, dot?: string) =>
+      digits ? `${digits}\\${dot}` : `\\${marker}`,
+    );
 }
 
+/**
+ * A stored text as lines of Markdown that show it as it was written: each line escaped
+ * (markdownLine), its line breaks kept as hard breaks (a backslash at the end of the line), blank
+ * lines as paragraph breaks, and its indentation as no-break spaces, which Markdown neither
+ * strips nor reads as an indented code block.
+ */
+function markdownText(text: string): string[] {
+  const lines = text
+    .trimEnd()
+    .split(/\r\n?|\n/)
+    .map((line) => line.trimEnd());
+  return lines.map((line, index) => {
+    if (!line) return "";
+    const indent = /^[ \t]*/.exec(line)![0];
+    const shown = "\u00a0".repeat(indent.replaceAll("\t", "    ").length) + markdownLine(line.slice(indent.length));
+    return lines[index + 1] ? `${shown}\\` : shown;
+  });
+}
+
+/**
+ * A source as a list item: its title, linked when its URL is http(s). The URL goes in pointy
+ * brackets, with what could end them or escape their end percent-encoded (`<`, `>`, `\`) and `&`
+ * backslash-escaped so that no character reference is read in it: no URL breaks its link.
+ */
 function sourcesList(m: ShownMessage): string {
   if (m.sources.length === 0) return "";
   const items = m.sources.map((source, index) => {
-    const title = inline(source.title.trim() || "Untitled");
+    const title = markdownLine(source.title.trim().replace(/\s+/g, " ") || "Untitled");
     const linked =
-      source.url && /^https?:\/\/\S+$/.test(source.url)
-        ? `[${title}](<${source.url.replace(/</g, "%3C").replace(/>/g, "%3E")}>)`
+      source.url && /^https?:\/\/\S+$/i.test(source.url)
+        ? `[${title}](<${source.url.replace(/[<>\\]/g, encodeURIComponent).replaceAll("&", "\\&")}>)`
         : title;
     const snippet = source.snippet.trim().replace(/\s+/g, " ");
-    return `${index + 1}. ${linked}${snippet ? ` — ${inline(snippet)}` : ""}`;
+    return `${index + 1}. ${linked}${snippet ? ` — ${markdownLine(snippet)}` : ""}`;
   });
   return `**Sources**\n\n${items.join("\n")}\n\n`;
+}
+
+/** The reader's rating of an answer, and their comment quoted under it. */
+function feedbackNote(m: ShownMessage): string {
+  if (m.feedbackRating === null || m.feedbackAt === null) return "";
+  const line = `**Feedback:** rated ${m.feedbackRating} · ${utc(m.feedbackAt)}\n\n`;
+  return m.feedbackComment === null ? line : `${line}${quoted(m.feedbackComment)}\n\n`;
 }

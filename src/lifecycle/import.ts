@@ -56,6 +56,9 @@ async function transcriptHash(messages: TranscriptMessage[]): Promise<string> {
       m.timestamp,
       m.status,
       m.sources.map((s) => [s.title, s.url, s.snippet, s.score]),
+      // Only when there is feedback, so that a transcript without any keeps the identity it had
+      // before imports took feedback, and its retry is still recognised.
+      ...(m.feedback ? [[m.feedback.rating, m.feedback.comment, m.feedback.at]] : []),
     ]),
   );
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
@@ -79,6 +82,7 @@ function numbered(messages: TranscriptMessage[]): ImportedMessage[] {
       status: m.status,
       sources: m.sources,
       replyToSeq: m.answers === null ? null : m.answers + 1,
+      feedback: m.feedback,
     };
   });
 }

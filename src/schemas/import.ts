@@ -3,8 +3,9 @@
  * with the client's idempotency key. Every rule names the index of the message that breaks it.
  */
 import { z } from "zod";
-import { messageStatuses, type Source } from "../conversation";
+import { type FeedbackRating, messageStatuses, type Source } from "../conversation";
 import { maxQuestionLength, messageTextSchema } from "./chat";
+import { feedbackRequestSchema } from "./feedback";
 import { uuidSchema } from "./uuid";
 
 export const maxImportMessages = 1000;
@@ -53,6 +54,17 @@ const userMessageSchema = z.object({
   timestamp: timestampSchema,
   status: z.literal("complete", { error: 'must be "complete": only an answer can be incomplete' }).optional(),
   sources: z.array(z.unknown()).max(0, "must be empty: only an answer has sources").optional(),
+  feedback: z.null({ error: "must be null: only an answer takes feedback" }).optional(),
+});
+
+/**
+ * A reader's feedback on an answer, as an export writes it (§3): what PUT feedback takes, and
+ * when it was given.
+ */
+const importedFeedbackSchema = feedbackRequestSchema.extend({
+  updated_at: timestampSchema.describe(
+    "When it was given; kept to the millisecond, no later than the import. Missing: the import's time",
+  ),
 });
 
 const botMessageSchema = z.object({
@@ -64,6 +76,9 @@ const botMessageSchema = z.object({
     .array(importedSourceSchema, { error: "must be an array" })
     .max(maxSources, `must hold at most ${maxSources} sources`)
     .default([]),
+  feedback: importedFeedbackSchema
+    .nullish()
+    .describe("The reader's feedback, as an export writes it; checked as PUT feedback checks it (docs/api.md §15)"),
 });
 
 const importedMessageSchema = z.discriminatedUnion("sender", [userMessageSchema, botMessageSchema], {
@@ -80,6 +95,8 @@ export type TranscriptMessage = {
   sources: Source[];
   /** For an answer, the index of the question it answers. */
   answers: number | null;
+  /** An answer's feedback; `at` as `timestamp`. */
+  feedback: { rating: FeedbackRating; comment: string | null; at: string | null } | null;
 };
 
 export const importRequestSchema = z
@@ -126,6 +143,22 @@ export const importRequestSchema = z
           });
         }
       }
+      let feedback: TranscriptMessage["feedback"] = null;
+      if (message.sender === "bot" && message.feedback) {
+        const given = message.feedback.updated_at ? Date.parse(message.feedback.updated_at) : null;
+        if (given !== null && previous && given < previous.at) {
+          context.addIssue({
+            code: "custom",
+            path: ["messages", index, "feedback", "updated_at"],
+            message: `must not be earlier than the timestamp of message ${previous.index}`,
+          });
+        }
+        feedback = {
+          rating: message.feedback.rating,
+          comment: message.feedback.comment ?? null,
+          at: given === null ? null : new Date(given).toISOString(),
+        };
+      }
       transcript.push({
         sender: message.sender,
         message: message.message,
@@ -133,6 +166,7 @@ export const importRequestSchema = z
         status: message.status ?? "complete",
         sources: message.sender === "bot" ? message.sources : [],
         answers,
+        feedback,
       });
     }
     return { import_id, messages: transcript };

@@ -388,7 +388,9 @@ export const statsFiguresSchema = z.object({
   tokens: z
     .object({ total: measured, p50: measured, p95: measured })
     .describe("usage.total_tokens of the answers recording it: their sum and percentiles; null if none"),
-  ratings: z.object({ up: count, down: count }).describe("Feedback given (by when it was given)"),
+  ratings: z
+    .object({ up: count, down: count })
+    .describe("Feedback given (by when it was given); the ratings an import brought left out"),
 });
 
 export const statsBucketSchema = statsFiguresSchema.extend({
