@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { messageStatuses, type Source } from "../conversation";
+import { storableText } from "../storable-text";
 import { maxQuestionLength, messageTextSchema } from "./chat";
 import { uuidSchema } from "./uuid";
 
@@ -34,14 +35,20 @@ const importedSourceSchema = z.object(
     title: z
       .string({ error: "must be a string" })
       .min(1, "must not be empty")
-      .max(1000, "must be at most 1000 characters"),
+      .max(1000, "must be at most 1000 characters")
+      .check(storableText),
     url: z
       .string({ error: "must be a string or null" })
       .max(2048, "must be at most 2048 characters")
+      .check(storableText)
       .regex(/^https?:\/\/\S+$/, "must be an http(s) URL")
       .nullish()
       .transform((value) => value ?? null),
-    snippet: z.string({ error: "must be a string" }).max(2000, "must be at most 2000 characters").default(""),
+    snippet: z
+      .string({ error: "must be a string" })
+      .max(2000, "must be at most 2000 characters")
+      .check(storableText)
+      .default(""),
     score: z.number({ error: "must be a number" }).default(0),
   },
   { error: "must be an object" },
