@@ -109,6 +109,15 @@ describe("client text that PostgreSQL cannot store is refused with 400 naming th
     });
   }
 
+  it("import: a source url that has the form of a link but does not parse", async () => {
+    const problem = await expectProblem(
+      await importBody({ import_id: crypto.randomUUID(), messages: transcriptWithSource({ url: "http://[" }) }),
+      400,
+      "validation_error",
+    );
+    expect(problem.errors).toEqual([{ path: "messages.1.sources.0.url", message: "must be an http(s) URL" }]);
+  });
+
   const uiPost = (body: unknown) => call("/api/ui/chat", chatRequest(body));
   const ask = (text: string, id: string) => ({ role: "user", id, parts: [{ type: "text", text }] });
 
@@ -284,5 +293,40 @@ describe("upstream text PostgreSQL cannot store is made storable, and the questi
     expect(events.at(-1)!.event).toBe("error");
     const [, answer] = (await history(response.headers.get("X-Session-Id")!)).messages;
     expect(answer).toMatchObject({ status: "incomplete", message: sent });
+  });
+});
+
+describe("source URLs from Qdrant", () => {
+  it("keeps http(s) links and serves and stores every other url as null", async () => {
+    const urls = [
+      "https://book.example/ch1",
+      "javascript:alert(document.cookie)",
+      "data:text/html,<script>alert(1)</script>",
+      "/book/ch3",
+      "http://[",
+      "http://book.example/ch5",
+    ];
+    const key = await given({
+      qdrant: {
+        points: urls.map((url, i) => ({
+          id: i,
+          score: 1 - i / 10,
+          payload: { title: `Passage ${i}`, url, text: "…" },
+        })),
+      },
+    });
+    const { response, finished } = await callApp(
+      createApp(),
+      "/api/chat",
+      chatRequest({ question: "Where do I read on?" }),
+      ragEnv(key, { RAG_TOP_K: String(urls.length) }),
+    );
+    expect(response.status, await response.clone().text()).toBe(200);
+    await finished();
+    const reply = await response.json<{ session_uuid: string; sources: { url: string | null }[] }>();
+    const expected = ["https://book.example/ch1", null, null, null, null, "http://book.example/ch5"];
+    expect(reply.sources.map((source) => source.url)).toEqual(expected);
+    const [, answer] = (await history(reply.session_uuid)).messages;
+    expect(answer!.sources.map((source) => source.url)).toEqual(expected);
   });
 });

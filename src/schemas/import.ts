@@ -3,7 +3,7 @@
  * with the client's idempotency key. Every rule names the index of the message that breaks it.
  */
 import { z } from "zod";
-import { messageStatuses, type Source } from "../conversation";
+import { isSourceUrl, messageStatuses, type Source, sourceUrlPattern } from "../conversation";
 import { storableText } from "../storable-text";
 import { maxQuestionLength, messageTextSchema } from "./chat";
 import { uuidSchema } from "./uuid";
@@ -41,7 +41,8 @@ const importedSourceSchema = z.object(
       .string({ error: "must be a string or null" })
       .max(2048, "must be at most 2048 characters")
       .check(storableText)
-      .regex(/^https?:\/\/\S+$/, "must be an http(s) URL")
+      .refine(isSourceUrl, "must be an http(s) URL")
+      .meta({ pattern: sourceUrlPattern.source })
       .nullish()
       .transform((value) => value ?? null),
     snippet: z
