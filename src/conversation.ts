@@ -25,3 +25,15 @@ export type Source = {
 
 /** A message as the model's memory of the conversation holds it. */
 export type HistoryMessage = { sender: Sender; message: string };
+
+/**
+ * A source's link is shown as a link (the history, the useChat stream, the operators' page, the
+ * Markdown export), so only an absolute http(s) URL is one: a javascript: or data: URL would run
+ * or show whatever it holds. The pattern is the form JSON Schema states; URL.canParse then rules
+ * out what has the form but is malformed (`http://[`).
+ */
+export const sourceUrlPattern = /^https?:\/\/\S+$/;
+
+export function isSourceUrl(url: string): boolean {
+  return sourceUrlPattern.test(url) && URL.canParse(url);
+}

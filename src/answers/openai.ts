@@ -3,6 +3,7 @@
  * /chat/completions (plain or streamed as server-sent events).
  */
 import type { ModelConfig } from "../config";
+import { StorableTextStream, toStorableJson, toStorableText } from "../storable-text";
 import { postJson, readJson, UpstreamError } from "./upstream";
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
@@ -33,12 +34,22 @@ export async function complete(config: ModelConfig, messages: ChatMessage[], sig
   const body = await readJson<CompletionBody>("model", response);
   const text = body?.choices?.[0]?.message?.content;
   if (typeof text !== "string") throw new UpstreamError("model", "the answer holds no message content");
-  return { text, model: typeof body?.model === "string" ? body.model : config.model, usage: body?.usage ?? null };
+  return withStorableMetadata({
+    text: toStorableText(text),
+    model: typeof body?.model === "string" ? body.model : config.model,
+    usage: body?.usage ?? null,
+  });
+}
+
+/** The model's name and usage made storable: they go to the answer's metadata, a jsonb column. */
+function withStorableMetadata({ text, model, usage }: Completion): Completion {
+  return { text, model: toStorableText(model), usage: toStorableJson(usage) };
 }
 
 /**
- * Streams a completion, handing each content delta to `onDelta` as it arrives. Returns the whole
- * text when the model finishes; a stream that ends without `[DONE]` is an error.
+ * Streams a completion, handing each content delta to `onDelta` as it arrives, made storable: the
+ * deltas passed on add up to the text returned. Returns the whole text when the model finishes; a
+ * stream that ends without `[DONE]` is an error.
  */
 export async function streamCompletion(
   config: ModelConfig,
@@ -57,9 +68,18 @@ export async function streamCompletion(
   let text = "";
   let model = config.model;
   let usage: Usage | null = null;
+  const pieces = new StorableTextStream();
+  const pass = (piece: string) => {
+    if (piece.length === 0) return;
+    text += piece;
+    onDelta(piece);
+  };
   for await (const batch of serverSentData(response.body, signal)) {
     for (const data of batch) {
-      if (data === "[DONE]") return { text, model, usage };
+      if (data === "[DONE]") {
+        pass(pieces.end());
+        return withStorableMetadata({ text, model, usage });
+      }
       let chunk: CompletionChunk;
       try {
         chunk = JSON.parse(data);
@@ -69,10 +89,7 @@ export async function streamCompletion(
       if (typeof chunk.model === "string") model = chunk.model;
       if (chunk.usage) usage = chunk.usage;
       const delta = chunk.choices?.[0]?.delta?.content;
-      if (typeof delta === "string" && delta.length > 0) {
-        text += delta;
-        onDelta(delta);
-      }
+      if (typeof delta === "string") pass(pieces.push(delta));
     }
   }
   throw new UpstreamError("model", "the streamed answer ended before it was complete");

@@ -1,6 +1,7 @@
 /** Retrieval of the book's passages from a Qdrant collection over its REST API. */
 import type { RetrievalConfig } from "../config";
-import type { Source } from "../conversation";
+import { isSourceUrl, type Source } from "../conversation";
+import { toStorableText } from "../storable-text";
 import { postJson, readJson, UpstreamError } from "./upstream";
 
 export type Passage = Source & { text: string };
@@ -24,18 +25,20 @@ export async function searchPassages(
 type Point = { score?: unknown; payload?: Record<string, unknown> } | null;
 type SearchBody = { result?: Point[] };
 
+/** A point as a passage the service can store and show: storable text, a link only if it is one. */
 function toPassage(config: RetrievalConfig, point: Point): Passage {
   const payload = point?.payload ?? {};
-  const text = stringOr(payload[config.payloadKeys.text], "");
+  const text = storableStringOr(payload[config.payloadKeys.text], "");
+  const url = storableStringOr(payload[config.payloadKeys.url], null);
   return {
-    title: stringOr(payload[config.payloadKeys.title], "Untitled passage"),
-    url: stringOr(payload[config.payloadKeys.url], null),
+    title: storableStringOr(payload[config.payloadKeys.title], "Untitled passage"),
+    url: url !== null && isSourceUrl(url) ? url : null,
     snippet: [...text].length > snippetLength ? `${[...text].slice(0, snippetLength).join("")}…` : text,
     score: typeof point?.score === "number" ? point.score : 0,
     text,
   };
 }
 
-function stringOr<Fallback extends string | null>(value: unknown, fallback: Fallback): string | Fallback {
-  return typeof value === "string" ? value : fallback;
+function storableStringOr<Fallback extends string | null>(value: unknown, fallback: Fallback): string | Fallback {
+  return typeof value === "string" ? toStorableText(value) : fallback;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableText } from "../storable-text";
 import { uuidSchema } from "./uuid";
 
 export const maxQuestionLength = 8000;
@@ -27,8 +28,7 @@ export function messageTextSchema(maxLength: number) {
         `must be at most ${maxLength} characters`,
       )
       .refine((value) => /\S/u.test(value), "must contain a non-whitespace character")
-      .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
-      .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
+      .check(storableText)
       .meta({
         // JSON Schema's maxLength counts code points too.
         maxLength,

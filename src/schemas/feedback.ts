@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { feedbackRatings } from "../conversation";
+import { storableText } from "../storable-text";
 import { uuidSchema } from "./uuid";
 
 export const maxCommentLength = 2000;
@@ -21,8 +22,7 @@ export const feedbackPathSchema = z.object({
 const commentSchema = z
   .string({ error: "must be a string" })
   .refine((value) => [...value].length <= maxCommentLength, `must be at most ${maxCommentLength} characters`)
-  .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
-  .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
+  .check(storableText)
   .meta({ maxLength: maxCommentLength, description: "Why; stored as sent, or as none if it is blank" })
   .transform((value) => (/\S/u.test(value) ? value : null));
 

@@ -3,7 +3,8 @@
  * with the client's idempotency key. Every rule names the index of the message that breaks it.
  */
 import { z } from "zod";
-import { type FeedbackRating, messageStatuses, type Source } from "../conversation";
+import { type FeedbackRating, isSourceUrl, messageStatuses, type Source, sourceUrlPattern } from "../conversation";
+import { storableText } from "../storable-text";
 import { maxQuestionLength, messageTextSchema } from "./chat";
 import { feedbackRequestSchema } from "./feedback";
 import { uuidSchema } from "./uuid";
@@ -35,14 +36,21 @@ const importedSourceSchema = z.object(
     title: z
       .string({ error: "must be a string" })
       .min(1, "must not be empty")
-      .max(1000, "must be at most 1000 characters"),
+      .max(1000, "must be at most 1000 characters")
+      .check(storableText),
     url: z
       .string({ error: "must be a string or null" })
       .max(2048, "must be at most 2048 characters")
-      .regex(/^https?:\/\/\S+$/, "must be an http(s) URL")
+      .check(storableText)
+      .refine(isSourceUrl, "must be an http(s) URL")
+      .meta({ pattern: sourceUrlPattern.source })
       .nullish()
       .transform((value) => value ?? null),
-    snippet: z.string({ error: "must be a string" }).max(2000, "must be at most 2000 characters").default(""),
+    snippet: z
+      .string({ error: "must be a string" })
+      .max(2000, "must be at most 2000 characters")
+      .check(storableText)
+      .default(""),
     score: z.number({ error: "must be a number" }).default(0),
   },
   { error: "must be an object" },

@@ -25,7 +25,7 @@ const sessionUuid = z.string().meta({ format: "uuid" }).describe("The session's 
 
 export const sourceSchema = z.object({
   title: z.string(),
-  url: z.string().nullable(),
+  url: z.string().nullable().describe("An absolute http: or https: link; null when the passage has no such link"),
   snippet: z.string().describe("The passage's first 300 characters"),
   score: z.number().describe("Qdrant's similarity score"),
 }) satisfies z.ZodType<Source>;

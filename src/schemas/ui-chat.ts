@@ -3,6 +3,7 @@
  * either of its forms, read down to what a turn needs: the session, the question, its key.
  */
 import { z } from "zod";
+import { storableText } from "../storable-text";
 import { questionSchema } from "./chat";
 import { uuidSchema } from "./uuid";
 
@@ -15,10 +16,15 @@ export const maxUiChatBodyBytes = 256 * 1024;
 
 const maxUiIdLength = 256;
 
+/**
+ * Hashed into the turn's key as UTF-8, which has no lone surrogates: TextEncoder would make
+ * "msg-\ud800" and "msg-\udfff" one key, so an id that is not storable text is refused.
+ */
 const uiMessageId = z
   .string({ error: "must be a string" })
   .min(1, "must not be empty")
-  .max(maxUiIdLength, `must be at most ${maxUiIdLength} characters`);
+  .max(maxUiIdLength, `must be at most ${maxUiIdLength} characters`)
+  .check(storableText);
 
 /**
  * The newest message: the question. Only text can be asked; its text parts joined are the
@@ -27,7 +33,9 @@ const uiMessageId = z
 const userMessageSchema = z
   .object(
     {
-      id: uiMessageId.describe("The message's id on the client; it names the turn (its idempotency key)"),
+      id: uiMessageId.describe(
+        "The message's id on the client; it names the turn (its idempotency key). No U+0000, no lone surrogates",
+      ),
       role: z.literal("user", { error: 'must be "user": the newest message is the question to answer' }),
       parts: z
         .array(

@@ -33,6 +33,8 @@ export type Scenario = {
      */
     stampChunks?: boolean;
     usage?: Usage;
+    /** The model named in the answer; the one asked for when absent. */
+    model?: string;
   };
   qdrant?: Failure & { collection?: string; points?: QdrantPoint[] };
 };

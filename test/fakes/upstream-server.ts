@@ -150,7 +150,7 @@ export async function startFakeUpstream(): Promise<{ url: string; close: () => P
       const s = scenario.chat ?? {};
       if (await failure(req, res, s, signal, openAiError)) return;
       const body = asObject(parseBody(raw));
-      const model = body.model ?? null;
+      const model = s.model ?? body.model ?? null;
       const text = s.text ?? (s.chunks ? s.chunks.join("") : DEFAULT_TEXT);
       const usage = s.usage ?? DEFAULT_USAGE;
       if (body.stream !== true) {
