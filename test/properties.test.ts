@@ -2,9 +2,12 @@
 // query or headers, the answer is a documented success or a problem, never a 5xx; and any question
 // the service accepts reads back byte for byte. Calls the Worker's fetch handler.
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { createApp } from "../src/app";
+import { toStorableText } from "../src/storable-text";
 import { adminToken } from "./helpers/admin";
-import { ask, call, history } from "./helpers/http";
+import { ask, call, callApp, chatRequest, history } from "./helpers/http";
+import { newKey, ragEnv, setScenario } from "./helpers/upstream";
 
 // Enough to find the odd input, few enough to keep the suite quick (each property gets 2 minutes:
 // on a busy 2-core machine 150 turns and their reads take more than the default 20 s).
@@ -261,6 +264,57 @@ describe("any question the service accepts", () => {
         expect(stored!.message).toBe(question);
       }),
       { numRuns },
+    );
+  }, 120_000);
+});
+
+describe("any text an upstream sends", () => {
+  it("is answered and stored as the reader received it, U+0000 removed and lone surrogates as U+FFFD", async () => {
+    const upstreamText = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 30 }),
+      fc.constantFrom("\u0000", "\ud800", "\udfff", "\ud83e", "\udd16", "🤖", "javascript:alert(1)"),
+    );
+    const app = createApp();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ title: upstreamText, url: upstreamText, text: upstreamText }), { maxLength: 3 }),
+        fc.array(upstreamText, { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        async (passages, chunks, streamed) => {
+          const key = newKey();
+          await setScenario(inject("fakeUpstreamUrl"), key, {
+            qdrant: { points: passages.map((payload, id) => ({ id, score: 1 - id / 10, payload })) },
+            chat: { chunks },
+          });
+          const headers: Record<string, string> = streamed ? { Accept: "text/event-stream" } : {};
+          const { response, finished } = await callApp(
+            app,
+            "/api/chat",
+            chatRequest({ question: "Any text?" }, headers),
+            ragEnv(key),
+          );
+          const body = await response.text();
+          await finished();
+          expect(response.status, body).toBe(200);
+          const expected = toStorableText(chunks.join(""));
+          let received: string;
+          if (streamed) {
+            expect(body).not.toContain("event: error");
+            received = [...body.matchAll(/^event: delta\ndata: (.*)$/gm)].map((m) => JSON.parse(m[1]!).text).join("");
+          } else {
+            received = JSON.parse(body).answer;
+          }
+          expect(received).toBe(expected);
+          const stored = (await history(response.headers.get("X-Session-Id")!)).messages.at(-1)!;
+          expect(stored.message).toBe(expected);
+          expect(stored.sources).toHaveLength(passages.length);
+          for (const source of stored.sources) {
+            for (const text of [source.title, source.snippet]) expect(toStorableText(text)).toBe(text);
+            if (source.url !== null) expect(source.url).toMatch(/^https?:\/\//);
+          }
+        },
+      ),
+      { numRuns: numRuns / 3 },
     );
   }, 120_000);
 });
