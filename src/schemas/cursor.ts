@@ -3,6 +3,8 @@
  * clients treat them as opaque. The order is inside so a cursor cannot be replayed with the
  * other order, which would silently return the wrong page.
  */
+import { isQueryTime } from "./query";
+
 export type Cursor = { order: "asc" | "desc"; afterSeq: number };
 
 const cursorPattern = /^v1:(asc|desc):([1-9]\d{0,9})$/;
@@ -70,7 +72,8 @@ export function decodeSessionsCursor(text: string): { activity: Date; id: number
   if (!match) return null;
   const activity = new Date(Number(match[1]));
   const id = Number(match[2]);
-  return Number.isNaN(activity.getTime()) || !Number.isSafeInteger(id) ? null : { activity, id };
+  // No session of this service was active outside that range; PostgreSQL refuses some times outside it.
+  return isQueryTime(activity.getTime()) && Number.isSafeInteger(id) ? { activity, id } : null;
 }
 
 /** The admin search: the id of the last hit, hits being newest first. */
