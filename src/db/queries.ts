@@ -63,6 +63,14 @@ export type ShownMessage = Pick<ChatMessage, keyof typeof shownColumns>;
  */
 export type RetentionDays = number | null;
 
+/**
+ * True for a message brought in by POST /api/sessions/import (lifecycle/import.ts marks each one),
+ * not asked here: the admin figures leave it out of questions, answers and failures.
+ */
+function importedMessage(message: { metadata: PgColumn }): SQL<boolean> {
+  return sql<boolean>`coalesce(${message.metadata} -> 'imported' = 'true'::jsonb, false)`;
+}
+
 /** When a session was last active, as chat_sessions_activity_idx has it. */
 const lastActivity = sessionActivity(chatSessions);
 
@@ -629,13 +637,21 @@ export type AdminSessionsQuery = {
 
 const adminSessionsStatement = statement("admin_sessions", (db) => {
   const activity = sessionActivity(chatSessions);
+  // Imported messages are no failures, as in the statistics (readStats): a transcript's
+  // unanswered question or cut answer happened elsewhere.
+  const native = sql`not ${importedMessage(chatMessages)}`;
   const counts = db
     .select({
-      incomplete: sql<number>`(count(*) filter (where ${chatMessages.status} = 'incomplete'))::int`.as("incomplete"),
+      incomplete: sql<number>`(count(*) filter (where ${chatMessages.status} = 'incomplete' and ${native}))::int`.as(
+        "incomplete",
+      ),
       // Every bot message answers one question of its session (reply_to_id, unique), so the
-      // questions without an answer are the questions less the answers.
+      // questions without an answer are the questions less the answers. An imported answer
+      // answers an imported question, and an answer stored here a question asked here (a turn is
+      // found again only by its client_message_id, which imported questions lack), so the native
+      // ones subtract the same way.
       unanswered:
-        sql<number>`(count(*) filter (where ${chatMessages.sender} = 'user') - count(*) filter (where ${chatMessages.sender} = 'bot'))::int`.as(
+        sql<number>`(count(*) filter (where ${chatMessages.sender} = 'user' and ${native}) - count(*) filter (where ${chatMessages.sender} = 'bot' and ${native}))::int`.as(
           "unanswered",
         ),
       up: sql<number>`(count(*) filter (where ${chatMessages.feedbackRating} = 'up'))::int`.as("up"),
@@ -868,7 +884,7 @@ const statsStatement = statement("admin_stats", (db) => {
     with
       in_range as (
         select ${bucketOf(m.timestamp)} as bucket, ${m.sender} as sender, ${m.status} as status,
-          coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false) as imported,
+          ${importedMessage(m)} as imported,
           ${m.sender} = 'user' and not exists (
             select 1 from ${chatMessages} ${answer} where ${answer.replyToId} = ${m.id}) as unanswered,
           coalesce(${m.metadata} ? 'cut_short', false) as cut_short,
@@ -932,7 +948,7 @@ const statsStatement = statement("admin_stats", (db) => {
         from ${chatMessages} cross join jsonb_array_elements(${m.sources}) as source
         where ${m.timestamp} >= ${from} and ${m.timestamp} < ${to} and ${m.sender} = 'bot'
           and jsonb_typeof(source) = 'object'
-          and not coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false)
+          and not ${importedMessage(m)}
         group by 1, 2
         order by 3 desc, 1, 2
         limit ${value("topSources")}

@@ -30,7 +30,9 @@ export const adminSessionsQuerySchema = z
     from: queryTime.optional().describe(`Sessions last active at or after this time, ${queryTimeRange}`),
     to: queryTime.optional().describe(`Sessions last active before this time, ${queryTimeRange}`),
     min_messages: queryInteger(0, 1_000_000, 0).describe("Sessions holding at least this many messages"),
-    has_failures: trueOrFalse.describe("true: only sessions with a question left unanswered or an answer cut short"),
+    has_failures: trueOrFalse.describe(
+      "true: only sessions with a question left unanswered or an answer cut short, imported messages left out",
+    ),
     has_negative_feedback: trueOrFalse.describe('true: only sessions with an answer rated "down"'),
     limit: pageSize(50, 200).describe("How many sessions, 1 to 200"),
     cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
