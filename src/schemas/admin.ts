@@ -71,7 +71,9 @@ export const adminSearchQuerySchema = z
       .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
       .meta({ minLength: 1, maxLength: maxSearchLength })
       .describe('Words, "a phrase", or, -word: PostgreSQL\'s websearch_to_tsquery, English stemming'),
-    limit: pageSize(20, 100).describe("How many hits, 1 to 100"),
+    limit: pageSize(20, 100).describe(
+      "How many hits at most, 1 to 100; a page also stops before 1 MiB (docs/api.md §13.4)",
+    ),
     cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
   })
   .transform((query, context) => {
