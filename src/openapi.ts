@@ -322,7 +322,7 @@ function queryParameters(schema: z.ZodType, required: string[] = []): Json[] {
 function historyQueryParameters(): Json[] {
   const { properties } = z.toJSONSchema(historyQuerySchema, { io: "input" }) as { properties: Record<string, Json> };
   const described: Record<string, string> = {
-    limit: "How many messages, 1 to 1000",
+    limit: "How many messages at most, 1 to 1000; a page also stops before 1 MiB (docs/api.md §5)",
     order: "asc (oldest first) or desc (newest first)",
     cursor: "next_cursor of the previous page, unchanged; bound to its order",
   };

@@ -144,6 +144,55 @@ describe("GET /api/admin/sessions", () => {
     expect(rest.next_cursor).toBeNull();
   });
 
+  it("counts no imported question or answer as a failure, as the statistics do, in the counts and in has_failures", async () => {
+    // An import as lifecycle/import.ts stores it, in 2008, where no other test writes: a question
+    // the transcript left unanswered and an answer it had cut short, then one question asked here
+    // that the model never answered.
+    const imported = { imported: true, import_id: crypto.randomUUID() };
+    const at = (minute: number) => inYear(2008, 5, 1, 10, minute);
+    const transcript = await seedConversation(openSql(), {
+      createdAt: at(0),
+      importId: imported.import_id,
+      turns: [
+        {
+          question: "Cut short elsewhere",
+          at: at(1),
+          questionMetadata: imported,
+          answer: { status: "incomplete", text: "The ans", metadata: imported },
+        },
+        { question: "Never answered elsewhere", at: at(2), questionMetadata: imported, answer: null },
+      ],
+    });
+    const importedOnly = await readAdmin<SessionsPage>("/api/admin/sessions?from=2008-05-01&to=2008-05-02");
+    expect(importedOnly.sessions).toEqual([
+      expect.objectContaining({
+        session_uuid: transcript.sessionUuid,
+        imported: true,
+        message_count: 3,
+        unanswered_questions: 0,
+        incomplete_answers: 0,
+      }),
+    ]);
+    const failing = await readAdmin<SessionsPage>(
+      "/api/admin/sessions?from=2008-05-01&to=2008-05-02&has_failures=true",
+    );
+    expect(failing.sessions).toEqual([]);
+
+    const sql = openSql();
+    await sql`
+      insert into chat_messages (session_id, seq, sender, message, timestamp)
+      values (${transcript.sessionId}, 4, 'user', 'Asked here, never answered', ${at(3)})`;
+    await sql`update chat_sessions set message_count = 4, last_message_at = ${at(3)} where id = ${transcript.sessionId}`;
+    const asked = await readAdmin<SessionsPage>("/api/admin/sessions?from=2008-05-01&to=2008-05-02&has_failures=true");
+    expect(asked.sessions).toEqual([
+      expect.objectContaining({ session_uuid: transcript.sessionUuid, unanswered_questions: 1, incomplete_answers: 0 }),
+    ]);
+    const stats = await readAdmin<{ totals: { failures: { unanswered: number; cut_short: number } } }>(
+      "/api/admin/stats?from=2008-05-01&to=2008-05-02",
+    );
+    expect(stats.totals.failures).toEqual({ unanswered: 1, cut_short: 0 });
+  });
+
   it.each([
     ["to before from", "from=2003-03-02&to=2003-03-01", "to"],
     ["a date that is not one", "from=2003-02-30", "from"],

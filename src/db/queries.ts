@@ -14,6 +14,7 @@ import { and, asc, desc, eq, fillPlaceholders, getTableColumns, gt, gte, lt, typ
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
+import { maxPageBytes } from "../schemas/cursor";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
 import { type ChatMessage, type ChatSession, chatMessages, chatSessions, sessionActivity } from "./schema";
@@ -62,6 +63,14 @@ export type ShownMessage = Pick<ChatMessage, keyof typeof shownColumns>;
  * null keeps every session.
  */
 export type RetentionDays = number | null;
+
+/**
+ * True for a message brought in by POST /api/sessions/import (lifecycle/import.ts marks each one),
+ * not asked here: the admin figures leave it out of questions, answers and failures.
+ */
+function importedMessage(message: { metadata: PgColumn }): SQL<boolean> {
+  return sql<boolean>`coalesce(${message.metadata} -> 'imported' = 'true'::jsonb, false)`;
+}
 
 /** When a session was last active, as chat_sessions_activity_idx has it. */
 const lastActivity = sessionActivity(chatSessions);
@@ -353,19 +362,73 @@ export type HistoryPageQuery = {
   retentionDays: RetentionDays;
 };
 
+/**
+ * What a message adds to a page's body, counted by PostgreSQL from what is stored: the UTF-8
+ * bytes of its text (octet_length takes a long text's length from its header, without reading
+ * it), of its sources and feedback comment, of its metadata where the page shows it, and
+ * `fieldBytes` for the fields around them (ids, times, names).
+ */
+const fieldBytes = 512;
+
+function messageBytes(message: typeof chatMessages, withMetadata: boolean): SQL<number> {
+  const metadata = withMetadata ? sql` + coalesce(octet_length(${message.metadata}::text), 0)` : sql``;
+  return sql<number>`(${fieldBytes} + octet_length(${message.message}) + octet_length(${message.sources}::text)
+    + coalesce(octet_length(${message.feedbackComment}), 0)${metadata})`;
+}
+
+/**
+ * The messages of the session row the statement reads (chat_sessions), in seq order from its
+ * start or after `afterSeq`: at most `limit` of them (the page and one more), each with the running
+ * size of the page up to it (`pageBytes`), and none after the first one that passes `maxBytes`
+ * but the second (the page holds at least one message, and the one after it tells that more
+ * follow). So the Worker never receives more than `maxBytes` and one message, however long the
+ * messages are; pageOf (schemas/cursor.ts) cuts the page from these rows. A lateral subquery of
+ * the session: the window runs over the rows the index gives in order, and stops with the limit.
+ * Every column is in it; the statement sends only those it selects.
+ */
+function sizedPage(db: PostgresJsDatabase, order: "asc" | "desc", fromStart: boolean, size: SQL<number>) {
+  const ascending = order === "asc";
+  const after = fromStart ? undefined : (ascending ? gt : lt)(chatMessages.seq, value("afterSeq"));
+  const inOrder = sql`order by ${chatMessages.seq} ${ascending ? sql`asc` : sql`desc`}`;
+  const sized = db
+    .select({
+      ...messageColumns,
+      size: sql<number>`${size}`.as("size"),
+      pageBytes: sql<number>`(sum(${size}) over (${inOrder}))::bigint`.mapWith(Number).as("page_bytes"),
+      place: sql<number>`row_number() over (${inOrder})`.mapWith(Number).as("place"),
+    })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sessionId, chatSessions.id), after))
+    .orderBy((ascending ? asc : desc)(chatMessages.seq))
+    .limit(value("limit"))
+    .as("sized");
+  return db
+    .select()
+    .from(sized)
+    .where(sql`${sized.place} <= 2 or ${sized.pageBytes} - ${sized.size} <= ${value("maxBytes")}`)
+    .as("page");
+}
+
+/** The fields of a subquery that `columns` names: the same columns, read from the subquery. */
+function fieldsNamedAs<S extends object, K extends keyof S & string>(
+  subquery: S,
+  columns: Record<K, unknown>,
+): Pick<S, K> {
+  const names = Object.keys(columns) as K[];
+  return Object.fromEntries(names.map((name) => [name, subquery[name]])) as Pick<S, K>;
+}
+
 /** A page of a session's messages in one order, from its start or after a seq. */
 function pageStatement(order: "asc" | "desc", fromStart: boolean) {
   return statement(`list_messages_${order}${fromStart ? "" : "_after"}`, (db) => {
-    const ascending = order === "asc";
-    const after = fromStart ? undefined : (ascending ? gt : lt)(chatMessages.seq, value("afterSeq"));
+    const page = sizedPage(db, order, fromStart, messageBytes(chatMessages, false));
     // A left join, so that a session without messages (one row of nulls) differs from no session.
     return db
-      .select({ message: shownColumns })
+      .select({ message: fieldsNamedAs(page, shownColumns), pageBytes: page.pageBytes })
       .from(chatSessions)
-      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+      .leftJoinLateral(page, sql`true`)
       .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired))
-      .orderBy((ascending ? asc : desc)(chatMessages.seq))
-      .limit(value("limit"));
+      .orderBy((order === "asc" ? asc : desc)(page.seq));
   });
 }
 
@@ -374,22 +437,27 @@ const pageStatements = {
   desc: { fromStart: pageStatement("desc", true), after: pageStatement("desc", false) },
 };
 
+/** A message of a page, and the page's size in bytes up to and including it (see sizedPage). */
+export type Sized<Row> = Row & { pageBytes: number };
+
 /**
  * One page of a session's messages in seq order, with one extra message to tell whether more
- * follow. Null: no such session, or it has expired. A seq is taken under the session's row lock and committed with
- * it, so any committed message has every smaller seq committed too: keyset pages over seq can
- * neither skip nor repeat a message while others are appended.
+ * follow, cut short by size (sizedPage). Null: no such session, or it has expired. A seq is taken
+ * under the session's row lock and committed with it, so any committed message has every smaller
+ * seq committed too: keyset pages over seq can neither skip nor repeat a message while others
+ * are appended.
  */
-export async function listMessages(db: Database, query: HistoryPageQuery): Promise<ShownMessage[] | null> {
+export async function listMessages(db: Database, query: HistoryPageQuery): Promise<Sized<ShownMessage>[] | null> {
   const page = pageStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
   const rows = await page(db).execute({
     sessionUuid: query.sessionUuid,
     afterSeq: query.afterSeq,
     limit: query.limit + 1,
+    maxBytes: maxPageBytes,
     retentionDays: query.retentionDays,
   });
   if (rows.length === 0) return null;
-  return rows.flatMap((row) => (row.message ? [row.message] : []));
+  return rows.flatMap((row) => (row.message ? [{ ...row.message, pageBytes: row.pageBytes }] : []));
 }
 
 /** A message of an imported transcript, numbered, as importSession stores it. */
@@ -637,13 +705,21 @@ export type AdminSessionsQuery = {
 
 const adminSessionsStatement = statement("admin_sessions", (db) => {
   const activity = sessionActivity(chatSessions);
+  // Imported messages are no failures, as in the statistics (readStats): a transcript's
+  // unanswered question or cut answer happened elsewhere.
+  const native = sql`not ${importedMessage(chatMessages)}`;
   const counts = db
     .select({
-      incomplete: sql<number>`(count(*) filter (where ${chatMessages.status} = 'incomplete'))::int`.as("incomplete"),
+      incomplete: sql<number>`(count(*) filter (where ${chatMessages.status} = 'incomplete' and ${native}))::int`.as(
+        "incomplete",
+      ),
       // Every bot message answers one question of its session (reply_to_id, unique), so the
-      // questions without an answer are the questions less the answers.
+      // questions without an answer are the questions less the answers. An imported answer
+      // answers an imported question, and an answer stored here a question asked here (a turn is
+      // found again only by its client_message_id, which imported questions lack), so the native
+      // ones subtract the same way.
       unanswered:
-        sql<number>`(count(*) filter (where ${chatMessages.sender} = 'user') - count(*) filter (where ${chatMessages.sender} = 'bot'))::int`.as(
+        sql<number>`(count(*) filter (where ${chatMessages.sender} = 'user' and ${native}) - count(*) filter (where ${chatMessages.sender} = 'bot' and ${native}))::int`.as(
           "unanswered",
         ),
       up: sql<number>`(count(*) filter (where ${chatMessages.feedbackRating} = 'up'))::int`.as("up"),
@@ -712,15 +788,13 @@ export async function listAdminSessions(db: Database, query: AdminSessionsQuery)
 /** A page of a session's messages with everything stored about them, and the session. */
 function conversationStatement(order: "asc" | "desc", fromStart: boolean) {
   return statement(`admin_conversation_${order}${fromStart ? "" : "_after"}`, (db) => {
-    const ascending = order === "asc";
-    const after = fromStart ? undefined : (ascending ? gt : lt)(chatMessages.seq, value("afterSeq"));
+    const page = sizedPage(db, order, fromStart, messageBytes(chatMessages, true));
     return db
-      .select({ session: chatSessions, message: messageColumns })
+      .select({ session: chatSessions, message: fieldsNamedAs(page, messageColumns), pageBytes: page.pageBytes })
       .from(chatSessions)
-      .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), after))
+      .leftJoinLateral(page, sql`true`)
       .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
-      .orderBy((ascending ? asc : desc)(chatMessages.seq))
-      .limit(value("limit"));
+      .orderBy((order === "asc" ? asc : desc)(page.seq));
   });
 }
 
@@ -731,21 +805,26 @@ const conversationStatements = {
 
 /**
  * One page of a session's messages with everything stored about them, in the order and paging of
- * the history (listMessages), and the session itself. Null: no such session.
+ * the history (listMessages), cut short by size the same way, and the session itself. Null: no
+ * such session.
  */
 export async function readConversation(
   db: Database,
   query: Omit<HistoryPageQuery, "retentionDays">,
-): Promise<{ session: ChatSession; messages: ChatMessage[] } | null> {
+): Promise<{ session: ChatSession; messages: Sized<ChatMessage>[] } | null> {
   const page = conversationStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
   const rows = await page(db).execute({
     sessionUuid: query.sessionUuid,
     afterSeq: query.afterSeq,
     limit: query.limit + 1,
+    maxBytes: maxPageBytes,
   });
   const [first] = rows;
   if (!first) return null;
-  return { session: first.session, messages: rows.flatMap((row) => (row.message ? [row.message] : [])) };
+  return {
+    session: first.session,
+    messages: rows.flatMap((row) => (row.message ? [{ ...row.message, pageBytes: row.pageBytes }] : [])),
+  };
 }
 
 /** Marks that PostgreSQL's ts_headline puts around each match; taken out of the text first. */
@@ -761,11 +840,13 @@ export type SearchQuery = {
   limit: number;
 };
 
-export type SearchHitRow = Pick<ChatMessage, "id" | "seq" | "sender" | "status" | "timestamp"> & {
-  sessionUuid: string;
-  /** The matches between matchStart and matchEnd, in the message's text, not escaped. */
-  headline: string;
-};
+export type SearchHitRow = Sized<
+  Pick<ChatMessage, "id" | "seq" | "sender" | "status" | "timestamp"> & {
+    sessionUuid: string;
+    /** The matches between matchStart and matchEnd, in the message's text, not escaped. */
+    headline: string;
+  }
+>;
 
 const hitColumns = {
   id: chatMessages.id,
@@ -775,6 +856,7 @@ const hitColumns = {
   timestamp: chatMessages.timestamp,
   sessionUuid: chatSessions.sessionUuid,
   headline: sql<string>`headline`.as("headline"),
+  pageBytes: sql<number>`page_bytes`.mapWith(Number).as("page_bytes"),
 };
 
 const searchStatement = statement("admin_search", (db) => {
@@ -792,23 +874,43 @@ const searchStatement = statement("admin_search", (db) => {
       select ${m.id} as id from ${chatMessages}
       where ${m.searchVector} @@ ${tsquery} and (${beforeId} is null or ${m.id} < ${beforeId})
     ),
-    newest as (select id from matches order by id desc limit ${value("limit")})
-    select ${m.id}, ${m.seq}, ${m.sender}, ${m.status}, ${m.timestamp}, ${chatSessions.sessionUuid},
-      ts_headline('english', translate(${m.message}, ${matchStart + matchEnd}, ''), ${tsquery}, ${headlineOptions})
-        as headline
-    from newest
-    join ${chatMessages} on ${m.id} = newest.id
-    join ${chatSessions} on ${chatSessions.id} = ${m.sessionId}`);
+    newest as (select id from matches order by id desc limit ${value("limit")}),
+    headlined as (
+      select ${m.id}, ${m.seq}, ${m.sender}, ${m.status}, ${m.timestamp}, ${chatSessions.sessionUuid},
+        ts_headline('english', translate(${m.message}, ${matchStart + matchEnd}, ''), ${tsquery}, ${headlineOptions})
+          as headline
+      from newest
+      join ${chatMessages} on ${m.id} = newest.id
+      join ${chatSessions} on ${chatSessions.id} = ${m.sessionId}
+    ),
+    -- A headline is as long as the words around the matches, and a "word" of punctuation or
+    -- emoji can be a whole message: the page is cut by size as a history's is (sizedPage).
+    sized as (
+      select headlined.*, ${fieldBytes} + octet_length(headline) as size,
+        sum(${fieldBytes} + octet_length(headline)) over newest_first as page_bytes,
+        row_number() over newest_first as place
+      from headlined
+      window newest_first as (order by id desc)
+    )
+    select id, seq, sender, status, timestamp, session_uuid, headline, page_bytes
+    from sized
+    where place <= 2 or page_bytes - size <= ${value("maxBytes")}`);
   return db.with(hits).select().from(hits).orderBy(desc(hits.id));
 });
 
 /**
- * Messages whose text matches the query, newest first, with one more to tell whether more follow.
+ * Messages whose text matches the query, newest first, with one more to tell whether more follow,
+ * cut short by the size of their headlines as a history page is (sizedPage).
  * The match reads the stored search vector through its GIN index; PostgreSQL computes the
  * headlines only for the rows of the page.
  */
 export async function searchMessages(db: Database, query: SearchQuery): Promise<SearchHitRow[]> {
-  return searchStatement(db).execute({ text: query.text, beforeId: query.beforeId, limit: query.limit + 1 });
+  return searchStatement(db).execute({
+    text: query.text,
+    beforeId: query.beforeId,
+    limit: query.limit + 1,
+    maxBytes: maxPageBytes,
+  });
 }
 
 export type StatsQuery = {
@@ -876,7 +978,7 @@ const statsStatement = statement("admin_stats", (db) => {
     with
       in_range as (
         select ${bucketOf(m.timestamp)} as bucket, ${m.sender} as sender, ${m.status} as status,
-          coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false) as imported,
+          ${importedMessage(m)} as imported,
           ${m.sender} = 'user' and not exists (
             select 1 from ${chatMessages} ${answer} where ${answer.replyToId} = ${m.id}) as unanswered,
           coalesce(${m.metadata} ? 'cut_short', false) as cut_short,
@@ -942,7 +1044,7 @@ const statsStatement = statement("admin_stats", (db) => {
         from ${chatMessages} cross join jsonb_array_elements(${m.sources}) as source
         where ${m.timestamp} >= ${from} and ${m.timestamp} < ${to} and ${m.sender} = 'bot'
           and jsonb_typeof(source) = 'object'
-          and not coalesce(${m.metadata} -> 'imported' = 'true'::jsonb, false)
+          and not ${importedMessage(m)}
         group by 1, 2
         order by 3 desc, 1, 2
         limit ${value("topSources")}

@@ -1,25 +1,14 @@
 /** The query parameters of the admin API (docs/api.md §13), validated and turned into what queries.ts takes. */
 import { z } from "zod";
 import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";
-
-const dateOrTime = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
-    error: "must be a date (2026-11-25, midnight UTC) or an RFC 3339 time (2026-11-25T08:00:00Z)",
-  })
-  .transform((value) => new Date(value));
+import { earliestQueryTime, queryInteger, queryTime, queryTimeRange } from "./query";
 
 const trueOrFalse = z
   .enum(["true", "false"], { error: 'must be "true" or "false"' })
   .default("false")
   .transform((value) => value === "true");
 
-const pageSize = (fallback: number, max: number) =>
-  z.coerce
-    .number({ error: `must be an integer from 1 to ${max}` })
-    .int(`must be an integer from 1 to ${max}`)
-    .min(1, `must be an integer from 1 to ${max}`)
-    .max(max, `must be an integer from 1 to ${max}`)
-    .default(fallback);
+const pageSize = (fallback: number, max: number) => queryInteger(1, max, fallback);
 
 const cursorText = z.string({ error: "must be given once" }).optional();
 
@@ -38,16 +27,12 @@ export const titleLength = 80;
 
 export const adminSessionsQuerySchema = z
   .object({
-    from: dateOrTime.optional().describe("Sessions last active at or after this time"),
-    to: dateOrTime.optional().describe("Sessions last active before this time"),
-    min_messages: z.coerce
-      .number({ error: "must be an integer from 0 to 1000000" })
-      .int("must be an integer from 0 to 1000000")
-      .min(0, "must be an integer from 0 to 1000000")
-      .max(1_000_000, "must be an integer from 0 to 1000000")
-      .default(0)
-      .describe("Sessions holding at least this many messages"),
-    has_failures: trueOrFalse.describe("true: only sessions with a question left unanswered or an answer cut short"),
+    from: queryTime.optional().describe(`Sessions last active at or after this time, ${queryTimeRange}`),
+    to: queryTime.optional().describe(`Sessions last active before this time, ${queryTimeRange}`),
+    min_messages: queryInteger(0, 1_000_000, 0).describe("Sessions holding at least this many messages"),
+    has_failures: trueOrFalse.describe(
+      "true: only sessions with a question left unanswered or an answer cut short, imported messages left out",
+    ),
     has_negative_feedback: trueOrFalse.describe('true: only sessions with an answer rated "down"'),
     limit: pageSize(50, 200).describe("How many sessions, 1 to 200"),
     cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
@@ -86,7 +71,9 @@ export const adminSearchQuerySchema = z
       .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
       .meta({ minLength: 1, maxLength: maxSearchLength })
       .describe('Words, "a phrase", or, -word: PostgreSQL\'s websearch_to_tsquery, English stemming'),
-    limit: pageSize(20, 100).describe("How many hits, 1 to 100"),
+    limit: pageSize(20, 100).describe(
+      "How many hits at most, 1 to 100; a page also stops before 1 MiB (docs/api.md §13.4)",
+    ),
     cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
   })
   .transform((query, context) => {
@@ -113,16 +100,22 @@ function nextBucketStart(time: number, bucketMs: number): number {
 
 export const adminStatsQuerySchema = z
   .object({
-    from: dateOrTime.optional().describe("Start of the range, inclusive; default: 30 days (or 48 hours) before `to`"),
-    to: dateOrTime
+    from: queryTime
       .optional()
-      .describe("End of the range, exclusive; default: the end of the current day (or hour), UTC"),
+      .describe(
+        `Start of the range, inclusive, ${queryTimeRange}; default: 30 days (or 48 hours) before \`to\`, but not before 2000`,
+      ),
+    to: queryTime
+      .optional()
+      .describe(`End of the range, exclusive, ${queryTimeRange}; default: the end of the current day (or hour), UTC`),
     bucket: z.enum(["day", "hour"], { error: 'must be "day" or "hour"' }).default("day").describe("UTC days or hours"),
   })
   .transform((query, context) => {
     const bucketMs = buckets[query.bucket];
     const to = query.to ?? new Date(nextBucketStart(Date.now(), bucketMs));
-    const from = query.from ?? new Date(to.getTime() - (query.bucket === "day" ? 30 : 48) * bucketMs);
+    // The default start stays in the range a query may name, as a given one must (./query.ts).
+    const from =
+      query.from ?? new Date(Math.max(to.getTime() - (query.bucket === "day" ? 30 : 48) * bucketMs, earliestQueryTime));
     if (!rangeInOrder(from, to, context)) return z.NEVER;
     const firstBucket = Math.floor(from.getTime() / bucketMs) * bucketMs;
     if ((to.getTime() - firstBucket) / bucketMs > maxBuckets) {

@@ -3,6 +3,8 @@
  * clients treat them as opaque. The order is inside so a cursor cannot be replayed with the
  * other order, which would silently return the wrong page.
  */
+import { isQueryTime } from "./query";
+
 export type Cursor = { order: "asc" | "desc"; afterSeq: number };
 
 const cursorPattern = /^v1:(asc|desc):([1-9]\d{0,9})$/;
@@ -20,18 +22,34 @@ export function decodeCursor(text: string): Cursor | null {
 }
 
 /**
- * A page out of the `limit + 1` rows a paged query read: the first `limit`, and the cursor that
- * continues after the last of them (`cursorAfter`), null when that extra row was not there.
+ * How large a page of messages may grow, in bytes of its body: a page stops before the message
+ * that would take it past this (queries.ts, sizedPage, counts them), and always holds at least
+ * one message, so a long one cannot stall the paging. docs/api.md §5.
  */
-export function pageOf<Row>(
+export const maxPageBytes = 1_048_576;
+
+/**
+ * A page out of the rows a paged query read, the page's and one more when more follow: the first
+ * `limit`, and fewer when the rows carry their page's running size (`pageBytes`) and the next one
+ * would pass maxPageBytes, never fewer than one. With it the cursor that continues after the last
+ * of them (`cursorAfter`), null when the query read no row after it.
+ */
+export function pageOf<Row extends object>(
   rows: Row[],
   limit: number,
   cursorAfter: (last: Row) => string,
 ): { rows: Row[]; nextCursor: string | null } {
-  const page = rows.slice(0, limit);
+  let length = Math.min(rows.length, limit);
+  while (length > 1 && pageBytesUpTo(rows[length - 1]!) > maxPageBytes) length--;
+  const page = rows.slice(0, length);
   const last = page.at(-1);
-  const hasMore = rows.length > limit && last !== undefined;
+  const hasMore = rows.length > length && last !== undefined;
   return { rows: page, nextCursor: hasMore ? cursorAfter(last) : null };
+}
+
+/** The running size of the page up to this row; 0 for rows a query does not size. */
+function pageBytesUpTo(row: object): number {
+  return "pageBytes" in row && typeof row.pageBytes === "number" ? row.pageBytes : 0;
 }
 
 /** A page of a history query (listMessages), continued by seq in the page's order. */
@@ -70,7 +88,8 @@ export function decodeSessionsCursor(text: string): { activity: Date; id: number
   if (!match) return null;
   const activity = new Date(Number(match[1]));
   const id = Number(match[2]);
-  return Number.isNaN(activity.getTime()) || !Number.isSafeInteger(id) ? null : { activity, id };
+  // No session of this service was active outside that range; PostgreSQL refuses some times outside it.
+  return isQueryTime(activity.getTime()) && Number.isSafeInteger(id) ? { activity, id } : null;
 }
 
 /** The admin search: the id of the last hit, hits being newest first. */

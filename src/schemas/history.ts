@@ -1,14 +1,10 @@
 import { z } from "zod";
 import { decodeCursor } from "./cursor";
+import { queryInteger } from "./query";
 
 export const historyQuerySchema = z
   .object({
-    limit: z.coerce
-      .number({ error: "must be an integer from 1 to 1000" })
-      .int("must be an integer from 1 to 1000")
-      .min(1, "must be an integer from 1 to 1000")
-      .max(1000, "must be an integer from 1 to 1000")
-      .default(100),
+    limit: queryInteger(1, 1000, 100),
     order: z.enum(["asc", "desc"], { error: 'must be "asc" or "desc"' }).default("asc"),
     cursor: z.string({ error: "must be given once" }).optional(),
   })
