@@ -1,5 +1,6 @@
 /** The query parameters of the admin API (docs/api.md §13), validated and turned into what queries.ts takes. */
 import { z } from "zod";
+import { storableText } from "../storable-text";
 import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";
 import { earliestQueryTime, queryInteger, queryTime, queryTimeRange } from "./query";
 
@@ -67,8 +68,7 @@ export const adminSearchQuerySchema = z
       .string({ error: "is required, once" })
       .refine((value) => /\S/u.test(value), "must contain a non-whitespace character")
       .refine((value) => [...value].length <= maxSearchLength, `must be at most ${maxSearchLength} characters`)
-      .refine((value) => !value.includes("\u0000"), "must not contain U+0000")
-      .refine((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)")
+      .check(storableText)
       .meta({ minLength: 1, maxLength: maxSearchLength })
       .describe('Words, "a phrase", or, -word: PostgreSQL\'s websearch_to_tsquery, English stemming'),
     limit: pageSize(20, 100).describe(

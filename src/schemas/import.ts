@@ -7,6 +7,7 @@ import { type FeedbackRating, isSourceUrl, messageStatuses, type Source, sourceU
 import { storableText } from "../storable-text";
 import { maxQuestionLength, messageTextSchema } from "./chat";
 import { feedbackRequestSchema } from "./feedback";
+import { earliestQueryTime } from "./query";
 import { uuidSchema } from "./uuid";
 
 export const maxImportMessages = 1000;
@@ -17,8 +18,11 @@ export const maxImportBodyBytes = 1024 * 1024;
  */
 export const maxAnswerLength = 4 * maxQuestionLength;
 const maxSources = 50;
-/** Earlier timestamps are taken for a mistake, such as seconds sent as milliseconds (1970). */
-const earliestTimestamp = Date.UTC(2000, 0, 1);
+/**
+ * Earlier timestamps are taken for a mistake, such as seconds sent as milliseconds (1970); and a
+ * query cannot name a time before it either (schemas/query.ts).
+ */
+const earliestTimestamp = earliestQueryTime;
 
 const timestampSchema = z.iso
   .datetime({
