@@ -298,8 +298,9 @@ function uuidParameter(name: string, location: "path" | "header", description: s
     in: location,
     required: location === "path",
     description,
+    // No example: Swagger UI's "Try it out" sends what is pre-filled, and a made-up UUID names no
+    // session, so it would answer 404. Empty, the header is left out and the path asks to be filled.
     schema: { ...schema, format: "uuid" },
-    example: "6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10",
   };
 }
 
@@ -367,7 +368,6 @@ function buildDocument(): Json {
     description: "The answer's id, as the history shows it",
     schema: (z.toJSONSchema(feedbackPathSchema, { io: "input" }) as { properties: Record<string, Json> }).properties
       .message_id,
-    example: "1234",
   };
   const adminJson = (description: string, schema: string) => ({
     description,
@@ -420,7 +420,25 @@ function buildDocument(): Json {
             'UUID a new session is issued. With `"stream": true` or `Accept: text/event-stream` the answer ' +
             "comes as server-sent events.",
           parameters: [sessionHeaderParameter],
-          requestBody: { required: true, content: json(schemaRef("ChatRequest")) },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("ChatRequest"),
+                // Without one, Swagger UI would make up a session_uuid, which names no session (404).
+                examples: {
+                  newSession: {
+                    summary: "A first question: starts a session",
+                    value: { question: "What is the zero moment point?" },
+                  },
+                  streamed: {
+                    summary: "The answer as server-sent events",
+                    value: { question: "How does inverse kinematics place a foot?", stream: true },
+                  },
+                },
+              },
+            },
+          },
           responses: {
             "200": {
               description: "The turn, stored; or its events as they happen",
@@ -459,7 +477,26 @@ function buildDocument(): Json {
             "only) and answering as the SDK's UI message stream (docs/api.md §12). The chat's `id` is the session " +
             "UUID; an absent or unknown one starts a session, which the `start` chunk names.",
           parameters: [sessionHeaderParameter],
-          requestBody: { required: true, content: json(schemaRef("UiChatRequest")) },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("UiChatRequest"),
+                examples: {
+                  lastMessageOnly: {
+                    summary: "The question alone: starts a session",
+                    value: {
+                      message: {
+                        id: "msg-1",
+                        role: "user",
+                        parts: [{ type: "text", text: "What is the zero moment point?" }],
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
           responses: {
             "200": {
               description: "The answer's chunks as they happen",
@@ -685,7 +722,15 @@ function buildDocument(): Json {
           tags: ["sessions"],
           summary: "Rate an answer up or down, with a comment; replaces earlier feedback",
           description: "Only the chatbot's answers of this session take feedback (docs/api.md §6.1).",
-          requestBody: { required: true, content: json(schemaRef("FeedbackRequest")) },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("FeedbackRequest"),
+                examples: { up: { summary: "A helpful answer", value: { rating: "up", comment: "Clear, thanks" } } },
+              },
+            },
+          },
           responses: {
             "200": {
               description: "The answer, with its feedback",
