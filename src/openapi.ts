@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
+import { healthResponseSchema } from "./routes/health";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./schemas/admin";
 import { chatRequestSchema } from "./schemas/chat";
 import { exportQuerySchema } from "./schemas/export";
@@ -23,7 +24,6 @@ import {
   citedSourceSchema,
   conversationSchema,
   feedbackSchema,
-  healthSchema,
   historyPageSchema,
   messageSchema,
   searchHitSchema,
@@ -68,7 +68,7 @@ function componentSchemas(): Record<string, Json> {
     Session: sessionSummarySchema,
     SessionCreated: sessionCreatedSchema,
     SessionExport: sessionExportSchema,
-    Health: healthSchema,
+    Health: healthResponseSchema,
     Problem: problemSchema,
     ChatStreamStart: chatStreamEventSchemas.start,
     ChatStreamDelta: chatStreamEventSchemas.delta,
@@ -833,7 +833,7 @@ function buildDocument(): Json {
         get: operation({
           operationId: "getHealth",
           tags: ["operations"],
-          summary: "Whether the database answers, and which answer model is in use",
+          summary: "Whether the database answers, which answer model is in use, and which settings were refused",
           responses: {
             "200": { description: "The database answers", headers: headers(), content: json(schemaRef("Health")) },
             ...problems(["method_not_allowed", "internal_error", "database_unavailable"]),

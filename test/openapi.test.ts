@@ -412,6 +412,11 @@ describe("real responses match the description", () => {
 
   it("the operations routes", async () => {
     await check("GET", "/health", call("/health"));
+    const refused = await callApp(createApp(), "/health", {}, {
+      ADMIN_TOKEN: "short",
+      RAG_TOP_K: "abc",
+    } as Partial<Env>);
+    await check("GET", "/health", refused.response);
     const { response } = await callApp(createApp(), "/health", {}, { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
     await check("GET", "/health", response);
     await check("GET", "/openapi.json", call("/openapi.json"));
