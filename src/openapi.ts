@@ -221,6 +221,7 @@ function componentHeaders(): Json {
       required: true,
       schema: { type: "string", const: "v1" },
     },
+    Location: { description: "Where the resource is", required: true, schema: { type: "string" }, example: "/docs" },
     "WWW-Authenticate": {
       description: 'How to authenticate (RFC 6750): Bearer realm="admin", with error="invalid_token" for a wrong token',
       required: true,
@@ -826,6 +827,17 @@ function buildDocument(): Json {
               content: { "text/html": { schema: { type: "string" } } },
             },
             ...problems(["not_found", "method_not_allowed", "internal_error"]),
+          },
+        }),
+      },
+      "/": {
+        get: operation({
+          operationId: "getRoot",
+          tags: ["operations"],
+          summary: "Sends a browser to the interactive reference, /docs",
+          responses: {
+            "302": { description: "The reference is at /docs", headers: headers("Location") },
+            ...problems(["method_not_allowed", "internal_error"]),
           },
         }),
       },

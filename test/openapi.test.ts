@@ -411,6 +411,8 @@ describe("real responses match the description", () => {
   });
 
   it("the operations routes", async () => {
+    await check("GET", "/", call("/", { redirect: "manual" }));
+    await check("GET", "/", call("/", { method: "POST" }));
     await check("GET", "/health", call("/health"));
     const refused = await callApp(createApp(), "/health", {}, {
       ADMIN_TOKEN: "short",
@@ -513,6 +515,17 @@ describe("real responses match the description", () => {
     await check("GET", "/admin", call("/admin"));
     await check("GET", "/admin", call("/admin", { method: "POST" }));
     await check("GET", "/admin", (await callApp(createApp(), "/admin", {}, switchedOff)).response);
+  });
+});
+
+describe("GET /", () => {
+  it("sends a newcomer to the interactive reference at /docs", async () => {
+    const response = await call("/", { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe("/docs");
+    const docs = await call(new URL(response.headers.get("Location")!, "http://chat.test").pathname);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain("Chat history API reference");
   });
 });
 

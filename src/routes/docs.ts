@@ -78,6 +78,8 @@ async function policy(): Promise<string> {
 }
 
 export const docsRoutes = new Hono<AppEnv>()
+  // A newcomer's first request: the service has no page of its own, so it sends them to the reference.
+  .get("/", (c) => c.redirect("/docs", 302))
   .get("/openapi.json", (c) => c.json(openApiDocument()))
   .get("/docs", async (c) => {
     contentSecurityPolicy ??= policy();
