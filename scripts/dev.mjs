@@ -1,18 +1,23 @@
-// `npm run dev [-- <wrangler dev args>]`: starts the local embedded PostgreSQL (unless
-// NEON_DATABASE_URL is set in the environment or .dev.vars), applies pending migrations, and
-// runs `wrangler dev` with the Hyperdrive binding pointed at that database. On Ctrl-C,
-// SIGTERM or wrangler exiting, stops wrangler first, then PostgreSQL, and exits with
-// wrangler's exit code.
+// `npm run dev [-- --fake-model] [-- <wrangler dev args>]`: starts the local embedded PostgreSQL
+// (unless NEON_DATABASE_URL is set in the environment or .dev.vars), applies pending migrations,
+// and runs `wrangler dev` with the Hyperdrive binding pointed at that database. With
+// --fake-model, the answers come from a local fake model and Qdrant (scripts/fake-model.mjs).
+// Once the Worker answers, prints what GET /health says of the settings it refused. On Ctrl-C,
+// SIGTERM or wrangler exiting, stops wrangler first, then the fake model and PostgreSQL, and
+// exits with wrangler's exit code.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import net from "node:net";
 import { constants } from "node:os";
 import path from "node:path";
+import { startFakeModel } from "./fake-model.mjs";
 import {
   applyMigrations,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
   describeDatabaseUrl,
   errorMessage,
+  findFreePort,
   localSetting,
   REPO_ROOT,
   startLocalDatabase,
@@ -22,11 +27,20 @@ import { startLocalPool } from "./local-pool.mjs";
 const WRANGLER = path.join(REPO_ROOT, "node_modules", ".bin", "wrangler");
 const KILL_AFTER_MS = 5_000;
 const STARTUP_WAIT_MS = 15_000;
+const WRANGLER_DEFAULT_PORT = 8787;
+// wrangler builds the Worker before it listens; the first build of a cold checkout is the slowest.
+const READY_WAIT_MS = 120_000;
+
+const FAKE_MODEL_FLAG = "--fake-model";
+const wranglerArgs = process.argv.slice(2).filter((arg) => arg !== FAKE_MODEL_FLAG);
+const wantsFakeModel = wranglerArgs.length < process.argv.length - 2;
 
 /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
 let db;
 /** @type {{ close: () => Promise<void> } | undefined} */
 let pool;
+/** @type {{ stop: () => Promise<void> } | undefined} */
+let fakeModel;
 /** @type {import('node:child_process').ChildProcess | undefined} */
 let wrangler;
 /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }> | undefined} */
@@ -96,7 +110,22 @@ const startup = (async () => {
     devArgs.push("--var", "RATE_LIMITS:off");
     console.error("Rate limits: off (set RATE_LIMITS=on in .dev.vars to try them).");
   }
-  wrangler = spawn(WRANGLER, ["dev", ...devArgs, ...process.argv.slice(2)], {
+  if (wantsFakeModel) {
+    const fake = await startFakeModel();
+    fakeModel = fake;
+    if (shuttingDown) return;
+    // --var wins over .dev.vars, so none of its model settings is mixed in.
+    for (const [name, value] of Object.entries(fake.vars)) devArgs.push("--var", `${name}:${value}`);
+    console.error(`Fake model and Qdrant: ${fake.url} (every question gets the same answer, word by word).`);
+  }
+  // The port is chosen here, so that the Worker asked for its /health below is this one.
+  const listen = listenAddress(wranglerArgs);
+  if (listen.port === undefined) {
+    listen.port = (await isFree(WRANGLER_DEFAULT_PORT)) ? WRANGLER_DEFAULT_PORT : await findFreePort();
+    devArgs.push("--port", String(listen.port));
+  }
+  if (shuttingDown) return;
+  wrangler = spawn(WRANGLER, ["dev", ...devArgs, ...wranglerArgs], {
     cwd: REPO_ROOT,
     env,
     stdio: "inherit",
@@ -111,7 +140,81 @@ const startup = (async () => {
     });
   });
   void wranglerExited.then(({ code, signal }) => shutdown(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+  void reportSettings(`${listen.protocol}://${listen.host}:${listen.port}`);
 })();
+
+/**
+ * Where wrangler will listen, from the arguments given to it (wrangler's own defaults otherwise);
+ * `port` is undefined when none was given.
+ *
+ * @param {string[]} args
+ */
+function listenAddress(args) {
+  /** @param {string} name */
+  const value = (name) => {
+    const index = args.findLastIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+    if (index < 0) return undefined;
+    return args[index].includes("=") ? args[index].slice(name.length + 1) : args[index + 1];
+  };
+  const ip = value("--ip");
+  const port = value("--port");
+  return {
+    protocol: value("--local-protocol") === "https" ? "https" : "http",
+    // An address that listens everywhere is asked on loopback.
+    host: !ip || ip === "localhost" ? "localhost" : ip === "0.0.0.0" || ip === "::" ? "127.0.0.1" : ip,
+    port: port === undefined ? undefined : Number(port),
+  };
+}
+
+/** @param {number} port */
+function isFree(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Asks the started Worker's GET /health once it answers and prints the settings it refused, in
+ * the words of src/config.ts, the one place that reads them (each names the variable, never its
+ * value). Says nothing more when all were accepted.
+ *
+ * @param {string} origin
+ */
+async function reportSettings(origin) {
+  const deadline = Date.now() + READY_WAIT_MS;
+  while (!shuttingDown && Date.now() < deadline) {
+    /** @type {Response | undefined} */
+    let response;
+    try {
+      response = await fetch(`${origin}/health`, { signal: AbortSignal.timeout(5_000) });
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
+    /** @type {Record<string, unknown>} */
+    let health = {};
+    try {
+      health = await response.json();
+    } catch {
+      // not JSON: reported by its status below
+    }
+    if (shuttingDown) return;
+    if (!response.ok) {
+      console.error(`npm run dev: GET /health answered ${response.status} ${health.code ?? ""}`.trimEnd());
+      return;
+    }
+    const problems = Object.entries(health).filter(([key]) => key.endsWith("_problem"));
+    if (problems.length === 0) {
+      console.error(`Settings: accepted (GET /health: answers by ${health.answer_provider}).`);
+      return;
+    }
+    console.error("Settings refused (GET /health says degraded); fix them in .dev.vars:");
+    for (const [key, problem] of problems) console.error(`  ${key.replace(/_problem$/, "")}: ${problem}`);
+    return;
+  }
+}
 
 startup.catch((error) => {
   if (!shuttingDown) console.error(`npm run dev: ${errorMessage(error, remoteUrl)}`);
@@ -136,6 +239,7 @@ async function shutdown(fallbackCode, signal = "SIGTERM") {
   ]);
   clearTimeout(timer);
   const wranglerResult = await stopWrangler(signal);
+  await fakeModel?.stop();
   await pool?.close();
   try {
     await db?.stop();

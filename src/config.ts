@@ -106,6 +106,8 @@ export type Config = {
    * switch the admin surface off.
    */
   adminToken: string | undefined;
+  /** What is wrong with ADMIN_TOKEN, naming the variable only; null when it is valid or unset. */
+  adminProblem: string | null;
   answer: AnswerConfig;
   /**
    * How many days a session is kept after its last activity (SESSION_RETENTION_DAYS, 365 by
@@ -146,6 +148,10 @@ function parseConfig(env: Record<string, unknown>): Config {
   const retentionDays = retention.success && retention.data > 0 ? retention.data : null;
   const retentionProblem = retention.success ? null : retention.error.issues.map((issue) => issue.message).join("; ");
   const adminToken = adminTokenOf(env.ADMIN_TOKEN);
+  const adminProblem =
+    adminToken === undefined && typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.trim() !== ""
+      ? `ADMIN_TOKEN must be at least ${minAdminTokenLength} characters; the admin API and page are off`
+      : null;
   if (!result.success) {
     const problem = result.error.issues.map((issue) => issue.message).join("; ");
     return {
@@ -155,6 +161,7 @@ function parseConfig(env: Record<string, unknown>): Config {
       historyTurns: 10,
       databaseTimeoutMs: defaultDatabaseTimeoutMs,
       adminToken,
+      adminProblem,
       answer: { kind: "unavailable", problem },
       retentionDays,
       retentionProblem,
@@ -167,6 +174,7 @@ function parseConfig(env: Record<string, unknown>): Config {
     historyTurns: result.data.HISTORY_TURNS,
     databaseTimeoutMs: result.data.DB_TIMEOUT_MS,
     adminToken,
+    adminProblem,
     answer: answerConfig(result.data),
     retentionDays,
     retentionProblem,

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
+import { healthResponseSchema } from "./routes/health";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./schemas/admin";
 import { chatRequestSchema } from "./schemas/chat";
 import { exportQuerySchema } from "./schemas/export";
@@ -23,7 +24,6 @@ import {
   citedSourceSchema,
   conversationSchema,
   feedbackSchema,
-  healthSchema,
   historyPageSchema,
   messageSchema,
   searchHitSchema,
@@ -68,7 +68,7 @@ function componentSchemas(): Record<string, Json> {
     Session: sessionSummarySchema,
     SessionCreated: sessionCreatedSchema,
     SessionExport: sessionExportSchema,
-    Health: healthSchema,
+    Health: healthResponseSchema,
     Problem: problemSchema,
     ChatStreamStart: chatStreamEventSchemas.start,
     ChatStreamDelta: chatStreamEventSchemas.delta,
@@ -225,6 +225,7 @@ function componentHeaders(): Json {
       required: true,
       schema: { type: "string", const: "v1" },
     },
+    Location: { description: "Where the resource is", required: true, schema: { type: "string" }, example: "/docs" },
     "WWW-Authenticate": {
       description: 'How to authenticate (RFC 6750): Bearer realm="admin", with error="invalid_token" for a wrong token',
       required: true,
@@ -302,8 +303,9 @@ function uuidParameter(name: string, location: "path" | "header", description: s
     in: location,
     required: location === "path",
     description,
+    // No example: Swagger UI's "Try it out" sends what is pre-filled, and a made-up UUID names no
+    // session, so it would answer 404. Empty, the header is left out and the path asks to be filled.
     schema: { ...schema, format: "uuid" },
-    example: "6f1c1a52-7f5e-4a87-9d2e-3b8f0f3c9a10",
   };
 }
 
@@ -371,7 +373,6 @@ function buildDocument(): Json {
     description: "The answer's id, as the history shows it",
     schema: (z.toJSONSchema(feedbackPathSchema, { io: "input" }) as { properties: Record<string, Json> }).properties
       .message_id,
-    example: "1234",
   };
   const adminJson = (description: string, schema: string) => ({
     description,
@@ -424,7 +425,25 @@ function buildDocument(): Json {
             'UUID a new session is issued. With `"stream": true`, or an `Accept` that ranks ' +
             "`text/event-stream` above `application/json`, the answer comes as server-sent events.",
           parameters: [sessionHeaderParameter],
-          requestBody: { required: true, content: json(schemaRef("ChatRequest")) },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("ChatRequest"),
+                // Without one, Swagger UI would make up a session_uuid, which names no session (404).
+                examples: {
+                  newSession: {
+                    summary: "A first question: starts a session",
+                    value: { question: "What is the zero moment point?" },
+                  },
+                  streamed: {
+                    summary: "The answer as server-sent events",
+                    value: { question: "How does inverse kinematics place a foot?", stream: true },
+                  },
+                },
+              },
+            },
+          },
           responses: {
             "200": {
               description: "The turn, stored; or its events as they happen",
@@ -463,7 +482,26 @@ function buildDocument(): Json {
             "only) and answering as the SDK's UI message stream (docs/api.md §12). The chat's `id` is the session " +
             "UUID; an absent or unknown one starts a session, which the `start` chunk names.",
           parameters: [sessionHeaderParameter],
-          requestBody: { required: true, content: json(schemaRef("UiChatRequest")) },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("UiChatRequest"),
+                examples: {
+                  lastMessageOnly: {
+                    summary: "The question alone: starts a session",
+                    value: {
+                      message: {
+                        id: "msg-1",
+                        role: "user",
+                        parts: [{ type: "text", text: "What is the zero moment point?" }],
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
           responses: {
             "200": {
               description: "The answer's chunks as they happen",
@@ -693,7 +731,15 @@ function buildDocument(): Json {
           tags: ["sessions"],
           summary: "Rate an answer up or down, with a comment; replaces earlier feedback",
           description: "Only the chatbot's answers of this session take feedback (docs/api.md §6.1).",
-          requestBody: { required: true, content: json(schemaRef("FeedbackRequest")) },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("FeedbackRequest"),
+                examples: { up: { summary: "A helpful answer", value: { rating: "up", comment: "Clear, thanks" } } },
+              },
+            },
+          },
           responses: {
             "200": {
               description: "The answer, with its feedback",
@@ -792,11 +838,22 @@ function buildDocument(): Json {
           },
         }),
       },
+      "/": {
+        get: operation({
+          operationId: "getRoot",
+          tags: ["operations"],
+          summary: "Sends a browser to the interactive reference, /docs",
+          responses: {
+            "302": { description: "The reference is at /docs", headers: headers("Location") },
+            ...problems(["method_not_allowed", "internal_error"]),
+          },
+        }),
+      },
       "/health": {
         get: operation({
           operationId: "getHealth",
           tags: ["operations"],
-          summary: "Whether the database answers, and which answer model is in use",
+          summary: "Whether the database answers, which answer model is in use, and which settings were refused",
           responses: {
             "200": { description: "The database answers", headers: headers(), content: json(schemaRef("Health")) },
             ...problems(["method_not_allowed", "internal_error", "database_unavailable"]),

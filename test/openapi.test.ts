@@ -102,6 +102,51 @@ describe("the OpenAPI description", () => {
   });
 });
 
+describe("Swagger UI's Try it out, as pre-filled", () => {
+  const operations = () =>
+    Object.entries(document.paths).flatMap(([path, item]: [string, any]) =>
+      Object.entries(item)
+        .filter(([key]) => key !== "parameters")
+        .map(([method, operation]: [string, any]) => ({
+          name: `${method.toUpperCase()} ${path}`,
+          method,
+          path,
+          parameters: [...(item.parameters ?? []), ...(operation.parameters ?? [])],
+          body: operation.requestBody?.content?.["application/json"],
+        })),
+    );
+
+  it("pre-fills no session UUID, no message id, and a body only from an example of its own", () => {
+    for (const { name, parameters, body } of operations()) {
+      for (const parameter of parameters.filter((p: any) =>
+        ["session_uuid", "X-Session-Id", "message_id"].includes(p.name),
+      )) {
+        expect(parameter.example, `${name}: ${parameter.name}`).toBeUndefined();
+        expect(parameter.examples, `${name}: ${parameter.name}`).toBeUndefined();
+      }
+      if (!body) continue;
+      // Without one, Swagger UI makes a body up from the schema, a made-up session UUID included.
+      const examples = Object.values(body.examples ?? {}) as { value: unknown }[];
+      expect(examples.length, `${name} has a request example`).toBeGreaterThan(0);
+      for (const { value } of examples) expect(JSON.stringify(value), name).not.toContain("session_uuid");
+    }
+  });
+
+  it("POST /api/chat and POST /api/ui/chat, sent as pre-filled, answer 200", async () => {
+    for (const { method, path, parameters, body } of operations().filter((o) => o.path.endsWith("/chat"))) {
+      const headers: Record<string, string> = { "Content-Type": "application/json" };
+      for (const parameter of parameters) {
+        if (parameter.in === "header" && parameter.example !== undefined) headers[parameter.name] = parameter.example;
+      }
+      for (const [example, { value }] of Object.entries(body.examples) as [string, { value: unknown }][]) {
+        const response = await call(path, { method: method.toUpperCase(), headers, body: JSON.stringify(value) });
+        expect(response.status, `${method} ${path} with example ${example}`).toBe(200);
+        await check(method.toUpperCase(), path, response);
+      }
+    }
+  });
+});
+
 describe("real responses match the description", () => {
   it("POST /api/chat: the JSON turn, the streamed turn, and its problems", async () => {
     const reply = await ask("What keeps a biped upright?");
@@ -366,7 +411,14 @@ describe("real responses match the description", () => {
   });
 
   it("the operations routes", async () => {
+    await check("GET", "/", call("/", { redirect: "manual" }));
+    await check("GET", "/", call("/", { method: "POST" }));
     await check("GET", "/health", call("/health"));
+    const refused = await callApp(createApp(), "/health", {}, {
+      ADMIN_TOKEN: "short",
+      RAG_TOP_K: "abc",
+    } as Partial<Env>);
+    await check("GET", "/health", refused.response);
     const { response } = await callApp(createApp(), "/health", {}, { HYPERDRIVE: env.UNREACHABLE_HYPERDRIVE });
     await check("GET", "/health", response);
     await check("GET", "/openapi.json", call("/openapi.json"));
@@ -463,6 +515,17 @@ describe("real responses match the description", () => {
     await check("GET", "/admin", call("/admin"));
     await check("GET", "/admin", call("/admin", { method: "POST" }));
     await check("GET", "/admin", (await callApp(createApp(), "/admin", {}, switchedOff)).response);
+  });
+});
+
+describe("GET /", () => {
+  it("sends a newcomer to the interactive reference at /docs", async () => {
+    const response = await call("/", { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe("/docs");
+    const docs = await call(new URL(response.headers.get("Location")!, "http://chat.test").pathname);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain("Chat history API reference");
   });
 });
 

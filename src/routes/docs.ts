@@ -91,6 +91,8 @@ function noneMatch(header: string | undefined, etag: string): boolean {
 }
 
 export const docsRoutes = new Hono<AppEnv>()
+  // A newcomer's first request: the service has no page of its own, so it sends them to the reference.
+  .get("/", (c) => c.redirect("/docs", 302))
   .get("/openapi.json", (c) => c.json(openApiDocument()))
   .get("/docs", async (c) => {
     contentSecurityPolicy ??= policy();
