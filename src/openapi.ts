@@ -8,7 +8,6 @@
 import { z } from "zod";
 import { type ProblemCode, problemSchema, problemStatus } from "./http/problem";
 import { sessionHeader } from "./middleware/session";
-import { healthResponseSchema } from "./routes/health";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./schemas/admin";
 import { chatRequestSchema } from "./schemas/chat";
 import { exportQuerySchema } from "./schemas/export";
@@ -24,6 +23,7 @@ import {
   citedSourceSchema,
   conversationSchema,
   feedbackSchema,
+  healthSchema,
   historyPageSchema,
   messageSchema,
   searchHitSchema,
@@ -68,7 +68,7 @@ function componentSchemas(): Record<string, Json> {
     Session: sessionSummarySchema,
     SessionCreated: sessionCreatedSchema,
     SessionExport: sessionExportSchema,
-    Health: healthResponseSchema,
+    Health: healthSchema,
     Problem: problemSchema,
     ChatStreamStart: chatStreamEventSchemas.start,
     ChatStreamDelta: chatStreamEventSchemas.delta,

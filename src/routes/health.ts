@@ -1,33 +1,14 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import type { z } from "zod";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { pingDatabase } from "../db/queries";
 import { withDeadline } from "../deadline";
 import { ApiError } from "../http/problem";
-import { healthSchema } from "../schemas/responses";
+import type { healthSchema } from "../schemas/responses";
 
 // Well under the 5 s an uptime check waits, and longer than a connect to a healthy database.
 const healthDeadlineMs = 2_500;
-
-/**
- * GET /health's body: each setting src/config.ts refused, in the words it refused it with (naming
- * the variable, never its value), so that a refused setting is seen before a request finds it;
- * `npm run dev` prints them at start-up.
- */
-export const healthResponseSchema = healthSchema.extend({
-  status: z
-    .enum(["ok", "degraded"])
-    .describe('"degraded": the database answers, but a setting was refused (a *_problem field says which)'),
-  admin_problem: z
-    .string()
-    .optional()
-    .describe("What is wrong with ADMIN_TOKEN; while it is set, the admin API and page answer 404"),
-  retention_problem: z
-    .string()
-    .optional()
-    .describe("What is wrong with SESSION_RETENTION_DAYS; while it is set, the hourly purge deletes nothing"),
-});
 
 export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   try {
@@ -46,5 +27,5 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     ...(problem ? { answer_problem: problem } : {}),
     ...(adminProblem ? { admin_problem: adminProblem } : {}),
     ...(retentionProblem ? { retention_problem: retentionProblem } : {}),
-  } satisfies z.input<typeof healthResponseSchema>);
+  } satisfies z.input<typeof healthSchema>);
 });

@@ -98,13 +98,26 @@ export const sessionExportSchema = z.object({
   messages: z.array(messageSchema),
 });
 
+/**
+ * GET /health's body: each setting src/config.ts refused, in the words it refused it with (naming
+ * the variable, never its value), so that a refused setting is seen before a request finds it;
+ * `npm run dev` prints them at start-up.
+ */
 export const healthSchema = z.object({
   status: z
     .enum(["ok", "degraded"])
-    .describe('"degraded": the database answers but no usable answer model is configured'),
+    .describe('"degraded": the database answers, but a setting was refused (a *_problem field says which)'),
   database: z.literal("ok"),
   answer_provider: z.string().describe('"echo", "openai-compatible:<model>[+qdrant]" or "unavailable"'),
   answer_problem: z.string().optional().describe("What is wrong with the model configuration"),
+  admin_problem: z
+    .string()
+    .optional()
+    .describe("What is wrong with ADMIN_TOKEN; while it is set, the admin API and page answer 404"),
+  retention_problem: z
+    .string()
+    .optional()
+    .describe("What is wrong with SESSION_RETENTION_DAYS; while it is set, the hourly purge deletes nothing"),
 });
 
 /** The events of a streamed answer (docs/api.md §4.3), each with its `data`. */
