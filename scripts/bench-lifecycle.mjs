@@ -92,34 +92,21 @@ const snippet =
     .repeat(3)
     .slice(0, 300);
 
-/** Seeds a session of `messages` messages, the last one now - `ageDays` days; returns its UUID. */
-async function seed(/** @type {any} */ sql, /** @type {number} */ messages, ageDays = 0) {
-  const uuid = crypto.randomUUID();
-  const [session] = await sql`
-    insert into chat_sessions (session_uuid, created_at, last_message_at, message_count)
-    values (${uuid}, now() - make_interval(days => ${ageDays}, secs => ${messages}), now() - make_interval(days => ${ageDays}), ${messages})
-    returning id`;
-  await sql`
-    with questions as (
-      insert into chat_messages (session_id, seq, sender, message, timestamp)
-      select ${session.id}, seq, 'user', ${question}, now() - make_interval(days => ${ageDays}, secs => ${messages} - seq)
-      from generate_series(1, ${messages}, 2) seq
-      returning id, seq)
-    insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, sources)
-    select ${session.id}, seq + 1, 'bot', ${answer}, now() - make_interval(days => ${ageDays}, secs => ${messages} - seq - 1), id,
-      (select jsonb_agg(jsonb_build_object('title', 'Chapter ' || n, 'url', 'https://book.example/ch' || n, 'snippet', ${snippet}::text, 'score', 0.8)) from generate_series(1, 3) n)
-    from questions`;
-  return uuid;
-}
+/** Three passages of the book, as an answer of the sizes above cites them. */
+const sources = [1, 2, 3].map((n) => ({
+  title: `Chapter ${n}`,
+  url: `https://book.example/ch${n}`,
+  snippet,
+  score: 0.8,
+}));
 
 async function main() {
   const machine = describeMachine(os.loadavg());
   progress("starting PostgreSQL");
   const databaseUrl = await stack.startDatabase();
   const uuids = new Map();
-  await stack.sql(async (sql) => {
-    for (const size of sizes) uuids.set(size, await seed(sql, size));
-  });
+  for (const size of sizes)
+    uuids.set(size, await stack.seedConversation({ messages: size, question, answer, sources }));
   await stack.analyzeDatabase();
   progress("starting wrangler dev");
   const service = await stack.startWrangler({

@@ -90,24 +90,8 @@ async function main() {
   progress("starting PostgreSQL");
   const databaseUrl = await stack.startDatabase();
   const text = "😀".repeat(emoji);
-  const uuid = crypto.randomUUID();
   progress(`seeding a session of ${turns} turns, ${emoji} emoji a message`);
-  await stack.sql(async (sql) => {
-    const messages = turns * 2;
-    const [session] = await sql`
-      insert into chat_sessions (session_uuid, created_at, last_message_at, message_count)
-      values (${uuid}, now() - make_interval(secs => ${messages}), now(), ${messages})
-      returning id`;
-    await sql`
-      with questions as (
-        insert into chat_messages (session_id, seq, sender, message, timestamp)
-        select ${session.id}, seq, 'user', ${text}, now() - make_interval(secs => ${messages} - seq)
-        from generate_series(1, ${messages}, 2) seq
-        returning id, seq)
-      insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id)
-      select ${session.id}, seq + 1, 'bot', ${text}, now() - make_interval(secs => ${messages} - seq - 1), id
-      from questions`;
-  });
+  const uuid = await stack.seedConversation({ messages: turns * 2, question: text, answer: text });
   await stack.analyzeDatabase();
   progress("starting wrangler dev");
   const service = await stack.startWrangler({

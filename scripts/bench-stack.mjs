@@ -264,6 +264,36 @@ export class BenchStack {
     return this.database.url;
   }
 
+  /**
+   * Writes a conversation of `messages` messages straight into the database, questions and
+   * answers in turn, each answer linked to its question, the last message `ageDays` days ago and
+   * one second between messages; every answer has `sources`. Returns the session's UUID.
+   *
+   * @param {{ messages: number, question: string, answer: string, sources?: unknown[], ageDays?: number }} conversation
+   * @returns {Promise<string>}
+   */
+  seedConversation({ messages, question, answer, sources = [], ageDays = 0 }) {
+    return this.sql(async (sql) => {
+      const uuid = crypto.randomUUID();
+      const [session] = await sql`
+        insert into chat_sessions (session_uuid, created_at, last_message_at, message_count)
+        values (${uuid}, now() - make_interval(days => ${ageDays}, secs => ${messages}),
+          now() - make_interval(days => ${ageDays}), ${messages})
+        returning id`;
+      await sql`
+        with questions as (
+          insert into chat_messages (session_id, seq, sender, message, timestamp)
+          select ${session.id}, seq, 'user', ${question}, now() - make_interval(days => ${ageDays}, secs => ${messages} - seq)
+          from generate_series(1, ${messages}, 2) seq
+          returning id, seq)
+        insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, sources)
+        select ${session.id}, seq + 1, 'bot', ${answer},
+          now() - make_interval(days => ${ageDays}, secs => ${messages} - seq - 1), id, ${sql.json(sources)}
+        from questions`;
+      return uuid;
+    });
+  }
+
   /** VACUUM ANALYZE, e.g. after seeding. */
   analyzeDatabase() {
     return this.sql((sql) => sql`vacuum analyze`);

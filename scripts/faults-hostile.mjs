@@ -184,17 +184,11 @@ export async function runHostileInputs({ stack, databaseUrl, turns, progress }) 
   progress(
     `hostile inputs: a session of ${LONG_SESSION_MESSAGES} messages of ${LONG_MESSAGE_CHARS} emoji, read page by page...`,
   );
-  const longSession = crypto.randomUUID();
-  await stack.sql(async (/** @type {any} */ sql) => {
-    await sql`
-      with session as (
-        insert into chat_sessions (session_uuid, last_message_at, message_count)
-        values (${longSession}, now(), ${LONG_SESSION_MESSAGES})
-        returning id
-      )
-      insert into chat_messages (session_id, seq, sender, message, timestamp)
-      select session.id, n, 'user', repeat('🤖', ${LONG_MESSAGE_CHARS}), now()
-      from session, generate_series(1, ${LONG_SESSION_MESSAGES}) as n`;
+  const longText = "🤖".repeat(LONG_MESSAGE_CHARS);
+  const longSession = await stack.seedConversation({
+    messages: LONG_SESSION_MESSAGES,
+    question: longText,
+    answer: longText,
   });
   const paths = {
     history: (/** @type {string} */ after) => `/api/sessions/${longSession}/messages?limit=1000${after}`,
