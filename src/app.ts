@@ -24,6 +24,7 @@ import { adminPageRoutes } from "./routes/admin-page";
 import { chatRoutes } from "./routes/chat";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
+import { meRoutes } from "./routes/me";
 import { sessionRoutes } from "./routes/sessions";
 import { uiChatRoutes } from "./routes/ui-chat";
 
@@ -58,8 +59,9 @@ export function createApp({ responderFor }: AppOptions = {}) {
       adminPaths,
       cors({
         origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
-        allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
+        allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        // Authorization: a signed-in reader's token (middleware/reader.ts).
+        allowHeaders: ["Content-Type", "Accept", "Authorization", sessionHeader, "X-Request-Id"],
         exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After", "Content-Disposition"],
         maxAge: 600,
       }),
@@ -97,6 +99,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes)
     .route("/api/ui/chat", uiChatRoutes)
+    .route("/api/me", meRoutes)
     .route("/api/admin", adminRoutes)
     .route("/admin", adminPageRoutes);
 

@@ -17,7 +17,7 @@ import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } fr
 import { maxPageBytes } from "../schemas/cursor";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import { type ChatMessage, type ChatSession, chatMessages, chatSessions, sessionActivity } from "./schema";
+import { type ChatMessage, type ChatSession, chatMessages, chatSessions, readers, sessionActivity } from "./schema";
 import { statement } from "./statement";
 
 const value = sql.placeholder;
@@ -73,7 +73,7 @@ function importedMessage(message: { metadata: PgColumn }): SQL<boolean> {
 }
 
 /** When a session was last active, as chat_sessions_activity_idx has it. */
-const lastActivity = sessionActivity(chatSessions);
+export const lastActivity = sessionActivity(chatSessions);
 
 /**
  * True for a session that has not expired, with the retention period as the `retentionDays`
@@ -81,22 +81,82 @@ const lastActivity = sessionActivity(chatSessions);
  * expires, whether or not the hourly purge (lifecycle/retention.ts) has deleted it yet, so no
  * request ever sees part of a session that is being deleted in batches.
  */
-const unexpired = sql<boolean>`(${value("retentionDays")}::int is null
+export const unexpired = sql<boolean>`(${value("retentionDays")}::int is null
   or ${lastActivity} >= now() - make_interval(days => ${value("retentionDays")}::int))`;
+
+/** A signed-in reader, as a verified token names them (auth/): nothing else of the token. */
+export type ReaderIdentity = { issuer: string; subject: string };
+
+/**
+ * Who asks for a session by its UUID, and so what they may use: a live session (retentionDays)
+ * that is anonymous or the signed-in reader's own (reader, null for an anonymous request).
+ */
+export type SessionAccess = { retentionDays: RetentionDays; reader: ReaderIdentity | null };
+
+/** A statement's values for SessionAccess: the placeholders `unexpired` and `requestReaderId` read. */
+export function accessValues(access: SessionAccess) {
+  return {
+    retentionDays: access.retentionDays,
+    readerIssuer: access.reader?.issuer ?? null,
+    readerSubject: access.reader?.subject ?? null,
+  };
+}
+
+/** The readers row of the request's signed-in reader; null for an anonymous request, or a new reader. */
+export const requestReaderId = sql<number | null>`(select ${readers.id} from ${readers}
+  where ${readers.issuer} = ${value("readerIssuer")}::text and ${readers.subject} = ${value("readerSubject")}::text)`;
+
+/**
+ * True for a session the request may use: anonymous, or the signed-in reader's own. To anyone
+ * else a session a reader owns is what a session that does not exist is (404 session_not_found),
+ * so that holding its UUID alone is no longer enough, and an owned session cannot be probed.
+ */
+const ownedByRequest = sql<boolean>`(${chatSessions.readerId} is null or ${chatSessions.readerId} = ${requestReaderId})`;
+
+/** A session the request may use by its UUID: live and ownedByRequest. */
+export const usable = sql<boolean>`(${unexpired} and ${ownedByRequest})`;
+
+/**
+ * The request's signed-in reader as a readers row, made on first use: a data-modifying WITH step
+ * for the statements that create a session, which take `(select id from reader_row)` as its
+ * owner (null for an anonymous request). DO UPDATE, not DO NOTHING, so that the row is returned
+ * also when another request inserted it concurrently.
+ */
+type ReaderRow = ReturnType<typeof readerRow>;
+
+export function readerRow(db: PostgresJsDatabase) {
+  return db.$with("reader_row", { id: readers.id }).as(sql`
+    insert into ${readers} (${name(readers.issuer)}, ${name(readers.subject)})
+    select ${value("readerIssuer")}::text, ${value("readerSubject")}::text
+    where ${value("readerSubject")}::text is not null
+    on conflict (${name(readers.issuer)}, ${name(readers.subject)})
+      do update set ${name(readers.issuer)} = excluded.${name(readers.issuer)}
+    returning ${readers.id}`);
+}
 
 export async function pingDatabase(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
 
-const createSessionStatement = statement("create_session", (db) =>
-  db
+const createSessionStatement = statement("create_session", (db) => {
+  const reader = readerRow(db);
+  return db
+    .with(reader)
     .insert(chatSessions)
-    .values({ sessionUuid: value("sessionUuid") })
-    .returning(),
-);
+    .values({ sessionUuid: value("sessionUuid"), readerId: sql`(select ${reader.id} from ${reader})` })
+    .returning();
+});
 
-export async function createSession(db: Database, sessionUuid: string): Promise<ChatSession> {
-  const [created] = await createSessionStatement(db).execute({ sessionUuid });
+/** An empty session, the signed-in reader's when `reader` is not null. */
+export async function createSession(
+  db: Database,
+  sessionUuid: string,
+  reader: ReaderIdentity | null = null,
+): Promise<ChatSession> {
+  const [created] = await createSessionStatement(db).execute({
+    sessionUuid,
+    ...accessValues({ retentionDays: null, reader }),
+  });
   return created!;
 }
 
@@ -104,37 +164,37 @@ const findSessionStatement = statement("find_session", (db) =>
   db
     .select()
     .from(chatSessions)
-    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired)),
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable)),
 );
 
-/** The session, unless there is none or it has expired. */
+/** The session, unless there is none, it has expired, or it is another reader's. */
 export async function findSession(
   db: Database,
   sessionUuid: string,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<ChatSession | null> {
-  const [found] = await findSessionStatement(db).execute({ sessionUuid, retentionDays });
+  const [found] = await findSessionStatement(db).execute({ sessionUuid, ...accessValues(access) });
   return found ?? null;
 }
 
 const deleteSessionStatement = statement("delete_session", (db) =>
   db
     .delete(chatSessions)
-    .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), ownedByRequest))
     .returning({ live: unexpired }),
 );
 
 /**
  * Deletes the session and, by cascade, its messages: "live" when it had not expired, "expired"
  * when it had (it is erased all the same, without waiting for the purge), null when there was no
- * such session.
+ * such session (or it is another reader's, which is left as it is).
  */
 export async function deleteSession(
   db: Database,
   sessionUuid: string,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<"live" | "expired" | null> {
-  const [deleted] = await deleteSessionStatement(db).execute({ sessionUuid, retentionDays });
+  const [deleted] = await deleteSessionStatement(db).execute({ sessionUuid, ...accessValues(access) });
   return deleted ? (deleted.live ? "live" : "expired") : null;
 }
 
@@ -148,7 +208,7 @@ const numberedColumns = { sessionId: chatSessions.id, seq: chatSessions.messageC
 const returningNumbered = sql`returning ${chatSessions.id}, ${chatSessions.messageCount}, ${chatSessions.lastMessageAt}`;
 
 /** A column's bare name, for the places SQL does not take a qualified one (SET, INSERT's list). */
-function name(column: PgColumn): ReturnType<typeof sql.identifier> {
+export function name(column: PgColumn): ReturnType<typeof sql.identifier> {
   return sql.identifier(column.name);
 }
 
@@ -160,8 +220,11 @@ type QuestionInput = {
   question: string;
   clientMessageId: string | null;
   historyLimit: number;
-  /** An expired session takes no more messages: it is gone, and a message would revive it. */
-  retentionDays: RetentionDays;
+  /**
+   * An expired session takes no more messages: it is gone, and a message would revive it; nor does
+   * another reader's. A session started here is the signed-in reader's.
+   */
+  access: SessionAccess;
 };
 
 /**
@@ -170,9 +233,10 @@ type QuestionInput = {
  * the insert, so it holds the messages before the question (a turn racing on the same session may
  * be missing from it, as it would be from a separate read). No row: `numberedBy` numbered nothing.
  */
-function questionStatement(statementName: string, numberedBy: SQL) {
+function questionStatement(statementName: string, numberedBy: (reader: ReaderRow) => SQL, startsSession = false) {
   return statement(statementName, (db: PostgresJsDatabase) => {
-    const numbered = db.$with("numbered", numberedColumns).as(numberedBy);
+    const reader = readerRow(db);
+    const numbered = db.$with("numbered", numberedColumns).as(numberedBy(reader));
     const earlier = alias(chatMessages, "earlier");
     const history = sql<HistoryMessage[]>`(
       select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
@@ -193,7 +257,8 @@ function questionStatement(statementName: string, numberedBy: SQL) {
           ${value("clientMessageId")}::uuid
         from ${numbered}
         ${returningMessage}, ${history} as history`);
-    return db.with(numbered, stored).select().from(stored);
+    // Only a new session needs its reader's row: a data-modifying step runs even when unread.
+    return (startsSession ? db.with(reader, numbered, stored) : db.with(numbered, stored)).select().from(stored);
   });
 }
 
@@ -202,7 +267,8 @@ async function insertQuestion(
   db: Database,
   input: QuestionInput,
 ): Promise<StoredQuestion | null> {
-  const [row] = await numberedQuestion(db).execute(input);
+  const { access, ...values } = input;
+  const [row] = await numberedQuestion(db).execute({ ...values, ...accessValues(access) });
   if (!row) return null;
   const { history, ...question } = row;
   return { question, history };
@@ -210,9 +276,12 @@ async function insertQuestion(
 
 const startSessionStatement = questionStatement(
   "start_session_with_question",
-  sql`insert into ${chatSessions} (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)})
-    values (${value("sessionUuid")}, 1, clock_timestamp())
+  (reader) => sql`insert into ${chatSessions}
+      (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)},
+       ${name(chatSessions.readerId)})
+    values (${value("sessionUuid")}, 1, clock_timestamp(), (select ${reader.id} from ${reader}))
     ${returningNumbered}`,
+  true,
 );
 
 /** Creates a session together with its first message, so a failed request leaves no empty session. */
@@ -222,11 +291,11 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
 
 const appendQuestionStatement = questionStatement(
   "append_question",
-  sql`update ${chatSessions}
+  () => sql`update ${chatSessions}
     set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
       ${name(chatSessions.lastMessageAt)} = clock_timestamp()
     where ${chatSessions.sessionUuid} = ${value("sessionUuid")}
-      and ${unexpired}
+      and ${usable}
       and not exists (
         select 1 from ${chatMessages}
         where ${chatMessages.sessionId} = ${chatSessions.id}
@@ -265,17 +334,20 @@ const findTurnStatement = statement("find_turn", (db) => {
       and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, value("clientMessageId"))),
     )
     .leftJoin(answer, eq(answer.replyToId, question.id))
-    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired));
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable));
 });
 
-/** The user message stored under a client_message_id and its answer, if any. Null: no session (or expired). */
+/**
+ * The user message stored under a client_message_id and its answer, if any. Null: no session (or
+ * expired, or another reader's).
+ */
 export async function findTurn(
   db: Database,
   sessionUuid: string,
   clientMessageId: string,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<StoredTurn | null> {
-  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId, retentionDays });
+  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId, ...accessValues(access) });
   return row ?? null;
 }
 
@@ -359,7 +431,7 @@ export type HistoryPageQuery = {
   /** Only messages after this seq in the page's order (exclusive); null for the first page. */
   afterSeq: number | null;
   limit: number;
-  retentionDays: RetentionDays;
+  access: SessionAccess;
 };
 
 /**
@@ -427,7 +499,7 @@ function pageStatement(order: "asc" | "desc", fromStart: boolean) {
       .select({ message: fieldsNamedAs(page, shownColumns), pageBytes: page.pageBytes })
       .from(chatSessions)
       .leftJoinLateral(page, sql`true`)
-      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired))
+      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable))
       .orderBy((order === "asc" ? asc : desc)(page.seq));
   });
 }
@@ -442,7 +514,8 @@ export type Sized<Row> = Row & { pageBytes: number };
 
 /**
  * One page of a session's messages in seq order, with one extra message to tell whether more
- * follow, cut short by size (sizedPage). Null: no such session, or it has expired. A seq is taken
+ * follow, cut short by size (sizedPage). Null: no such session, it has expired, or it is another
+ * reader's. A seq is taken
  * under the session's row lock and committed with it, so any committed message has every smaller
  * seq committed too: keyset pages over seq can neither skip nor repeat a message while others
  * are appended.
@@ -454,7 +527,7 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
     afterSeq: query.afterSeq,
     limit: query.limit + 1,
     maxBytes: maxPageBytes,
-    retentionDays: query.retentionDays,
+    ...accessValues(query.access),
   });
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [{ ...row.message, pageBytes: row.pageBytes }] : []));
@@ -482,14 +555,18 @@ export type SessionImport = {
   messages: ImportedMessage[];
   /** Stored with every message, so that an operator tells imported messages from asked ones. */
   metadata: Record<string, unknown>;
+  /** The signed-in reader the session is for; null: anonymous. */
+  reader: ReaderIdentity | null;
 };
 
 const importSessionStatement = statement("import_session", (db) => {
+  const reader = readerRow(db);
   const created = db.$with("created", getTableColumns(chatSessions)).as(sql`
     insert into ${chatSessions}
       (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)},
-       ${name(chatSessions.importId)}, ${name(chatSessions.importHash)})
-    values (${value("sessionUuid")}, ${value("messageCount")}, clock_timestamp(), ${value("importId")}::uuid, ${value("importHash")})
+       ${name(chatSessions.importId)}, ${name(chatSessions.importHash)}, ${name(chatSessions.readerId)})
+    values (${value("sessionUuid")}, ${value("messageCount")}, clock_timestamp(), ${value("importId")}::uuid, ${value("importHash")},
+      (select ${reader.id} from ${reader}))
     on conflict (${name(chatSessions.importId)}) do nothing
     returning *`);
   const transcript = sql`jsonb_to_recordset(${value("messages")}::jsonb)
@@ -522,7 +599,7 @@ const importSessionStatement = statement("import_session", (db) => {
     join ${questions} on ${questions.seq} = transcript."replyToSeq"
     where transcript.sender = 'bot'
     returning ${chatMessages.id}`);
-  return db.with(created, questions, answers).select().from(created);
+  return db.with(reader, created, questions, answers).select().from(created);
 });
 
 /**
@@ -540,24 +617,28 @@ export async function importSession(db: Database, input: SessionImport): Promise
     importHash: input.importHash,
     messages: JSON.stringify(input.messages),
     metadata: JSON.stringify(input.metadata),
+    ...accessValues({ retentionDays: null, reader: input.reader }),
   });
   return row ?? null;
 }
 
 const findImportedSessionStatement = statement("find_imported_session", (db) =>
   db
-    .select({ session: chatSessions, live: unexpired })
+    .select({ session: chatSessions, live: unexpired, ownedByRequest })
     .from(chatSessions)
     .where(eq(chatSessions.importId, value("importId"))),
 );
 
-/** The session an import_id made, and whether it is still live (not expired). Null: none. */
+/**
+ * The session an import_id made, whether it is still live (not expired), and whether this request
+ * may use it (anonymous, or its signed-in reader's). Null: none.
+ */
 export async function findImportedSession(
   db: Database,
   importId: string,
-  retentionDays: RetentionDays,
-): Promise<{ session: ChatSession; live: boolean } | null> {
-  const [found] = await findImportedSessionStatement(db).execute({ importId, retentionDays });
+  access: SessionAccess,
+): Promise<{ session: ChatSession; live: boolean; ownedByRequest: boolean } | null> {
+  const [found] = await findImportedSessionStatement(db).execute({ importId, ...accessValues(access) });
   return found ?? null;
 }
 
@@ -626,8 +707,8 @@ export type FeedbackInput = {
   sessionUuid: string;
   messageId: number;
   feedback: { rating: FeedbackRating; comment: string | null } | null;
-  /** An expired session is gone: its answers take no feedback. */
-  retentionDays: RetentionDays;
+  /** An expired session is gone: its answers take no feedback; nor another reader's. */
+  access: SessionAccess;
 };
 
 /**
@@ -642,7 +723,7 @@ const writeFeedbackStatement = statement("write_feedback", (db) => {
       .select({ messageId: chatMessages.id, sender: chatMessages.sender })
       .from(chatSessions)
       .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, value("messageId"))))
-      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired)),
+      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable)),
   );
   const rated = db.$with("rated", messageColumns).as(sql`
     update ${chatMessages}
@@ -666,7 +747,7 @@ export async function writeFeedback(db: Database, input: FeedbackInput): Promise
     messageId: input.messageId,
     rating: input.feedback?.rating ?? null,
     comment: input.feedback?.comment ?? null,
-    retentionDays: input.retentionDays,
+    ...accessValues(input.access),
   });
   return row ? { sender: row.target.sender, message: row.rated } : null;
 }
@@ -810,7 +891,7 @@ const conversationStatements = {
  */
 export async function readConversation(
   db: Database,
-  query: Omit<HistoryPageQuery, "retentionDays">,
+  query: Omit<HistoryPageQuery, "access">,
 ): Promise<{ session: ChatSession; messages: Sized<ChatMessage>[] } | null> {
   const page = conversationStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
   const rows = await page(db).execute({
