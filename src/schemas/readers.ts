@@ -95,6 +95,8 @@ export const readerSessionSchema = z.object({
   message_count: z.number().int(),
 });
 
+export type ReaderSession = z.infer<typeof readerSessionSchema>;
+
 export const readerSessionsPageSchema = z.object({
   sessions: z.array(readerSessionSchema).describe("Newest activity first"),
   next_cursor: z.string().nullable().describe("Pass back as `cursor` for the next page; null at the end"),
