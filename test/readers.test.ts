@@ -79,9 +79,9 @@ describe("a session started with a reader's token", () => {
       await ui.text();
     }
     expect(await messageCount(sessionUuid)).toBe(before);
-    const [{ feedback_rating }] = await openSql()<{ feedback_rating: string | null }[]>`
+    const [answer] = await openSql()<{ feedback_rating: string | null }[]>`
       select feedback_rating from chat_messages where id = ${answerId}`;
-    expect(feedback_rating).toBeNull();
+    expect(answer?.feedback_rating).toBeNull();
 
     // Its reader has all of it.
     for (const [method, path, body] of routes.slice(0, 4)) {
