@@ -809,8 +809,9 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
     .from(chatMessages)
     .where(eq(chatMessages.sessionId, chatSessions.id))
     .as("counts");
+  // Its column is not named `title`: the name would be ambiguous beside chat_sessions.title.
   const firstQuestion = db
-    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("title") })
+    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("first_question_text") })
     .from(chatMessages)
     .where(and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.sender, "user")))
     .orderBy(asc(chatMessages.seq))
