@@ -917,7 +917,7 @@ function buildDocument(): Json {
       "/api/admin/sessions": {
         get: adminOperation({
           operationId: "listAdminSessions",
-          summary: "Sessions, newest activity first, with their counts; filtered, a page at a time",
+          summary: "Sessions, newest activity first, with their counts and reader; filtered, a page at a time",
           parameters: queryParameters(adminSessionsQuerySchema),
           responses: {
             "200": adminJson("One page of sessions", "AdminSessionsPage"),
@@ -951,7 +951,8 @@ function buildDocument(): Json {
       "/api/admin/stats": {
         get: adminOperation({
           operationId: "readStats",
-          summary: "Sessions, questions, answers, failures, latency, tokens and ratings per UTC day or hour",
+          summary:
+            "Sessions, questions, signed-in readers, answers, failures, latency, tokens and ratings per UTC day or hour",
           parameters: queryParameters(adminStatsQuerySchema),
           responses: {
             "200": adminJson("The range's figures, per bucket and in all, and its most cited sources", "Stats"),

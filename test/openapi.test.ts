@@ -6,8 +6,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
 import { adminToken, callAdmin } from "./helpers/admin";
+import { openSql } from "./helpers/database";
 import { ask, call, callApp, chatRequest, postChat } from "./helpers/http";
 import { documentChecker } from "./helpers/openapi";
+import { seedConversation, seedReader } from "./helpers/seed";
 
 type Document = Record<string, any>;
 
@@ -483,6 +485,22 @@ describe("real responses match the description", () => {
     const page = JSON.parse(await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?limit=1")));
     await check("GET", "/api/admin/sessions", callAdmin(`/api/admin/sessions?limit=1&cursor=${page.next_cursor}`));
     await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?has_failures=maybe"));
+    // A session a signed-in reader owns, listed by its reader's reference, and a reference that is none.
+    const sql = openSql();
+    const reader = await seedReader(sql);
+    const owned = await seedConversation(sql, {
+      createdAt: new Date(),
+      readerId: reader.id,
+      turns: [{ question: "Owned by a reader", at: new Date() }],
+    });
+    const theirs = JSON.parse(
+      await check("GET", "/api/admin/sessions", callAdmin(`/api/admin/sessions?reader=${reader.reference}`)),
+    );
+    expect(theirs.sessions).toEqual([
+      expect.objectContaining({ session_uuid: owned.sessionUuid, reader: reader.reference }),
+    ]);
+    await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?reader=nobody"));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${owned.sessionUuid}`));
     await check("GET", conversation, callAdmin(`/api/admin/sessions/${turn.session_uuid}`));
     await check("GET", conversation, callAdmin(`/api/admin/sessions/${crypto.randomUUID()}`));
     await check("GET", conversation, callAdmin("/api/admin/sessions/nope"));

@@ -768,6 +768,8 @@ export type AdminSessionRow = {
   unanswered: number;
   up: number;
   down: number;
+  /** The opaque reference (readers.reference) of the reader it belongs to; null: anonymous. */
+  reader: string | null;
 };
 
 export type AdminSessionsQuery = {
@@ -778,6 +780,8 @@ export type AdminSessionsQuery = {
   minMessages: number;
   hasFailures: boolean;
   hasNegativeFeedback: boolean;
+  /** Only the sessions of the reader with this reference (readers.reference). */
+  reader: string | null;
   /** Only sessions after this one in the list's order (activity, then id, both descending). */
   after: { activity: Date; id: number } | null;
   limit: number;
@@ -809,8 +813,9 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
     .from(chatMessages)
     .where(eq(chatMessages.sessionId, chatSessions.id))
     .as("counts");
+  // Its column is not named `title`: the name would be ambiguous beside chat_sessions.title.
   const firstQuestion = db
-    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("title") })
+    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("first_question_text") })
     .from(chatMessages)
     .where(and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.sender, "user")))
     .orderBy(asc(chatMessages.seq))
@@ -819,6 +824,10 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
   const from = sql`${value("from")}::timestamptz`;
   const to = sql`${value("to")}::timestamptz`;
   const afterId = sql`${value("afterId")}::bigint`;
+  const reader = sql`${value("reader")}::uuid`;
+  // The reader is found first, by its reference, so that their sessions are read in order from
+  // chat_sessions_reader_activity_idx, as the unfiltered list reads chat_sessions_activity_idx.
+  const readerId = sql`(select ${readers.id} from ${readers} where ${readers.reference} = ${reader})`;
   return db
     .select({
       session: chatSessions,
@@ -828,12 +837,15 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
       unanswered: counts.unanswered,
       up: counts.up,
       down: counts.down,
+      reader: readers.reference,
     })
     .from(chatSessions)
+    .leftJoin(readers, eq(readers.id, chatSessions.readerId))
     .innerJoinLateral(counts, sql`true`)
     .leftJoinLateral(firstQuestion, sql`true`)
     .where(
       and(
+        sql`(${reader} is null or ${chatSessions.readerId} = ${readerId})`,
         sql`(${from} is null or ${activity} >= ${from})`,
         sql`(${to} is null or ${activity} < ${to})`,
         gte(chatSessions.messageCount, value("minMessages")),
@@ -859,6 +871,7 @@ export async function listAdminSessions(db: Database, query: AdminSessionsQuery)
     minMessages: query.minMessages,
     hasFailures: query.hasFailures,
     hasNegativeFeedback: query.hasNegativeFeedback,
+    reader: query.reader,
     afterActivity: query.after?.activity.toISOString() ?? null,
     afterId: query.after?.id ?? null,
     limit: query.limit + 1,
@@ -871,8 +884,14 @@ function conversationStatement(order: "asc" | "desc", fromStart: boolean) {
   return statement(`admin_conversation_${order}${fromStart ? "" : "_after"}`, (db) => {
     const page = sizedPage(db, order, fromStart, messageBytes(chatMessages, true));
     return db
-      .select({ session: chatSessions, message: fieldsNamedAs(page, messageColumns), pageBytes: page.pageBytes })
+      .select({
+        session: chatSessions,
+        reader: readers.reference,
+        message: fieldsNamedAs(page, messageColumns),
+        pageBytes: page.pageBytes,
+      })
       .from(chatSessions)
+      .leftJoin(readers, eq(readers.id, chatSessions.readerId))
       .leftJoinLateral(page, sql`true`)
       .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
       .orderBy((order === "asc" ? asc : desc)(page.seq));
@@ -886,13 +905,13 @@ const conversationStatements = {
 
 /**
  * One page of a session's messages with everything stored about them, in the order and paging of
- * the history (listMessages), cut short by size the same way, and the session itself. Null: no
- * such session.
+ * the history (listMessages), cut short by size the same way, and the session itself with its
+ * reader's opaque reference. Null: no such session.
  */
 export async function readConversation(
   db: Database,
   query: Omit<HistoryPageQuery, "access">,
-): Promise<{ session: ChatSession; messages: Sized<ChatMessage>[] } | null> {
+): Promise<{ session: ChatSession; reader: string | null; messages: Sized<ChatMessage>[] } | null> {
   const page = conversationStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
   const rows = await page(db).execute({
     sessionUuid: query.sessionUuid,
@@ -904,6 +923,7 @@ export async function readConversation(
   if (!first) return null;
   return {
     session: first.session,
+    reader: first.reader,
     messages: rows.flatMap((row) => (row.message ? [{ ...row.message, pageBytes: row.pageBytes }] : [])),
   };
 }
@@ -1012,6 +1032,7 @@ export type StatsRow = {
   importedSessions: number;
   importedMessages: number;
   questions: number;
+  readers: number;
   complete: number;
   incomplete: number;
   unanswered: number;
@@ -1034,6 +1055,7 @@ const statsColumns = {
   importedSessions: count("imported_sessions"),
   importedMessages: count("imported_messages"),
   questions: count("questions"),
+  readers: count("readers"),
   complete: count("complete"),
   incomplete: count("incomplete"),
   unanswered: count("unanswered"),
@@ -1060,6 +1082,9 @@ const statsStatement = statement("admin_stats", (db) => {
       in_range as (
         select ${bucketOf(m.timestamp)} as bucket, ${m.sender} as sender, ${m.status} as status,
           ${importedMessage(m)} as imported,
+          -- Only a question's reader is counted: its session's, looked up for questions alone.
+          case when ${m.sender} = 'user' then (
+            select ${chatSessions.readerId} from ${chatSessions} where ${chatSessions.id} = ${m.sessionId}) end as reader_id,
           ${m.sender} = 'user' and not exists (
             select 1 from ${chatMessages} ${answer} where ${answer.replyToId} = ${m.id}) as unanswered,
           coalesce(${m.metadata} ? 'cut_short', false) as cut_short,
@@ -1073,6 +1098,7 @@ const statsStatement = statement("admin_stats", (db) => {
       message_stats as (
         select coalesce(bucket, '-infinity') as bucket,
           count(*) filter (where sender = 'user' and ${native}) as questions,
+          count(distinct reader_id) filter (where sender = 'user' and ${native}) as readers,
           count(*) filter (where sender = 'bot' and ${native} and status = 'complete') as complete,
           count(*) filter (where sender = 'bot' and ${native} and status = 'incomplete') as incomplete,
           count(*) filter (where unanswered and ${native}) as unanswered,
@@ -1141,6 +1167,7 @@ const statsStatement = statement("admin_stats", (db) => {
       coalesce(import_stats.imported_sessions, 0) as imported_sessions,
       coalesce(import_stats.imported_messages, 0) as imported_messages,
       coalesce(message_stats.questions, 0) as questions,
+      coalesce(message_stats.readers, 0) as readers,
       coalesce(message_stats.complete, 0) as complete,
       coalesce(message_stats.incomplete, 0) as incomplete,
       coalesce(message_stats.unanswered, 0) as unanswered,
@@ -1162,7 +1189,8 @@ const statsStatement = statement("admin_stats", (db) => {
 /**
  * The admin statistics of a time range (docs/api.md §13.5), per day or hour (UTC) and for the
  * whole range, in one statement: one pass over the range's messages (by chat_messages_timestamp_idx)
- * for the questions, answers, failures, latencies and tokens; the sessions created in the range;
+ * for the questions, the readers who asked them, answers, failures, latencies and tokens; the
+ * sessions created in the range;
  * the ratings given in it (by chat_messages_feedback_at_idx); and the sources the range's answers
  * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
  * Drizzle's builder; tables and columns are still named through the schema's objects.
@@ -1174,7 +1202,9 @@ const statsStatement = statement("admin_stats", (db) => {
  * dates them no later than the session's created_at); one given here since counts. A failure is a
  * question without an answer
  * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
- * short (`metadata.cut_short`, status incomplete).
+ * short (`metadata.cut_short`, status incomplete). `readers` counts the distinct signed-in readers
+ * whose sessions hold a question asked in the bucket: a session's reader as it is now, so a
+ * session claimed later counts for its reader in the buckets of its earlier questions too.
  */
 export async function readStats(db: Database, query: StatsQuery): Promise<StatsRow[]> {
   return statsStatement(db).execute({
