@@ -11,4 +11,4 @@ CREATE TABLE "readers" (
 ALTER TABLE "chat_sessions" ADD COLUMN "reader_id" bigint;--> statement-breakpoint
 ALTER TABLE "chat_sessions" ADD COLUMN "title" text;--> statement-breakpoint
 ALTER TABLE "chat_sessions" ADD CONSTRAINT "chat_sessions_reader_id_readers_id_fk" FOREIGN KEY ("reader_id") REFERENCES "public"."readers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "chat_sessions_reader_activity_idx" ON "chat_sessions" USING btree ("reader_id",coalesce("last_message_at", "created_at") desc,"id" DESC NULLS LAST) WHERE "chat_sessions"."reader_id" is not null;
+CREATE INDEX "chat_sessions_reader_activity_idx" ON "chat_sessions" USING btree ("reader_id",coalesce("last_message_at", "created_at") desc,"id" DESC NULLS FIRST) WHERE "chat_sessions"."reader_id" is not null;

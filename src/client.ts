@@ -20,6 +20,7 @@ import type { ChatStreamEvent } from "./schemas/responses";
 
 export type { AppType } from "./app";
 export type { Problem } from "./http/problem";
+export type { ReaderSession } from "./schemas/readers";
 export type {
   ChatResponse,
   ChatStreamEvent,
@@ -31,7 +32,6 @@ export type {
   UiMessageMetadata,
   UiMessagePage,
 } from "./schemas/responses";
-export type { ReaderSession } from "./schemas/readers";
 
 export function createChatClient(baseUrl: string, options?: ClientRequestOptions) {
   return hc<AppType>(baseUrl, options);

@@ -75,7 +75,7 @@ export const chatSessions = pgTable(
     foreignKey({ columns: [table.readerId], foreignColumns: [readers.id] }).onDelete("cascade"),
     // A reader's conversations, newest activity first: GET /api/me/sessions reads this index alone.
     index("chat_sessions_reader_activity_idx")
-      .on(table.readerId, sql`${sessionActivity(table)} desc`, table.id.desc())
+      .on(table.readerId, sql`${sessionActivity(table)} desc`, table.id.desc().nullsFirst())
       .where(sql`${table.readerId} is not null`),
   ],
 );
