@@ -18,6 +18,7 @@ import { accessLog } from "./middleware/access-log";
 import { adminAuth, adminEnabled } from "./middleware/admin";
 import { database } from "./middleware/database";
 import { rateLimit } from "./middleware/rate-limit";
+import { reader } from "./middleware/reader";
 import { sessionHeader } from "./middleware/session";
 import { adminRoutes } from "./routes/admin";
 import { adminPageRoutes } from "./routes/admin-page";
@@ -71,6 +72,8 @@ export function createApp({ responderFor }: AppOptions = {}) {
   // admin rate limit before it compares the token.
   for (const path of adminPaths) app.use(path, adminEnabled());
   app.use("/api/admin/*", rateLimit("ADMIN_RATE_LIMITER"), adminAuth());
+  // Who the request's token says the reader is; the admin paths' Authorization is the admin token.
+  app.use("/api/*", except(adminPaths, reader()));
   // Only the routes that use them pay for a database client and an answer generator.
   for (const path of ["/api/*", "/health"]) app.use(path, database());
   for (const path of ["/api/chat", "/api/ui/chat", "/health"]) {

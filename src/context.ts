@@ -1,7 +1,7 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { AnswerSetup } from "./answers/select";
+import type { Reader } from "./auth/reader";
 import type { Database } from "./db/client";
-import type { ReaderIdentity } from "./db/queries";
 
 /** The session a request concerns, as the session middleware resolved it. */
 export type RequestSession = {
@@ -16,7 +16,7 @@ export type AppEnv = {
     db: Database;
     session: RequestSession;
     answers: AnswerSetup;
-    /** The signed-in reader a verified token names (middleware/reader.ts); null: anonymous. */
-    reader: ReaderIdentity | null;
+    /** The signed-in reader the request's token names; null when anonymous (src/middleware/reader.ts). */
+    reader: Reader | null;
   };
 };

@@ -356,6 +356,8 @@ function historyQueryParameters(): Json[] {
 
 // The problems every API route can answer with: its own bug, the database's troubles.
 const serverSide = ["internal_error", "database_unavailable", "database_timeout"] as const satisfies ProblemCode[];
+/** Every public /api route reads a reader's token, when it carries one (docs/api.md §17.1). */
+const tokenSide = ["invalid_token", "auth_unavailable"] as const satisfies ProblemCode[];
 const naming = ["validation_error", "session_conflict", "session_not_found"] as const satisfies ProblemCode[];
 // Every admin operation: switched off (404), no or a wrong token, over the limit, bad parameters.
 const adminGate = [
@@ -384,7 +386,7 @@ function buildDocument(): Json {
   const operation = (fields: Json) => ({ security: [], ...fields });
   const adminOperation = (fields: Json) => ({ ...fields, tags: ["admin"], security: [{ adminToken: [] }] });
   const readerOperation = (fields: Json) => ({ ...fields, tags: ["readers"], security: [{ readerToken: [] }] });
-  const readerProblems = ["unauthorized", "method_not_allowed", "rate_limited", ...serverSide] as const;
+  const readerProblems = ["unauthorized", "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide] as const;
   const messageIdPath = {
     name: "message_id",
     in: "path",
@@ -495,12 +497,13 @@ function buildDocument(): Json {
                 "payload_too_large",
                 "unsupported_media_type",
                 "rate_limited",
+                ...tokenSide,
                 ...serverSide,
                 "answer_failed",
                 "answer_unavailable",
                 "answer_timeout",
               ],
-              { namingSession: ["answer_failed", "answer_timeout", ...serverSide] },
+              { namingSession: ["answer_failed", "answer_timeout", ...tokenSide, ...serverSide] },
             ),
           },
         }),
@@ -550,6 +553,7 @@ function buildDocument(): Json {
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
               "answer_unavailable",
             ]),
@@ -570,7 +574,7 @@ function buildDocument(): Json {
               headers: headers(sessionHeader),
               content: json(schemaRef("UiMessagePage")),
             },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -592,6 +596,7 @@ function buildDocument(): Json {
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
             ]),
           },
@@ -670,6 +675,7 @@ function buildDocument(): Json {
                 "payload_too_large",
                 "unsupported_media_type",
                 "rate_limited",
+                ...tokenSide,
                 ...serverSide,
               ],
               {
@@ -691,7 +697,7 @@ function buildDocument(): Json {
           summary: "Read a session",
           responses: {
             "200": { description: "The session", headers: headers(sessionHeader), content: json(schemaRef("Session")) },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
         patch: operation({
@@ -723,6 +729,7 @@ function buildDocument(): Json {
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
             ]),
           },
@@ -733,7 +740,7 @@ function buildDocument(): Json {
           summary: "Delete a session and all its messages",
           responses: {
             "204": { description: "Deleted", headers: headers() },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -750,7 +757,7 @@ function buildDocument(): Json {
               headers: headers(sessionHeader),
               content: json(schemaRef("HistoryPage")),
             },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -786,7 +793,7 @@ function buildDocument(): Json {
                 },
               },
             },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -821,6 +828,7 @@ function buildDocument(): Json {
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
             ]),
           },
@@ -838,6 +846,7 @@ function buildDocument(): Json {
               "method_not_allowed",
               "not_an_answer",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
             ]),
           },

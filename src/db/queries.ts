@@ -13,6 +13,7 @@
 import { and, asc, desc, eq, fillPlaceholders, getTableColumns, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { Reader } from "../auth/reader";
 import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import { maxPageBytes } from "../schemas/cursor";
 import type { Database } from "./client";
@@ -84,14 +85,11 @@ export const lastActivity = sessionActivity(chatSessions);
 export const unexpired = sql<boolean>`(${value("retentionDays")}::int is null
   or ${lastActivity} >= now() - make_interval(days => ${value("retentionDays")}::int))`;
 
-/** A signed-in reader, as a verified token names them (auth/): nothing else of the token. */
-export type ReaderIdentity = { issuer: string; subject: string };
-
 /**
  * Who asks for a session by its UUID, and so what they may use: a live session (retentionDays)
  * that is anonymous or the signed-in reader's own (reader, null for an anonymous request).
  */
-export type SessionAccess = { retentionDays: RetentionDays; reader: ReaderIdentity | null };
+export type SessionAccess = { retentionDays: RetentionDays; reader: Reader | null };
 
 /** A statement's values for SessionAccess: the placeholders `unexpired` and `requestReaderId` read. */
 export function accessValues(access: SessionAccess) {
@@ -151,7 +149,7 @@ const createSessionStatement = statement("create_session", (db) => {
 export async function createSession(
   db: Database,
   sessionUuid: string,
-  reader: ReaderIdentity | null = null,
+  reader: Reader | null = null,
 ): Promise<ChatSession> {
   const [created] = await createSessionStatement(db).execute({
     sessionUuid,
@@ -556,7 +554,7 @@ export type SessionImport = {
   /** Stored with every message, so that an operator tells imported messages from asked ones. */
   metadata: Record<string, unknown>;
   /** The signed-in reader the session is for; null: anonymous. */
-  reader: ReaderIdentity | null;
+  reader: Reader | null;
 };
 
 const importSessionStatement = statement("import_session", (db) => {

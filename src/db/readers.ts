@@ -4,12 +4,12 @@
  * They share the session access rules of queries.ts.
  */
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import type { Reader } from "../auth/reader";
 import type { Database } from "./client";
 import {
   accessValues,
   lastActivity,
   name,
-  type ReaderIdentity,
   type RetentionDays,
   readerRow,
   requestReaderId,
@@ -29,7 +29,7 @@ export const titleSourceLength = 120;
 export type ReaderSessionRow = { session: ChatSession; firstQuestion: string | null };
 
 export type ReaderSessionsQuery = {
-  reader: ReaderIdentity;
+  reader: Reader;
   retentionDays: RetentionDays;
   /** Only sessions after this one in the list's order (activity, then id, both descending). */
   after: { activity: Date; id: number } | null;
@@ -94,7 +94,7 @@ const claimStatement = statement("claim_sessions", (db) => {
  */
 export async function claimSessions(
   db: Database,
-  access: SessionAccess & { reader: ReaderIdentity },
+  access: SessionAccess & { reader: Reader },
   sessionUuids: string[],
 ): Promise<string[]> {
   const rows = await claimStatement(db).execute({ ...accessValues(access), sessionUuids });
@@ -146,7 +146,7 @@ const eraseReaderStatement = statement("erase_reader", (db) =>
  * reader's row: for good. In batches of `erasureBatch` sessions, so that no statement holds many
  * locks for long; an erasure cut short is finished by the next call. Returns the sessions erased.
  */
-export async function eraseReader(db: Database, reader: ReaderIdentity): Promise<number> {
+export async function eraseReader(db: Database, reader: Reader): Promise<number> {
   const values = { ...accessValues({ retentionDays: null, reader }), batch: erasureBatch };
   let erased = 0;
   for (;;) {

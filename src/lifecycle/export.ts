@@ -4,14 +4,9 @@
  * one before: a Worker never holds more than a page of a long session (docs/benchmarks.md
  * measures a 10,000-message export).
  */
+import type { Reader } from "../auth/reader";
 import type { Database } from "../db/client";
-import {
-  listMessages,
-  type ReaderIdentity,
-  type RetentionDays,
-  type SessionAccess,
-  type ShownMessage,
-} from "../db/queries";
+import { listMessages, type RetentionDays, type SessionAccess, type ShownMessage } from "../db/queries";
 import { listReaderSessions } from "../db/readers";
 import type { ChatSession } from "../db/schema";
 import { ApiError, sessionNotFound } from "../http/problem";
@@ -56,7 +51,7 @@ const readerExportPageSize = 50;
 
 export type ReaderExportRequest = {
   db: Database;
-  reader: ReaderIdentity;
+  reader: Reader;
   retentionDays: RetentionDays;
   exportedAt: Date;
 };

@@ -5,9 +5,9 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { Reader } from "../auth/reader";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import type { ReaderIdentity } from "../db/queries";
 import { claimSessions, eraseReader, listReaderSessions } from "../db/readers";
 import { toApiError } from "../http/error-handler";
 import { ApiError } from "../http/problem";
@@ -19,7 +19,7 @@ import { rateLimit } from "../middleware/rate-limit";
 import { encodeSessionsCursor, pageOf } from "../schemas/cursor";
 import { claimRequestSchema, readerSessionsQuerySchema, toReaderSession } from "../schemas/readers";
 
-type ReaderEnv = AppEnv & { Variables: { signedIn: ReaderIdentity } };
+type ReaderEnv = AppEnv & { Variables: { signedIn: Reader } };
 
 /** The request's reader, or 401: these routes are a reader's own and nobody else's. */
 const signedIn = createMiddleware<ReaderEnv>(async (c, next) => {

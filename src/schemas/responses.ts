@@ -118,6 +118,10 @@ export const healthSchema = z.object({
     .string()
     .optional()
     .describe("What is wrong with SESSION_RETENTION_DAYS; while it is set, the hourly purge deletes nothing"),
+  auth_problem: z
+    .string()
+    .optional()
+    .describe("What is wrong with the AUTH_* settings; while they are refused, readers' tokens are ignored"),
 });
 
 /** The events of a streamed answer (docs/api.md §4.3), each with its `data`. */
