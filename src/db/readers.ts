@@ -3,7 +3,8 @@
  * PATCH /api/sessions/{uuid}): each one statement but the erasure, which goes in bounded batches.
  * They share the session access rules of queries.ts.
  */
-import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, getTableName, lt, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { Reader } from "../auth/reader";
 import type { Database } from "./client";
 import {
@@ -38,15 +39,19 @@ export type ReaderSessionsQuery = {
 };
 
 const readerSessionsStatement = statement("reader_sessions", (db) => {
+  const first = alias(chatMessages, "first_question");
   const afterActivity = sql`${value("afterActivity")}::timestamptz`;
   const afterId = sql`${value("afterId")}::bigint`;
   return (
     db
       .select({
         session: chatSessions,
-        firstQuestion: sql<string | null>`(select left(${chatMessages.message}, ${titleSourceLength})
-        from ${chatMessages}
-        where ${chatMessages.sessionId} = ${chatSessions.id} and ${chatMessages.seq} = 1 and ${chatMessages.sender} = 'user')`,
+        // Drizzle writes the select list's columns unqualified in a one-table query, so the
+        // correlation names the outer row's table itself.
+        firstQuestion: sql<string | null>`(select left(${first.message}, ${titleSourceLength})
+        from ${chatMessages} ${first}
+        where ${first.sessionId} = ${sql.identifier(getTableName(chatSessions))}.${sql.identifier(chatSessions.id.name)}
+          and ${first.seq} = 1 and ${first.sender} = 'user')`,
       })
       .from(chatSessions)
       .where(
@@ -97,7 +102,11 @@ export async function claimSessions(
   access: SessionAccess & { reader: Reader },
   sessionUuids: string[],
 ): Promise<string[]> {
-  const rows = await claimStatement(db).execute({ ...accessValues(access), sessionUuids });
+  // A PostgreSQL array literal: the UUIDs are validated, so none holds a comma, brace or quote.
+  const rows = await claimStatement(db).execute({
+    ...accessValues(access),
+    sessionUuids: `{${sessionUuids.join(",")}}`,
+  });
   return rows.map((row) => row.sessionUuid);
 }
 
