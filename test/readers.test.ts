@@ -274,3 +274,26 @@ describe("default titles", () => {
     expect(defaultTitle(question)).toBe(title);
   });
 });
+
+describe("CORS for a signed-in front end", () => {
+  it("lets a configured origin send Authorization, PATCH and DELETE", async () => {
+    for (const [path, method] of [
+      ["/api/me/sessions", "GET"],
+      [`/api/sessions/${crypto.randomUUID()}`, "PATCH"],
+      ["/api/me", "DELETE"],
+    ]) {
+      const response = await call(path!, {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://book.example",
+          "Access-Control-Request-Method": method!,
+          "Access-Control-Request-Headers": "authorization, content-type",
+        },
+      });
+      expect(response.status, path).toBe(204);
+      expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://book.example");
+      expect(response.headers.get("Access-Control-Allow-Methods")).toContain(method);
+      expect(response.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("authorization");
+    }
+  });
+});
