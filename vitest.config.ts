@@ -26,7 +26,15 @@ export default defineConfig({
           CROWDED_HYPERDRIVE: inject("crowdedDatabaseUrl"),
           FREEZABLE_HYPERDRIVE: inject("freezableDatabaseUrl"),
         } satisfies Record<(typeof testDatabases)[number], string>,
-        bindings: { ...withoutLocalSettings(), ...testSettings },
+        bindings: {
+          ...withoutLocalSettings(),
+          ...testSettings,
+          // Readers sign in with the real issuer the global setup started (Better Auth), whose
+          // tokens name its base URL as both issuer and audience.
+          AUTH_JWKS_URL: inject("authIssuer").jwksUrl,
+          AUTH_ISSUER: inject("authIssuer").url,
+          AUTH_AUDIENCE: inject("authIssuer").url,
+        },
       },
     })),
   ],

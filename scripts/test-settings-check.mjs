@@ -24,6 +24,10 @@ const filledIn = [
   "SESSION_RETENTION_DAYS=0",
   "CORS_ORIGINS=http://localhost:3000",
   "ADMIN_TOKEN=short",
+  "AUTH_JWKS_URL=http://127.0.0.1:9/api/auth/jwks",
+  "AUTH_ISSUER=https://site.example",
+  "AUTH_AUDIENCE=https://site.example",
+  "AUTH_ALGORITHMS=HS256",
   "A_SETTING_NO_TEST_KNOWS=1",
   "",
 ].join("\n");

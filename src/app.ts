@@ -18,12 +18,14 @@ import { accessLog } from "./middleware/access-log";
 import { adminAuth, adminEnabled } from "./middleware/admin";
 import { database } from "./middleware/database";
 import { rateLimit } from "./middleware/rate-limit";
+import { reader } from "./middleware/reader";
 import { sessionHeader } from "./middleware/session";
 import { adminRoutes } from "./routes/admin";
 import { adminPageRoutes } from "./routes/admin-page";
 import { chatRoutes } from "./routes/chat";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
+import { meRoutes } from "./routes/me";
 import { sessionRoutes } from "./routes/sessions";
 import { uiChatRoutes } from "./routes/ui-chat";
 
@@ -58,8 +60,9 @@ export function createApp({ responderFor }: AppOptions = {}) {
       adminPaths,
       cors({
         origin: (origin, c: Context<AppEnv>) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
-        allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        allowHeaders: ["Content-Type", "Accept", sessionHeader, "X-Request-Id"],
+        allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        // Authorization: a signed-in reader's token (middleware/reader.ts).
+        allowHeaders: ["Content-Type", "Accept", "Authorization", sessionHeader, "X-Request-Id"],
         exposeHeaders: [sessionHeader, "X-Request-Id", "Retry-After", "Content-Disposition"],
         maxAge: 600,
       }),
@@ -69,6 +72,8 @@ export function createApp({ responderFor }: AppOptions = {}) {
   // admin rate limit before it compares the token.
   for (const path of adminPaths) app.use(path, adminEnabled());
   app.use("/api/admin/*", rateLimit("ADMIN_RATE_LIMITER"), adminAuth());
+  // Who the request's token says the reader is; the admin paths' Authorization is the admin token.
+  app.use("/api/*", except(adminPaths, reader()));
   // Only the routes that use them pay for a database client and an answer generator.
   for (const path of ["/api/*", "/health"]) app.use(path, database());
   for (const path of ["/api/chat", "/api/ui/chat", "/health"]) {
@@ -97,6 +102,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes)
     .route("/api/ui/chat", uiChatRoutes)
+    .route("/api/me", meRoutes)
     .route("/api/admin", adminRoutes)
     .route("/admin", adminPageRoutes);
 

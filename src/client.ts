@@ -7,6 +7,10 @@
  *   const res = await api.api.chat.$post({ json: { question: "What is a ZMP?" } });
  *   if (res.status === 200) console.log((await res.json()).answer);
  *
+ *   // A signed-in reader (docs/api.md §17): the book's sign-in token on every request.
+ *   const mine = createChatClient("https://chat.example", { headers: { Authorization: `Bearer ${token}` } });
+ *   const list = await mine.api.me.sessions.$get({ query: {} });
+ *
  *   const streamed = await api.api.chat.$post({ json: { question: "And then?", stream: true } });
  *   for await (const event of readChatStream(streamed)) if (event.event === "delta") show(event.data.text);
  */
@@ -16,6 +20,7 @@ import type { ChatStreamEvent } from "./schemas/responses";
 
 export type { AppType } from "./app";
 export type { Problem } from "./http/problem";
+export type { ReaderSession } from "./schemas/readers";
 export type {
   ChatResponse,
   ChatStreamEvent,

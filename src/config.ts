@@ -117,6 +117,22 @@ export type Config = {
   retentionDays: number | null;
   /** What is wrong with SESSION_RETENTION_DAYS, naming the variable only; null when it is valid. */
   retentionProblem: string | null;
+  /**
+   * How readers' sign-in tokens are verified (AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE,
+   * AUTH_ALGORITHMS); null leaves the service anonymous-only, as it was before readers: a Bearer
+   * header on a public route is then ignored. Null too while a setting is refused.
+   */
+  auth: AuthConfig | null;
+  /** What is wrong with the AUTH_* settings, naming the variables only; null when they are valid. */
+  authProblem: string | null;
+};
+
+export type AuthConfig = {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** The JWS algorithms a token may be signed with: asymmetric ones only. */
+  algorithms: string[];
 };
 
 export const defaultLlmBaseUrl = "https://api.openai.com/v1";
@@ -147,6 +163,7 @@ function parseConfig(env: Record<string, unknown>): Config {
   );
   const retentionDays = retention.success && retention.data > 0 ? retention.data : null;
   const retentionProblem = retention.success ? null : retention.error.issues.map((issue) => issue.message).join("; ");
+  const { auth, authProblem } = authConfig(env);
   const adminToken = adminTokenOf(env.ADMIN_TOKEN);
   const adminProblem =
     adminToken === undefined && typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.trim() !== ""
@@ -165,6 +182,8 @@ function parseConfig(env: Record<string, unknown>): Config {
       answer: { kind: "unavailable", problem },
       retentionDays,
       retentionProblem,
+      auth,
+      authProblem,
     };
   }
   return {
@@ -178,6 +197,8 @@ function parseConfig(env: Record<string, unknown>): Config {
     answer: answerConfig(result.data),
     retentionDays,
     retentionProblem,
+    auth,
+    authProblem,
   };
 }
 
@@ -190,6 +211,73 @@ export const minAdminTokenLength = 32;
 function adminTokenOf(value: unknown): string | undefined {
   const token = typeof value === "string" ? value.trim() : "";
   return token.length >= minAdminTokenLength ? token : undefined;
+}
+
+/**
+ * The JWS algorithms AUTH_ALGORITHMS may name: those verified with a public key. An HMAC one
+ * (HS256…) would need the issuer's secret here, and would let anyone holding it mint tokens; "none"
+ * is no signature at all.
+ */
+export const asymmetricAlgorithms = [
+  "EdDSA",
+  "Ed25519",
+  "ES256",
+  "ES384",
+  "ES512",
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+] as const;
+
+/** Better Auth signs with EdDSA (Ed25519) by default; Clerk, Auth0, Supabase and Firebase with RS256 or ES256. */
+export const defaultAuthAlgorithms = ["EdDSA", "ES256", "RS256"];
+
+const authSettings = ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"] as const;
+
+/**
+ * The three AUTH_* settings that name the issuer go together: with some but not all, or with one
+ * refused, no token can be verified, and the service stays anonymous-only rather than guess.
+ */
+function authConfig(env: Record<string, unknown>): { auth: AuthConfig | null; authProblem: string | null } {
+  const text = (name: string) => (typeof env[name] === "string" ? (env[name] as string).trim() : "");
+  const problems: string[] = [];
+  const algorithmsText = text("AUTH_ALGORITHMS");
+  const algorithms = algorithmsText
+    ? algorithmsText
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean)
+    : defaultAuthAlgorithms;
+  const allowed: readonly string[] = asymmetricAlgorithms;
+  if (algorithms.length === 0 || !algorithms.every((name) => allowed.includes(name))) {
+    problems.push(`AUTH_ALGORITHMS may list only asymmetric JWS algorithms (${asymmetricAlgorithms.join(", ")})`);
+  }
+  const given = authSettings.filter((name) => text(name) !== "");
+  if (given.length === 0) {
+    return { auth: null, authProblem: problems.length > 0 ? withAnonymous(problems) : null };
+  }
+  const missing = authSettings.filter((name) => text(name) === "");
+  if (missing.length > 0) problems.push(`${authSettings.join(", ")} go together: missing ${missing.join(", ")}`);
+  const jwksUrl = text("AUTH_JWKS_URL");
+  const url = httpUrl("AUTH_JWKS_URL").safeParse(jwksUrl);
+  if (!url.success) problems.push(...url.error.issues.map((issue) => issue.message));
+  if (problems.length > 0) return { auth: null, authProblem: withAnonymous(problems) };
+  return {
+    auth: {
+      jwksUrl,
+      issuer: text("AUTH_ISSUER"),
+      audience: text("AUTH_AUDIENCE"),
+      algorithms: [...new Set(algorithms)],
+    },
+    authProblem: null,
+  };
+}
+
+function withAnonymous(problems: string[]): string {
+  return `${problems.join("; ")}; readers' tokens are ignored`;
 }
 
 function answerConfig(raw: RawConfig): AnswerConfig {

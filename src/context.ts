@@ -1,5 +1,6 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { AnswerSetup } from "./answers/select";
+import type { Reader } from "./auth/reader";
 import type { Database } from "./db/client";
 
 /** The session a request concerns, as the session middleware resolved it. */
@@ -15,5 +16,7 @@ export type AppEnv = {
     db: Database;
     session: RequestSession;
     answers: AnswerSetup;
+    /** The signed-in reader the request's token names; null when anonymous (src/middleware/reader.ts). */
+    reader: Reader | null;
   };
 };

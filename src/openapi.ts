@@ -15,6 +15,16 @@ import { feedbackPathSchema, feedbackRequestSchema } from "./schemas/feedback";
 import { historyQuerySchema } from "./schemas/history";
 import { importRequestSchema, maxImportBodyBytes, maxImportMessages } from "./schemas/import";
 import {
+  claimRequestSchema,
+  claimResponseSchema,
+  erasedSchema,
+  readerSessionSchema,
+  readerSessionsPageSchema,
+  readerSessionsQuerySchema,
+  renamedSessionSchema,
+  renameRequestSchema,
+} from "./schemas/readers";
+import {
   adminMessageSchema,
   adminSessionSchema,
   adminSessionsPageSchema,
@@ -58,6 +68,8 @@ function componentSchemas(): Record<string, Json> {
   requests.add(importRequestSchema, { id: "ImportRequest" });
   requests.add(feedbackRequestSchema, { id: "FeedbackRequest" });
   requests.add(uiChatRequestSchema, { id: "UiChatRequest" });
+  requests.add(claimRequestSchema, { id: "ClaimRequest" });
+  requests.add(renameRequestSchema, { id: "RenameRequest" });
   const responses = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries({
     Source: sourceSchema,
@@ -95,6 +107,11 @@ function componentSchemas(): Record<string, Json> {
     UiChunkTextEnd: uiMessageChunkSchemas["text-end"],
     UiChunkFinish: uiMessageChunkSchemas.finish,
     UiChunkError: uiMessageChunkSchemas.error,
+    ReaderSession: readerSessionSchema,
+    ReaderSessionsPage: readerSessionsPageSchema,
+    RenamedSession: renamedSessionSchema,
+    ClaimResponse: claimResponseSchema,
+    Erased: erasedSchema,
   })) {
     responses.add(schema, { id });
   }
@@ -339,6 +356,8 @@ function historyQueryParameters(): Json[] {
 
 // The problems every API route can answer with: its own bug, the database's troubles.
 const serverSide = ["internal_error", "database_unavailable", "database_timeout"] as const satisfies ProblemCode[];
+/** Every public /api route reads a reader's token, when it carries one (docs/api.md §17.1). */
+const tokenSide = ["invalid_token", "auth_unavailable"] as const satisfies ProblemCode[];
 const naming = ["validation_error", "session_conflict", "session_not_found"] as const satisfies ProblemCode[];
 // Every admin operation: switched off (404), no or a wrong token, over the limit, bad parameters.
 const adminGate = [
@@ -366,6 +385,8 @@ function buildDocument(): Json {
   );
   const operation = (fields: Json) => ({ security: [], ...fields });
   const adminOperation = (fields: Json) => ({ ...fields, tags: ["admin"], security: [{ adminToken: [] }] });
+  const readerOperation = (fields: Json) => ({ ...fields, tags: ["readers"], security: [{ readerToken: [] }] });
+  const readerProblems = ["unauthorized", "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide] as const;
   const messageIdPath = {
     name: "message_id",
     in: "path",
@@ -397,6 +418,12 @@ function buildDocument(): Json {
       { name: "sessions", description: "Conversations and their history" },
       { name: "operations", description: "Health and this description" },
       {
+        name: "readers",
+        description:
+          "A signed-in reader's own conversations, on every device (docs/api.md §17). Needs the reader's token " +
+          "from the book's sign-in as a bearer token; 401 without one.",
+      },
+      {
         name: "admin",
         description:
           "For the book's operators: every conversation, search, statistics. Exists only while the secret " +
@@ -407,6 +434,14 @@ function buildDocument(): Json {
       schemas: componentSchemas(),
       headers: componentHeaders(),
       securitySchemes: {
+        readerToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description:
+            "A JWT the book's sign-in issued (e.g. Better Auth's JWT plugin), verified against AUTH_JWKS_URL, " +
+            "AUTH_ISSUER and AUTH_AUDIENCE. Optional on every other public route: with it, new sessions are the reader's.",
+        },
         adminToken: {
           type: "http",
           scheme: "bearer",
@@ -462,12 +497,13 @@ function buildDocument(): Json {
                 "payload_too_large",
                 "unsupported_media_type",
                 "rate_limited",
+                ...tokenSide,
                 ...serverSide,
                 "answer_failed",
                 "answer_unavailable",
                 "answer_timeout",
               ],
-              { namingSession: ["answer_failed", "answer_timeout", ...serverSide] },
+              { namingSession: ["answer_failed", "answer_timeout", ...tokenSide, ...serverSide] },
             ),
           },
         }),
@@ -517,6 +553,7 @@ function buildDocument(): Json {
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
               "answer_unavailable",
             ]),
@@ -537,7 +574,7 @@ function buildDocument(): Json {
               headers: headers(sessionHeader),
               content: json(schemaRef("UiMessagePage")),
             },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -559,6 +596,7 @@ function buildDocument(): Json {
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
             ]),
           },
@@ -637,6 +675,7 @@ function buildDocument(): Json {
                 "payload_too_large",
                 "unsupported_media_type",
                 "rate_limited",
+                ...tokenSide,
                 ...serverSide,
               ],
               {
@@ -658,7 +697,41 @@ function buildDocument(): Json {
           summary: "Read a session",
           responses: {
             "200": { description: "The session", headers: headers(sessionHeader), content: json(schemaRef("Session")) },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
+          },
+        }),
+        patch: operation({
+          operationId: "renameSession",
+          tags: ["sessions"],
+          summary: "Give the session a title of the reader's, or take it back",
+          description:
+            "A renamed title is never overwritten; `null` gives the session back its default title, its first " +
+            "question's first words (docs/api.md §17).",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("RenameRequest"),
+                examples: { rename: { summary: "A title of the reader's", value: { title: "Balance and the ZMP" } } },
+              },
+            },
+          },
+          responses: {
+            "200": {
+              description: "The session, with its title",
+              headers: headers(sessionHeader),
+              content: json(schemaRef("RenamedSession")),
+            },
+            ...problems([
+              "invalid_json",
+              ...naming,
+              "method_not_allowed",
+              "payload_too_large",
+              "unsupported_media_type",
+              "rate_limited",
+              ...tokenSide,
+              ...serverSide,
+            ]),
           },
         }),
         delete: operation({
@@ -667,7 +740,7 @@ function buildDocument(): Json {
           summary: "Delete a session and all its messages",
           responses: {
             "204": { description: "Deleted", headers: headers() },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -684,7 +757,7 @@ function buildDocument(): Json {
               headers: headers(sessionHeader),
               content: json(schemaRef("HistoryPage")),
             },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -720,7 +793,7 @@ function buildDocument(): Json {
                 },
               },
             },
-            ...problems([...naming, "method_not_allowed", "rate_limited", ...serverSide]),
+            ...problems([...naming, "method_not_allowed", "rate_limited", ...tokenSide, ...serverSide]),
           },
         }),
       },
@@ -755,6 +828,7 @@ function buildDocument(): Json {
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
             ]),
           },
@@ -772,15 +846,87 @@ function buildDocument(): Json {
               "method_not_allowed",
               "not_an_answer",
               "rate_limited",
+              ...tokenSide,
               ...serverSide,
             ]),
+          },
+        }),
+      },
+      "/api/me/sessions": {
+        get: readerOperation({
+          operationId: "listMySessions",
+          summary: "The reader's conversations, newest activity first, a page at a time",
+          parameters: queryParameters(readerSessionsQuerySchema),
+          responses: {
+            "200": { description: "One page", headers: headers(), content: json(schemaRef("ReaderSessionsPage")) },
+            ...problems(["validation_error", ...readerProblems]),
+          },
+        }),
+      },
+      "/api/me/sessions/claim": {
+        post: readerOperation({
+          operationId: "claimSessions",
+          summary: "Make the browser's anonymous sessions the reader's, at sign-in",
+          description:
+            "Each anonymous live session among `session_uuids` becomes the reader's, all in one statement. " +
+            "Idempotent. Unknown, expired and other readers' sessions are left alone and reported alike.",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("ClaimRequest"),
+                examples: {
+                  unknown: {
+                    summary: "A session this database does not hold: reported under not_found",
+                    value: { session_uuids: ["00000000-0000-4000-8000-000000000000"] },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": { description: "What was claimed", headers: headers(), content: json(schemaRef("ClaimResponse")) },
+            ...problems([
+              "invalid_json",
+              "validation_error",
+              "payload_too_large",
+              "unsupported_media_type",
+              ...readerProblems,
+            ]),
+          },
+        }),
+      },
+      "/api/me/export": {
+        get: readerOperation({
+          operationId: "exportMySessions",
+          summary: "Download all of the reader's conversations",
+          description:
+            "One JSON document, `{exported_at, sessions: [...]}`, each session in the form of its own JSON export " +
+            "(docs/api.md §16), streamed.",
+          responses: {
+            "200": {
+              description: "Every live session of the reader, as an attachment",
+              headers: headers("Content-Disposition"),
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+            ...problems([...readerProblems]),
+          },
+        }),
+      },
+      "/api/me": {
+        delete: readerOperation({
+          operationId: "eraseMe",
+          summary: "Erase every conversation of the reader, for good",
+          responses: {
+            "200": { description: "Erased", headers: headers(), content: json(schemaRef("Erased")) },
+            ...problems([...readerProblems]),
           },
         }),
       },
       "/api/admin/sessions": {
         get: adminOperation({
           operationId: "listAdminSessions",
-          summary: "Sessions, newest activity first, with their counts; filtered, a page at a time",
+          summary: "Sessions, newest activity first, with their counts and reader; filtered, a page at a time",
           parameters: queryParameters(adminSessionsQuerySchema),
           responses: {
             "200": adminJson("One page of sessions", "AdminSessionsPage"),
@@ -814,7 +960,8 @@ function buildDocument(): Json {
       "/api/admin/stats": {
         get: adminOperation({
           operationId: "readStats",
-          summary: "Sessions, questions, answers, failures, latency, tokens and ratings per UTC day or hour",
+          summary:
+            "Sessions, questions, signed-in readers, answers, failures, latency, tokens and ratings per UTC day or hour",
           parameters: queryParameters(adminStatsQuerySchema),
           responses: {
             "200": adminJson("The range's figures, per bucket and in all, and its most cited sources", "Stats"),

@@ -1,16 +1,20 @@
 // The admin list of sessions and a whole conversation (docs/api.md §13.2, §13.3): newest activity
 // first, each filter, cursor paging, every message's metadata. Conversations are written into 2003
 // by SQL, a range no other test touches; calls the Worker's fetch handler with the admin token.
+// EXPLAIN of the list's very statement goes to PostgreSQL directly.
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createDatabase } from "../src/db/client";
+import { type AdminSessionsQuery, listAdminSessions } from "../src/db/queries";
 import type { AdminMessage, AdminSession } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
 import { openSql } from "./helpers/database";
 import { ask, call, expectProblem } from "./helpers/http";
-import { inYear, type SeededConversation, seedConversation } from "./helpers/seed";
+import { inYear, type SeededConversation, type SeededReader, seedConversation, seedReader } from "./helpers/seed";
 
 type SessionsPage = { sessions: AdminSession[]; next_cursor: string | null };
 type Conversation = {
-  session: { session_uuid: string; message_count: number };
+  session: { session_uuid: string; message_count: number; reader: string | null };
   messages: AdminMessage[];
   next_cursor: string | null;
 };
@@ -18,6 +22,8 @@ type Conversation = {
 const range = "from=2003-03-01&to=2003-04-01";
 const longQuestion = `How does a humanoid robot keep its balance when it walks on uneven ground, and ${"why ".repeat(20)}?`;
 const seeded: Record<"a" | "b" | "c" | "d" | "e", SeededConversation> = {} as never;
+/** Signed-in readers: the first owns a and c, the second d; b and e are anonymous. */
+const readers: SeededReader[] = [];
 const rag = (latency: number) => ({
   model: "gpt-test",
   usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
@@ -28,8 +34,10 @@ const source = { title: "Chapter 3: Balance", url: "https://book.example/balance
 
 beforeAll(async () => {
   const sql = openSql();
+  readers.push(await seedReader(sql), await seedReader(sql));
   seeded.a = await seedConversation(sql, {
     createdAt: inYear(2003, 3, 1, 10),
+    readerId: readers[0]!.id,
     turns: [
       { question: longQuestion, at: inYear(2003, 3, 1, 10, 1) },
       { question: "And on stairs?", at: inYear(2003, 3, 1, 10, 5) },
@@ -47,6 +55,7 @@ beforeAll(async () => {
   });
   seeded.c = await seedConversation(sql, {
     createdAt: inYear(2003, 3, 3, 8),
+    readerId: readers[0]!.id,
     turns: [
       { question: "Answered", at: inYear(2003, 3, 3, 8, 1) },
       { question: "Never answered", at: inYear(2003, 3, 3, 8, 2), answer: null },
@@ -54,6 +63,7 @@ beforeAll(async () => {
   });
   seeded.d = await seedConversation(sql, {
     createdAt: inYear(2003, 3, 4, 7),
+    readerId: readers[1]!.id,
     turns: [
       {
         question: "Rated up",
@@ -96,6 +106,7 @@ describe("GET /api/admin/sessions", () => {
       incomplete_answers: 0,
       ratings: { up: 0, down: 0 },
       imported: false,
+      reader: null,
     });
     expect(rated).toMatchObject({
       last_activity_at: "2003-03-04T07:03:01.000Z",
@@ -117,6 +128,34 @@ describe("GET /api/admin/sessions", () => {
     expect(await listed("has_failures=false&has_negative_feedback=false&min_messages=0")).toHaveLength(5);
     const narrowed = await readAdmin<SessionsPage>("/api/admin/sessions?from=2003-03-02&to=2003-03-03T08:02:01Z");
     expect(narrowed.sessions.map((s) => s.session_uuid)).toEqual([c.sessionUuid, b.sessionUuid]);
+  });
+
+  it("names the reader a session belongs to by its opaque reference, never by the identity they signed in with", async () => {
+    const page = await readAdmin<SessionsPage>(`/api/admin/sessions?${range}`);
+    const [first, second] = readers.map((reader) => reader.reference);
+    expect(page.sessions.map((s) => s.reader)).toEqual([null, second, first, null, first]);
+    const text = JSON.stringify(page);
+    for (const reader of readers) {
+      expect(text).not.toContain(reader.subject);
+      expect(text).not.toContain(reader.issuer);
+    }
+  });
+
+  it("filters by reader reference: that reader's sessions only, in any letter case, with the other filters and paging", async () => {
+    const { a, c, d } = seeded;
+    const [first, second] = readers.map((reader) => reader.reference);
+    expect(await listed(`reader=${first}`)).toEqual([c.sessionUuid, a.sessionUuid]);
+    expect(await listed(`reader=${first!.toUpperCase()}`)).toEqual([c.sessionUuid, a.sessionUuid]);
+    expect(await listed(`reader=${second}`)).toEqual([d.sessionUuid]);
+    expect(await listed(`reader=${first}&has_failures=true`)).toEqual([c.sessionUuid]);
+    expect(await listed(`reader=${crypto.randomUUID()}`)).toEqual([]);
+    const firstPage = await readAdmin<SessionsPage>(`/api/admin/sessions?${range}&reader=${first}&limit=1`);
+    expect(firstPage.sessions.map((s) => s.session_uuid)).toEqual([c.sessionUuid]);
+    const rest = await readAdmin<SessionsPage>(
+      `/api/admin/sessions?${range}&reader=${first}&limit=1&cursor=${firstPage.next_cursor}`,
+    );
+    expect(rest.sessions.map((s) => s.session_uuid)).toEqual([a.sessionUuid]);
+    expect(rest.next_cursor).toBeNull();
   });
 
   it("pages with next_cursor, never repeating or skipping a session, filters kept", async () => {
@@ -193,6 +232,66 @@ describe("GET /api/admin/sessions", () => {
     expect(stats.totals.failures).toEqual({ unanswered: 1, cut_short: 0 });
   });
 
+  it("reads the list in order from chat_sessions_activity_idx, and one reader's from chat_sessions_reader_activity_idx (EXPLAIN among 100,000 sessions)", async () => {
+    const sql = openSql();
+    const reader = await seedReader(sql);
+    // The statements exactly as the route sends them: the service's own function, on a client
+    // that records what goes to PostgreSQL.
+    const db = createDatabase(env.HYPERDRIVE.connectionString, 5000);
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const send = db.$client.unsafe;
+    db.$client.unsafe = ((text: string, params: unknown[], options: unknown) => {
+      sent.push({ sql: text, params });
+      return send(text, params as never[], options as never);
+    }) as typeof send;
+    const query: AdminSessionsQuery = {
+      from: null,
+      to: null,
+      minMessages: 0,
+      hasFailures: false,
+      hasNegativeFeedback: false,
+      reader: null,
+      after: null,
+      limit: 50,
+      titleLength: 80,
+    };
+    await listAdminSessions(db, query);
+    await listAdminSessions(db, { ...query, reader: reader.reference });
+    expect(sent).toHaveLength(2);
+    const [everyone, theirs] = await sql
+      .begin(async (tx) => {
+        await tx`set local statement_timeout = '60s'`;
+        // Ten thousand readers, one in a hundred sessions the reader's. Rolled back at the end, so
+        // that no other test sees them.
+        await tx`insert into readers (issuer, subject) select 'https://book.example', 'filler-' || n from generate_series(1, 10000) n`;
+        await tx`
+          insert into chat_sessions (session_uuid, created_at, reader_id)
+          select gen_random_uuid(), now() - make_interval(mins => n), case when n % 100 = 0 then ${reader.id}::bigint end
+          from generate_series(1, 100000) n`;
+        await tx`analyze chat_sessions, readers`;
+        const plans: string[] = [];
+        for (const statement of sent) {
+          const rows = await tx.unsafe(`explain ${statement.sql}`, statement.params as never[]);
+          plans.push(rows.map((row) => row["QUERY PLAN"]).join("\n"));
+        }
+        throw new RolledBack(plans);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof RolledBack) return error.plans;
+        throw error;
+      });
+    console.log(`EXPLAIN of the admin list:\n${everyone}\n\nand of one reader's:\n${theirs}`);
+    expect(everyone).toMatch(/Index Scan (Backward )?using chat_sessions_activity_idx/);
+    expect(theirs).toMatch(/Index Scan (Backward )?using chat_sessions_reader_activity_idx/);
+    // Read in the index's order and stopped at the page: never all the sessions, never a sort of
+    // them (a session's first question is found by a small sort of its own messages).
+    for (const plan of [everyone, theirs]) {
+      expect(plan).not.toMatch(
+        /Seq Scan on chat_sessions|Sort Key: [^\n]*(last_message_at|created_at|chat_sessions\.id)/,
+      );
+    }
+  });
+
   it.each([
     ["to before from", "from=2003-03-02&to=2003-03-01", "to"],
     ["a date that is not one", "from=2003-02-30", "from"],
@@ -203,6 +302,8 @@ describe("GET /api/admin/sessions", () => {
     ["a page of 201", "limit=201", "limit"],
     ["a cursor it did not issue", "cursor=abc", "cursor"],
     ["a history cursor", "cursor=djE6YXNjOjM", "cursor"],
+    ["a reader that is no UUID", "reader=reader-1", "reader"],
+    ["an empty reader", "reader=", "reader"],
   ])("answers 400 validation_error for %s", async (_, query, path) => {
     const problem = await expectProblem(await callAdmin(`/api/admin/sessions?${query}`), 400, "validation_error");
     expect(problem.errors?.map((error) => error.path)).toEqual([path]);
@@ -212,7 +313,11 @@ describe("GET /api/admin/sessions", () => {
 describe("GET /api/admin/sessions/{session_uuid}", () => {
   it("gives the whole conversation with every message's metadata, sources with scores and feedback", async () => {
     const conversation = await readAdmin<Conversation>(`/api/admin/sessions/${seeded.d.sessionUuid}`);
-    expect(conversation.session).toMatchObject({ session_uuid: seeded.d.sessionUuid, message_count: 6 });
+    expect(conversation.session).toMatchObject({
+      session_uuid: seeded.d.sessionUuid,
+      message_count: 6,
+      reader: readers[1]!.reference,
+    });
     expect(conversation.next_cursor).toBeNull();
     expect(conversation.messages.map((m) => [m.seq, m.sender])).toEqual([
       [1, "user"],
@@ -258,7 +363,7 @@ describe("GET /api/admin/sessions/{session_uuid}", () => {
       body: JSON.stringify({ rating: "down", comment: "too short" }),
     });
     const { session, messages } = await readAdmin<Conversation>(`/api/admin/sessions/${turn.session_uuid}`);
-    expect(session).toMatchObject({ session_uuid: turn.session_uuid, message_count: 2 });
+    expect(session).toMatchObject({ session_uuid: turn.session_uuid, message_count: 2, reader: null });
     expect(messages[1]).toMatchObject({
       message: turn.bot_message.message,
       metadata: { model: "echo", retrieval: "none" },
@@ -272,3 +377,9 @@ describe("GET /api/admin/sessions/{session_uuid}", () => {
     await expectProblem(await callAdmin("/api/admin/sessions/not-a-uuid"), 400, "validation_error");
   });
 });
+
+class RolledBack extends Error {
+  constructor(readonly plans: string[]) {
+    super("rolled back");
+  }
+}

@@ -7,7 +7,7 @@ import type { Stats, StatsFigures } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
 import { openSql } from "./helpers/database";
 import { call, expectProblem } from "./helpers/http";
-import { inYear, seedConversation } from "./helpers/seed";
+import { inYear, seedConversation, seedReader } from "./helpers/seed";
 
 const chapter = (n: number) => ({
   title: `Chapter ${n}`,
@@ -23,8 +23,12 @@ const answered = (latency: number, tokens: number) => ({
 
 beforeAll(async () => {
   const sql = openSql();
+  // Signed-in readers: the first owns both sessions of 1 February, the second the imported one,
+  // the third the session without a question.
+  const [first, second, third] = [await seedReader(sql), await seedReader(sql), await seedReader(sql)];
   await seedConversation(sql, {
     createdAt: inYear(2004, 2, 1, 9),
+    readerId: first.id,
     turns: [
       {
         question: "One",
@@ -45,6 +49,7 @@ beforeAll(async () => {
   });
   await seedConversation(sql, {
     createdAt: inYear(2004, 2, 1, 23, 30),
+    readerId: first.id,
     turns: [
       {
         question: "Answered after midnight",
@@ -62,6 +67,7 @@ beforeAll(async () => {
   await seedConversation(sql, {
     createdAt: inYear(2004, 2, 2, 10),
     importId: crypto.randomUUID(),
+    readerId: second.id,
     turns: [
       {
         question: "Imported from a browser",
@@ -80,12 +86,13 @@ beforeAll(async () => {
       },
     ],
   });
-  await seedConversation(sql, { createdAt: inYear(2004, 2, 3, 15), turns: [] });
+  await seedConversation(sql, { createdAt: inYear(2004, 2, 3, 15), turns: [], readerId: third.id });
 });
 
 const zero: StatsFigures = {
   sessions: 0,
   questions: 0,
+  readers: 0,
   imported_sessions: 0,
   imported_messages: 0,
   answers: { complete: 0, incomplete: 0 },
@@ -118,6 +125,11 @@ async function figuresBySql(from: Date, to: Date): Promise<StatsFigures> {
     questions: (await one(
       sql`select count(*) as value from chat_messages where sender = 'user' and ${inRange} and ${native}`,
     ))!,
+    readers: (await one(sql`
+      select count(*) as value from readers r
+      where exists (
+        select 1 from chat_sessions s join chat_messages q on q.session_id = s.id
+        where s.reader_id = r.id and q.sender = 'user' and ${inRange} and ${native})`))!,
     imported_sessions: (await one(
       sql`select count(*) as value from chat_sessions where created_at >= ${from} and created_at < ${to} and import_id is not null`,
     ))!,
@@ -179,7 +191,7 @@ describe("GET /api/admin/stats", () => {
     expect(stats.totals).toEqual(await figuresBySql(new Date(stats.from), new Date(stats.to)));
   });
 
-  it("counts as worked out by hand: imported messages apart, failures, answers in the day they were stored", async () => {
+  it("counts as worked out by hand: imported messages apart, failures, answers in the day they were stored, readers once each", async () => {
     const stats = await readAdmin<Stats>("/api/admin/stats?from=2004-02-01&to=2004-02-04");
     const [first, second, third] = stats.buckets;
     expect(first).toEqual({
@@ -187,6 +199,7 @@ describe("GET /api/admin/stats", () => {
       start: "2004-02-01T00:00:00.000Z",
       sessions: 2,
       questions: 4,
+      readers: 1,
       answers: { complete: 1, incomplete: 1 },
       failures: { unanswered: 1, cut_short: 1 },
       latency_ms: { p50: 1000, p95: 1000 },
@@ -197,6 +210,7 @@ describe("GET /api/admin/stats", () => {
       ...zero,
       start: "2004-02-02T00:00:00.000Z",
       questions: 1,
+      readers: 1,
       imported_sessions: 1,
       imported_messages: 2,
       answers: { complete: 2, incomplete: 0 },
@@ -205,9 +219,11 @@ describe("GET /api/admin/stats", () => {
       ratings: { up: 1, down: 0 },
     });
     expect(third).toEqual({ ...zero, start: "2004-02-03T00:00:00.000Z", sessions: 1, ratings: { up: 0, down: 1 } });
+    // The third reader's session holds no question, and an answer stored on the 2nd is no question.
     expect(stats.totals).toEqual({
       sessions: 3,
       questions: 5,
+      readers: 2,
       imported_sessions: 1,
       imported_messages: 2,
       answers: { complete: 3, incomplete: 1 },
@@ -237,10 +253,13 @@ describe("GET /api/admin/stats", () => {
     });
     const { session_uuid } = (await response.json()) as { session_uuid: string };
     expect(response.status).toBe(201);
-    // As if it had been imported on 10 March 2005, and continued with one turn on the 11th.
+    // As if it had been imported on 10 March 2005 by a signed-in reader, and continued with one
+    // turn on the 11th.
     const sql = openSql();
+    const reader = await seedReader(sql);
     const [session] = await sql<{ id: string }[]>`
-      update chat_sessions set created_at = '2005-03-10T12:00:00Z', last_message_at = '2005-03-10T12:00:00Z'
+      update chat_sessions set created_at = '2005-03-10T12:00:00Z', last_message_at = '2005-03-10T12:00:00Z',
+        reader_id = ${reader.id}
       where session_uuid = ${session_uuid} returning id`;
     const [question] = await sql<{ id: string }[]>`
       insert into chat_messages (session_id, seq, sender, message, timestamp)
@@ -253,12 +272,13 @@ describe("GET /api/admin/stats", () => {
 
     const stats = await readAdmin<Stats>("/api/admin/stats?from=2005-03-01&to=2005-03-12");
     const byDay = Object.fromEntries(stats.buckets.map(({ start, ...figures }) => [start.slice(0, 10), figures]));
-    // The transcript's own days hold nothing: it was not asked here.
+    // The transcript's own days hold nothing, its reader neither: it was not asked here.
     expect(byDay["2005-03-01"]).toEqual(zero);
     expect(byDay["2005-03-10"]).toEqual({ ...zero, imported_sessions: 1, imported_messages: 3 });
     expect(byDay["2005-03-11"]).toEqual({
       ...zero,
       questions: 1,
+      readers: 1,
       answers: { complete: 1, incomplete: 0 },
       latency_ms: { p50: 1500, p95: 1500 },
       tokens: { total: 150, p50: 150, p95: 150 },
@@ -269,7 +289,43 @@ describe("GET /api/admin/stats", () => {
     const listed = await readAdmin<{ sessions: { session_uuid: string; imported: boolean }[] }>(
       "/api/admin/sessions?from=2005-03-11&to=2005-03-12",
     );
-    expect(listed.sessions).toEqual([expect.objectContaining({ session_uuid, imported: true, message_count: 5 })]);
+    expect(listed.sessions).toEqual([
+      expect.objectContaining({ session_uuid, imported: true, message_count: 5, reader: reader.reference }),
+    ]);
+  });
+
+  it("counts each signed-in reader once a bucket, by the questions asked in it, and no anonymous or imported one", async () => {
+    const sql = openSql();
+    const [a, b] = [await seedReader(sql), await seedReader(sql)];
+    const day = (n: number, hour: number) => inYear(2009, 1, n, hour);
+    await seedConversation(sql, { createdAt: day(1, 9), readerId: a.id, turns: [{ question: "A1", at: day(1, 10) }] });
+    await seedConversation(sql, {
+      createdAt: day(1, 9),
+      readerId: a.id,
+      turns: [
+        { question: "A2", at: day(1, 11) },
+        { question: "A2 again", at: day(2, 9) },
+      ],
+    });
+    await seedConversation(sql, { createdAt: day(1, 9), turns: [{ question: "Anonymous", at: day(1, 12) }] });
+    await seedConversation(sql, {
+      createdAt: day(2, 9),
+      importId: crypto.randomUUID(),
+      readerId: b.id,
+      turns: [{ question: "Imported", at: day(1, 8), questionMetadata: { imported: true }, answer: null }],
+    });
+
+    const stats = await readAdmin<Stats>("/api/admin/stats?from=2009-01-01&to=2009-01-03");
+    expect(stats.buckets.map(({ questions, readers }) => ({ questions, readers }))).toEqual([
+      { questions: 3, readers: 1 },
+      { questions: 1, readers: 1 },
+    ]);
+    expect(stats.totals).toMatchObject({ questions: 4, readers: 1 });
+    for (const { start, ...figures } of stats.buckets) {
+      const from = new Date(start);
+      expect(figures, start).toEqual(await figuresBySql(from, new Date(from.getTime() + 86_400_000)));
+    }
+    expect(stats.totals).toEqual(await figuresBySql(new Date(stats.from), new Date(stats.to)));
   });
 
   it("buckets by UTC hour, and a range that is not aligned counts only what falls inside it", async () => {

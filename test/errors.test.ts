@@ -214,7 +214,7 @@ describe("routing", () => {
     expect(response.headers.get("Allow")).toBe("POST");
     const onSession = await call(`/api/sessions/${crypto.randomUUID()}`, { method: "PUT" });
     await expectProblem(onSession, 405, "method_not_allowed");
-    expect(onSession.headers.get("Allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD"]);
+    expect(onSession.headers.get("Allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "PATCH"]);
   });
 
   it("answers 405 with only the fixed route's methods where a fixed path looks like a session's", async () => {

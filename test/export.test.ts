@@ -317,11 +317,9 @@ describe("GET /api/sessions/{uuid}/export", () => {
 
       // The stream gives the head and a page at a time, read only when asked for.
       const db = createDatabase(env.HYPERDRIVE.connectionString, 20_000);
-      const session = (await findSession(db, uuid, null))!;
-      const stream = exportStream(
-        { db, session, format: "json", retentionDays: null, exportedAt: new Date() },
-        () => {},
-      );
+      const access = { retentionDays: null, reader: null };
+      const session = (await findSession(db, uuid, access))!;
+      const stream = exportStream({ db, session, format: "json", access, exportedAt: new Date() }, () => {});
       const pages: string[] = [];
       const decoder = new TextDecoder();
       for await (const chunk of stream) pages.push(decoder.decode(chunk));

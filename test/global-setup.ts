@@ -1,8 +1,9 @@
 /**
  * Starts what the tests need outside workerd: a migrated PostgreSQL 17 (ephemeral, in a temporary
  * folder on a free port, unless TEST_DATABASE_URL names one), and a free port where nothing
- * listens, and a fake OpenAI-compatible API and Qdrant on loopback. The addresses reach the pool's
- * bindings and the tests through `provide`.
+ * listens, and a fake OpenAI-compatible API and Qdrant on loopback; a real sign-in provider
+ * (Better Auth) with two readers signed up, and a key-set server the tests control. The addresses
+ * reach the pool's bindings and the tests through `provide`.
  */
 import { mkdtemp } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -12,6 +13,8 @@ import type { TestProject } from "vitest/node";
 import { unstable_readConfig } from "wrangler";
 import { applyMigrations, findFreePort, startLocalDatabase } from "../scripts/local-database.mjs";
 import { startFreezableProxy } from "./fakes/freezable-proxy.ts";
+import { startIssuer } from "./fakes/issuer.ts";
+import { startIssuerJwks } from "./fakes/issuer-jwks.ts";
 import { startFakeUpstream } from "./fakes/upstream-server.ts";
 
 // Under vitest 5 this file's imports resolve with the `workerd` condition, which would give
@@ -49,7 +52,18 @@ export default async function setup(project: TestProject) {
     "unreachableDatabaseUrl",
     `postgres://postgres:postgres@127.0.0.1:${await findFreePort()}/chat_history`,
   );
+  const issuer = await startIssuer();
+  const issuerJwks = await startIssuerJwks();
+  project.provide("authIssuer", { url: issuer.url, jwksUrl: issuer.jwksUrl });
+  project.provide("readers", {
+    a: await issuer.signUp("reader-a@book.example", "Reader A"),
+    b: await issuer.signUp("reader-b@book.example", "Reader B"),
+  });
+  project.provide("issuerJwksUrl", issuerJwks.url);
+  project.provide("unreachableJwksUrl", `http://127.0.0.1:${await findFreePort()}/api/auth/jwks`);
   return async () => {
+    await issuer.close();
+    await issuerJwks.close();
     await upstream.close();
     await freezable.close();
     await stop();

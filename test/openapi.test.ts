@@ -6,8 +6,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
 import { adminToken, callAdmin } from "./helpers/admin";
+import { openSql } from "./helpers/database";
 import { ask, call, callApp, chatRequest, postChat } from "./helpers/http";
 import { documentChecker } from "./helpers/openapi";
+import { seedConversation, seedReader } from "./helpers/seed";
 
 type Document = Record<string, any>;
 
@@ -50,12 +52,19 @@ describe("the OpenAPI description", () => {
     expect(operations.map((o) => o.name).sort()).toEqual([...new Set(served)].sort());
     expect(document.components.securitySchemes).toEqual({
       adminToken: { type: "http", scheme: "bearer", description: expect.any(String) },
+      readerToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: expect.any(String) },
     });
     for (const { name, operation } of operations) {
       expect(operation.operationId, name).toEqual(expect.any(String));
       expect(operation.tags, name).toHaveLength(1);
-      // The admin API needs the bearer token; everything else, the admin page included, nothing.
-      expect(operation.security, name).toEqual(name.includes(" /api/admin/") ? [{ adminToken: [] }] : []);
+      // The admin API needs its bearer token, a reader's own routes the reader's; everything else,
+      // the admin page included, nothing (a reader's token is optional there).
+      const security = name.includes(" /api/admin/")
+        ? [{ adminToken: [] }]
+        : name.includes(" /api/me")
+          ? [{ readerToken: [] }]
+          : [];
+      expect(operation.security, name).toEqual(security);
       expect(operation.responses["405"]?.headers.Allow, `${name} documents 405 with Allow`).toBeDefined();
     }
   });
@@ -128,7 +137,8 @@ describe("Swagger UI's Try it out, as pre-filled", () => {
       // Without one, Swagger UI makes a body up from the schema, a made-up session UUID included.
       const examples = Object.values(body.examples ?? {}) as { value: unknown }[];
       expect(examples.length, `${name} has a request example`).toBeGreaterThan(0);
-      for (const { value } of examples) expect(JSON.stringify(value), name).not.toContain("session_uuid");
+      // A claim's example names a session no database holds, on purpose: it answers not_found.
+      for (const { value } of examples) expect(JSON.stringify(value), name).not.toContain('"session_uuid":');
     }
   });
 
@@ -475,6 +485,22 @@ describe("real responses match the description", () => {
     const page = JSON.parse(await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?limit=1")));
     await check("GET", "/api/admin/sessions", callAdmin(`/api/admin/sessions?limit=1&cursor=${page.next_cursor}`));
     await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?has_failures=maybe"));
+    // A session a signed-in reader owns, listed by its reader's reference, and a reference that is none.
+    const sql = openSql();
+    const reader = await seedReader(sql);
+    const owned = await seedConversation(sql, {
+      createdAt: new Date(),
+      readerId: reader.id,
+      turns: [{ question: "Owned by a reader", at: new Date() }],
+    });
+    const theirs = JSON.parse(
+      await check("GET", "/api/admin/sessions", callAdmin(`/api/admin/sessions?reader=${reader.reference}`)),
+    );
+    expect(theirs.sessions).toEqual([
+      expect.objectContaining({ session_uuid: owned.sessionUuid, reader: reader.reference }),
+    ]);
+    await check("GET", "/api/admin/sessions", callAdmin("/api/admin/sessions?reader=nobody"));
+    await check("GET", conversation, callAdmin(`/api/admin/sessions/${owned.sessionUuid}`));
     await check("GET", conversation, callAdmin(`/api/admin/sessions/${turn.session_uuid}`));
     await check("GET", conversation, callAdmin(`/api/admin/sessions/${crypto.randomUUID()}`));
     await check("GET", conversation, callAdmin("/api/admin/sessions/nope"));

@@ -30,6 +30,11 @@ const routes = [
   { method: "GET", path: "/admin" },
   { method: "POST", path: "/api/ui/chat" },
   { method: "GET", path: "/api/ui/chat/{uuid}/messages" },
+  { method: "PATCH", path: "/api/sessions/{uuid}" },
+  { method: "GET", path: "/api/me/sessions" },
+  { method: "POST", path: "/api/me/sessions/claim" },
+  { method: "GET", path: "/api/me/export" },
+  { method: "DELETE", path: "/api/me" },
   { method: "GET", path: "/health" },
   { method: "GET", path: "/openapi.json" },
 ] as const;

@@ -114,6 +114,7 @@ export const adminPageScript = String.raw`
     tiles.append(
       tile("total-sessions", "new sessions", t.sessions),
       tile("total-questions", "questions", t.questions),
+      tile("total-readers", "signed-in readers", t.readers),
       tile("total-complete", "complete answers", t.answers.complete),
       tile("total-incomplete", "incomplete answers", t.answers.incomplete),
       tile("total-unanswered", "unanswered questions", t.failures.unanswered),
@@ -131,6 +132,9 @@ export const adminPageScript = String.raw`
     charts.append(
       barChart("chart-questions", "Questions per " + per, buckets, [
         { key: "questions", label: "questions", value: (b) => b.questions },
+      ]),
+      barChart("chart-readers", "Signed-in readers who asked, per " + per, buckets, [
+        { key: "readers", label: "readers", value: (b) => b.readers },
       ]),
       barChart("chart-failures", "Failed and incomplete answers per " + per, buckets, [
         { key: "unanswered", label: "unanswered", value: (b) => b.failures.unanswered },
@@ -288,6 +292,27 @@ export const adminPageScript = String.raw`
     byId("sessions-empty").hidden = rows.childElementCount > 0;
   }
 
+  /**
+   * Who a session belongs to: "anonymous", or the first characters of its reader's opaque
+   * reference (all of it in the title); choosing it lists that reader's sessions.
+   */
+  function readerCell(reference) {
+    const cell = element("td", "reader");
+    if (reference === null) {
+      cell.append(element("span", "muted", "anonymous"));
+      return cell;
+    }
+    const choose = element("button", "link", "reader " + reference.slice(0, 8));
+    choose.type = "button";
+    choose.title = reference;
+    choose.addEventListener("click", () => {
+      byId("sessions-reader").value = reference;
+      void attempt(() => loadSessions(false));
+    });
+    cell.append(choose);
+    return cell;
+  }
+
   function sessionRow(session) {
     const row = element("tr");
     row.dataset.session = session.session_uuid;
@@ -299,6 +324,7 @@ export const adminPageScript = String.raw`
     row.append(
       first,
       element("td", null, utc(session.last_activity_at)),
+      readerCell(session.reader),
       element("td", "number", number(session.message_count)),
       element("td", "number", number(session.unanswered_questions)),
       element("td", "number", number(session.incomplete_answers)),
@@ -371,7 +397,7 @@ export const adminPageScript = String.raw`
     byId("conversation-title").textContent = "Conversation " + s.session_uuid;
     byId("conversation-summary").textContent =
       "Started " + utc(s.created_at) + " · last message " + (s.last_message_at ? utc(s.last_message_at) : "none") +
-      " · " + number(s.message_count) + " messages";
+      " · " + number(s.message_count) + " messages · " + (s.reader === null ? "anonymous" : "reader " + s.reader);
     const list = byId("messages");
     for (const message of page.messages) list.append(messageView(message));
     state.conversation.cursor = page.next_cursor;

@@ -40,6 +40,7 @@ figure svg { display: block; width: 100%; height: auto; }
 .legend { font-size: .8rem; color: var(--muted); }
 .legend span::before { content: ""; display: inline-block; width: .7em; height: .7em; margin: 0 .3em 0 .6em; }
 .legend .questions::before, svg .questions { background: var(--accent); fill: var(--accent); }
+.legend .readers::before, svg .readers { background: var(--accent); fill: var(--accent); }
 .legend .unanswered::before, svg .unanswered { background: var(--bad); fill: var(--bad); }
 .legend .incomplete::before, svg .incomplete { background: var(--warn); fill: var(--warn); }
 .legend .up::before, svg .up { background: var(--good); fill: var(--good); }
@@ -53,6 +54,7 @@ table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); white-space: nowrap; }
 td.number, th.number { text-align: right; white-space: nowrap; }
+td.reader { white-space: nowrap; }
 ol.sources { margin: 0; padding-left: 1.4rem; }
 ol.sources li { margin: .2rem 0; }
 .hits { list-style: none; padding: 0; margin: 0; }

@@ -12,8 +12,8 @@ import type { Database } from "../db/client";
 import {
   appendQuestion,
   findTurn,
-  type RetentionDays,
   recentMessages,
+  type SessionAccess,
   startSessionWithQuestion,
   storeAnswer,
 } from "../db/queries";
@@ -36,14 +36,14 @@ export async function recordQuestion(
   session: RequestSession,
   request: ChatRequest,
   historyTurns: number,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<RecordedQuestion> {
   const input = {
     sessionUuid: session.uuid,
     question: request.question,
     clientMessageId: request.client_message_id ?? null,
     historyLimit: historyTurns,
-    retentionDays,
+    access,
   };
   if (session.issued) {
     return { ...(await startSessionWithQuestion(db, input)), storedAnswer: null };
@@ -51,9 +51,9 @@ export async function recordQuestion(
   const appended = await appendQuestion(db, input);
   if (appended) return { ...appended, storedAnswer: null };
 
-  // Nothing was appended: the session does not exist (or has expired), or this client_message_id
-  // was seen before.
-  const turn = input.clientMessageId ? await findTurn(db, session.uuid, input.clientMessageId, retentionDays) : null;
+  // Nothing was appended: the session does not exist (or has expired, or is another reader's), or
+  // this client_message_id was seen before.
+  const turn = input.clientMessageId ? await findTurn(db, session.uuid, input.clientMessageId, access) : null;
   if (!turn?.question) throw sessionNotFound();
   if (turn.question.message !== request.question) {
     throw new ApiError(
@@ -76,10 +76,11 @@ export async function startTurn(
   session: RequestSession,
   request: ChatRequest,
   { responder, problem }: AnswerSetup,
-  config: Pick<Config, "historyTurns" | "answerTimeoutMs" | "retentionDays">,
+  config: Pick<Config, "historyTurns" | "answerTimeoutMs">,
+  access: SessionAccess,
 ): Promise<Turn> {
   if (!responder) throw new ApiError("answer_unavailable", `no usable answer model is configured (${problem})`);
-  const recorded = await recordQuestion(db, session, request, config.historyTurns, config.retentionDays);
+  const recorded = await recordQuestion(db, session, request, config.historyTurns, access);
   return {
     recorded,
     answering: {

@@ -13,11 +13,12 @@
 import { and, asc, desc, eq, fillPlaceholders, getTableColumns, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { Reader } from "../auth/reader";
 import type { FeedbackRating, HistoryMessage, MessageStatus, Sender, Source } from "../conversation";
 import { maxPageBytes } from "../schemas/cursor";
 import type { Database } from "./client";
 import { isUniqueViolation } from "./errors";
-import { type ChatMessage, type ChatSession, chatMessages, chatSessions, sessionActivity } from "./schema";
+import { type ChatMessage, type ChatSession, chatMessages, chatSessions, readers, sessionActivity } from "./schema";
 import { statement } from "./statement";
 
 const value = sql.placeholder;
@@ -73,7 +74,7 @@ function importedMessage(message: { metadata: PgColumn }): SQL<boolean> {
 }
 
 /** When a session was last active, as chat_sessions_activity_idx has it. */
-const lastActivity = sessionActivity(chatSessions);
+export const lastActivity = sessionActivity(chatSessions);
 
 /**
  * True for a session that has not expired, with the retention period as the `retentionDays`
@@ -81,22 +82,79 @@ const lastActivity = sessionActivity(chatSessions);
  * expires, whether or not the hourly purge (lifecycle/retention.ts) has deleted it yet, so no
  * request ever sees part of a session that is being deleted in batches.
  */
-const unexpired = sql<boolean>`(${value("retentionDays")}::int is null
+export const unexpired = sql<boolean>`(${value("retentionDays")}::int is null
   or ${lastActivity} >= now() - make_interval(days => ${value("retentionDays")}::int))`;
+
+/**
+ * Who asks for a session by its UUID, and so what they may use: a live session (retentionDays)
+ * that is anonymous or the signed-in reader's own (reader, null for an anonymous request).
+ */
+export type SessionAccess = { retentionDays: RetentionDays; reader: Reader | null };
+
+/** A statement's values for SessionAccess: the placeholders `unexpired` and `requestReaderId` read. */
+export function accessValues(access: SessionAccess) {
+  return {
+    retentionDays: access.retentionDays,
+    readerIssuer: access.reader?.issuer ?? null,
+    readerSubject: access.reader?.subject ?? null,
+  };
+}
+
+/** The readers row of the request's signed-in reader; null for an anonymous request, or a new reader. */
+export const requestReaderId = sql<number | null>`(select ${readers.id} from ${readers}
+  where ${readers.issuer} = ${value("readerIssuer")}::text and ${readers.subject} = ${value("readerSubject")}::text)`;
+
+/**
+ * True for a session the request may use: anonymous, or the signed-in reader's own. To anyone
+ * else a session a reader owns is what a session that does not exist is (404 session_not_found),
+ * so that holding its UUID alone is no longer enough, and an owned session cannot be probed.
+ */
+const ownedByRequest = sql<boolean>`(${chatSessions.readerId} is null or ${chatSessions.readerId} = ${requestReaderId})`;
+
+/** A session the request may use by its UUID: live and ownedByRequest. */
+export const usable = sql<boolean>`(${unexpired} and ${ownedByRequest})`;
+
+/**
+ * The request's signed-in reader as a readers row, made on first use: a data-modifying WITH step
+ * for the statements that create a session, which take `(select id from reader_row)` as its
+ * owner (null for an anonymous request). DO UPDATE, not DO NOTHING, so that the row is returned
+ * also when another request inserted it concurrently.
+ */
+type ReaderRow = ReturnType<typeof readerRow>;
+
+export function readerRow(db: PostgresJsDatabase) {
+  return db.$with("reader_row", { id: readers.id }).as(sql`
+    insert into ${readers} (${name(readers.issuer)}, ${name(readers.subject)})
+    select ${value("readerIssuer")}::text, ${value("readerSubject")}::text
+    where ${value("readerSubject")}::text is not null
+    on conflict (${name(readers.issuer)}, ${name(readers.subject)})
+      do update set ${name(readers.issuer)} = excluded.${name(readers.issuer)}
+    returning ${readers.id}`);
+}
 
 export async function pingDatabase(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
 
-const createSessionStatement = statement("create_session", (db) =>
-  db
+const createSessionStatement = statement("create_session", (db) => {
+  const reader = readerRow(db);
+  return db
+    .with(reader)
     .insert(chatSessions)
-    .values({ sessionUuid: value("sessionUuid") })
-    .returning(),
-);
+    .values({ sessionUuid: value("sessionUuid"), readerId: sql`(select ${reader.id} from ${reader})` })
+    .returning();
+});
 
-export async function createSession(db: Database, sessionUuid: string): Promise<ChatSession> {
-  const [created] = await createSessionStatement(db).execute({ sessionUuid });
+/** An empty session, the signed-in reader's when `reader` is not null. */
+export async function createSession(
+  db: Database,
+  sessionUuid: string,
+  reader: Reader | null = null,
+): Promise<ChatSession> {
+  const [created] = await createSessionStatement(db).execute({
+    sessionUuid,
+    ...accessValues({ retentionDays: null, reader }),
+  });
   return created!;
 }
 
@@ -104,37 +162,37 @@ const findSessionStatement = statement("find_session", (db) =>
   db
     .select()
     .from(chatSessions)
-    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired)),
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable)),
 );
 
-/** The session, unless there is none or it has expired. */
+/** The session, unless there is none, it has expired, or it is another reader's. */
 export async function findSession(
   db: Database,
   sessionUuid: string,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<ChatSession | null> {
-  const [found] = await findSessionStatement(db).execute({ sessionUuid, retentionDays });
+  const [found] = await findSessionStatement(db).execute({ sessionUuid, ...accessValues(access) });
   return found ?? null;
 }
 
 const deleteSessionStatement = statement("delete_session", (db) =>
   db
     .delete(chatSessions)
-    .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), ownedByRequest))
     .returning({ live: unexpired }),
 );
 
 /**
  * Deletes the session and, by cascade, its messages: "live" when it had not expired, "expired"
  * when it had (it is erased all the same, without waiting for the purge), null when there was no
- * such session.
+ * such session (or it is another reader's, which is left as it is).
  */
 export async function deleteSession(
   db: Database,
   sessionUuid: string,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<"live" | "expired" | null> {
-  const [deleted] = await deleteSessionStatement(db).execute({ sessionUuid, retentionDays });
+  const [deleted] = await deleteSessionStatement(db).execute({ sessionUuid, ...accessValues(access) });
   return deleted ? (deleted.live ? "live" : "expired") : null;
 }
 
@@ -148,7 +206,7 @@ const numberedColumns = { sessionId: chatSessions.id, seq: chatSessions.messageC
 const returningNumbered = sql`returning ${chatSessions.id}, ${chatSessions.messageCount}, ${chatSessions.lastMessageAt}`;
 
 /** A column's bare name, for the places SQL does not take a qualified one (SET, INSERT's list). */
-function name(column: PgColumn): ReturnType<typeof sql.identifier> {
+export function name(column: PgColumn): ReturnType<typeof sql.identifier> {
   return sql.identifier(column.name);
 }
 
@@ -160,8 +218,11 @@ type QuestionInput = {
   question: string;
   clientMessageId: string | null;
   historyLimit: number;
-  /** An expired session takes no more messages: it is gone, and a message would revive it. */
-  retentionDays: RetentionDays;
+  /**
+   * An expired session takes no more messages: it is gone, and a message would revive it; nor does
+   * another reader's. A session started here is the signed-in reader's.
+   */
+  access: SessionAccess;
 };
 
 /**
@@ -170,9 +231,10 @@ type QuestionInput = {
  * the insert, so it holds the messages before the question (a turn racing on the same session may
  * be missing from it, as it would be from a separate read). No row: `numberedBy` numbered nothing.
  */
-function questionStatement(statementName: string, numberedBy: SQL) {
+function questionStatement(statementName: string, numberedBy: (reader: ReaderRow) => SQL, startsSession = false) {
   return statement(statementName, (db: PostgresJsDatabase) => {
-    const numbered = db.$with("numbered", numberedColumns).as(numberedBy);
+    const reader = readerRow(db);
+    const numbered = db.$with("numbered", numberedColumns).as(numberedBy(reader));
     const earlier = alias(chatMessages, "earlier");
     const history = sql<HistoryMessage[]>`(
       select coalesce(json_agg(json_build_object('sender', recent.sender, 'message', recent.message) order by recent.seq), '[]'::json)
@@ -193,7 +255,8 @@ function questionStatement(statementName: string, numberedBy: SQL) {
           ${value("clientMessageId")}::uuid
         from ${numbered}
         ${returningMessage}, ${history} as history`);
-    return db.with(numbered, stored).select().from(stored);
+    // Only a new session needs its reader's row: a data-modifying step runs even when unread.
+    return (startsSession ? db.with(reader, numbered, stored) : db.with(numbered, stored)).select().from(stored);
   });
 }
 
@@ -202,7 +265,8 @@ async function insertQuestion(
   db: Database,
   input: QuestionInput,
 ): Promise<StoredQuestion | null> {
-  const [row] = await numberedQuestion(db).execute(input);
+  const { access, ...values } = input;
+  const [row] = await numberedQuestion(db).execute({ ...values, ...accessValues(access) });
   if (!row) return null;
   const { history, ...question } = row;
   return { question, history };
@@ -210,9 +274,12 @@ async function insertQuestion(
 
 const startSessionStatement = questionStatement(
   "start_session_with_question",
-  sql`insert into ${chatSessions} (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)})
-    values (${value("sessionUuid")}, 1, clock_timestamp())
+  (reader) => sql`insert into ${chatSessions}
+      (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)},
+       ${name(chatSessions.readerId)})
+    values (${value("sessionUuid")}, 1, clock_timestamp(), (select ${reader.id} from ${reader}))
     ${returningNumbered}`,
+  true,
 );
 
 /** Creates a session together with its first message, so a failed request leaves no empty session. */
@@ -222,11 +289,11 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
 
 const appendQuestionStatement = questionStatement(
   "append_question",
-  sql`update ${chatSessions}
+  () => sql`update ${chatSessions}
     set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
       ${name(chatSessions.lastMessageAt)} = clock_timestamp()
     where ${chatSessions.sessionUuid} = ${value("sessionUuid")}
-      and ${unexpired}
+      and ${usable}
       and not exists (
         select 1 from ${chatMessages}
         where ${chatMessages.sessionId} = ${chatSessions.id}
@@ -265,17 +332,20 @@ const findTurnStatement = statement("find_turn", (db) => {
       and(eq(question.sessionId, chatSessions.id), eq(question.clientMessageId, value("clientMessageId"))),
     )
     .leftJoin(answer, eq(answer.replyToId, question.id))
-    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired));
+    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable));
 });
 
-/** The user message stored under a client_message_id and its answer, if any. Null: no session (or expired). */
+/**
+ * The user message stored under a client_message_id and its answer, if any. Null: no session (or
+ * expired, or another reader's).
+ */
 export async function findTurn(
   db: Database,
   sessionUuid: string,
   clientMessageId: string,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<StoredTurn | null> {
-  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId, retentionDays });
+  const [row] = await findTurnStatement(db).execute({ sessionUuid, clientMessageId, ...accessValues(access) });
   return row ?? null;
 }
 
@@ -359,7 +429,7 @@ export type HistoryPageQuery = {
   /** Only messages after this seq in the page's order (exclusive); null for the first page. */
   afterSeq: number | null;
   limit: number;
-  retentionDays: RetentionDays;
+  access: SessionAccess;
 };
 
 /**
@@ -427,7 +497,7 @@ function pageStatement(order: "asc" | "desc", fromStart: boolean) {
       .select({ message: fieldsNamedAs(page, shownColumns), pageBytes: page.pageBytes })
       .from(chatSessions)
       .leftJoinLateral(page, sql`true`)
-      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired))
+      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable))
       .orderBy((order === "asc" ? asc : desc)(page.seq));
   });
 }
@@ -442,7 +512,8 @@ export type Sized<Row> = Row & { pageBytes: number };
 
 /**
  * One page of a session's messages in seq order, with one extra message to tell whether more
- * follow, cut short by size (sizedPage). Null: no such session, or it has expired. A seq is taken
+ * follow, cut short by size (sizedPage). Null: no such session, it has expired, or it is another
+ * reader's. A seq is taken
  * under the session's row lock and committed with it, so any committed message has every smaller
  * seq committed too: keyset pages over seq can neither skip nor repeat a message while others
  * are appended.
@@ -454,7 +525,7 @@ export async function listMessages(db: Database, query: HistoryPageQuery): Promi
     afterSeq: query.afterSeq,
     limit: query.limit + 1,
     maxBytes: maxPageBytes,
-    retentionDays: query.retentionDays,
+    ...accessValues(query.access),
   });
   if (rows.length === 0) return null;
   return rows.flatMap((row) => (row.message ? [{ ...row.message, pageBytes: row.pageBytes }] : []));
@@ -482,14 +553,18 @@ export type SessionImport = {
   messages: ImportedMessage[];
   /** Stored with every message, so that an operator tells imported messages from asked ones. */
   metadata: Record<string, unknown>;
+  /** The signed-in reader the session is for; null: anonymous. */
+  reader: Reader | null;
 };
 
 const importSessionStatement = statement("import_session", (db) => {
+  const reader = readerRow(db);
   const created = db.$with("created", getTableColumns(chatSessions)).as(sql`
     insert into ${chatSessions}
       (${name(chatSessions.sessionUuid)}, ${name(chatSessions.messageCount)}, ${name(chatSessions.lastMessageAt)},
-       ${name(chatSessions.importId)}, ${name(chatSessions.importHash)})
-    values (${value("sessionUuid")}, ${value("messageCount")}, clock_timestamp(), ${value("importId")}::uuid, ${value("importHash")})
+       ${name(chatSessions.importId)}, ${name(chatSessions.importHash)}, ${name(chatSessions.readerId)})
+    values (${value("sessionUuid")}, ${value("messageCount")}, clock_timestamp(), ${value("importId")}::uuid, ${value("importHash")},
+      (select ${reader.id} from ${reader}))
     on conflict (${name(chatSessions.importId)}) do nothing
     returning *`);
   const transcript = sql`jsonb_to_recordset(${value("messages")}::jsonb)
@@ -522,7 +597,7 @@ const importSessionStatement = statement("import_session", (db) => {
     join ${questions} on ${questions.seq} = transcript."replyToSeq"
     where transcript.sender = 'bot'
     returning ${chatMessages.id}`);
-  return db.with(created, questions, answers).select().from(created);
+  return db.with(reader, created, questions, answers).select().from(created);
 });
 
 /**
@@ -540,24 +615,28 @@ export async function importSession(db: Database, input: SessionImport): Promise
     importHash: input.importHash,
     messages: JSON.stringify(input.messages),
     metadata: JSON.stringify(input.metadata),
+    ...accessValues({ retentionDays: null, reader: input.reader }),
   });
   return row ?? null;
 }
 
 const findImportedSessionStatement = statement("find_imported_session", (db) =>
   db
-    .select({ session: chatSessions, live: unexpired })
+    .select({ session: chatSessions, live: unexpired, ownedByRequest })
     .from(chatSessions)
     .where(eq(chatSessions.importId, value("importId"))),
 );
 
-/** The session an import_id made, and whether it is still live (not expired). Null: none. */
+/**
+ * The session an import_id made, whether it is still live (not expired), and whether this request
+ * may use it (anonymous, or its signed-in reader's). Null: none.
+ */
 export async function findImportedSession(
   db: Database,
   importId: string,
-  retentionDays: RetentionDays,
-): Promise<{ session: ChatSession; live: boolean } | null> {
-  const [found] = await findImportedSessionStatement(db).execute({ importId, retentionDays });
+  access: SessionAccess,
+): Promise<{ session: ChatSession; live: boolean; ownedByRequest: boolean } | null> {
+  const [found] = await findImportedSessionStatement(db).execute({ importId, ...accessValues(access) });
   return found ?? null;
 }
 
@@ -626,8 +705,8 @@ export type FeedbackInput = {
   sessionUuid: string;
   messageId: number;
   feedback: { rating: FeedbackRating; comment: string | null } | null;
-  /** An expired session is gone: its answers take no feedback. */
-  retentionDays: RetentionDays;
+  /** An expired session is gone: its answers take no feedback; nor another reader's. */
+  access: SessionAccess;
 };
 
 /**
@@ -642,7 +721,7 @@ const writeFeedbackStatement = statement("write_feedback", (db) => {
       .select({ messageId: chatMessages.id, sender: chatMessages.sender })
       .from(chatSessions)
       .leftJoin(chatMessages, and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, value("messageId"))))
-      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), unexpired)),
+      .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable)),
   );
   const rated = db.$with("rated", messageColumns).as(sql`
     update ${chatMessages}
@@ -666,7 +745,7 @@ export async function writeFeedback(db: Database, input: FeedbackInput): Promise
     messageId: input.messageId,
     rating: input.feedback?.rating ?? null,
     comment: input.feedback?.comment ?? null,
-    retentionDays: input.retentionDays,
+    ...accessValues(input.access),
   });
   return row ? { sender: row.target.sender, message: row.rated } : null;
 }
@@ -687,6 +766,8 @@ export type AdminSessionRow = {
   unanswered: number;
   up: number;
   down: number;
+  /** The opaque reference (readers.reference) of the reader it belongs to; null: anonymous. */
+  reader: string | null;
 };
 
 export type AdminSessionsQuery = {
@@ -697,6 +778,8 @@ export type AdminSessionsQuery = {
   minMessages: number;
   hasFailures: boolean;
   hasNegativeFeedback: boolean;
+  /** Only the sessions of the reader with this reference (readers.reference). */
+  reader: string | null;
   /** Only sessions after this one in the list's order (activity, then id, both descending). */
   after: { activity: Date; id: number } | null;
   limit: number;
@@ -728,8 +811,9 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
     .from(chatMessages)
     .where(eq(chatMessages.sessionId, chatSessions.id))
     .as("counts");
+  // Its column is not named `title`: the name would be ambiguous beside chat_sessions.title.
   const firstQuestion = db
-    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("title") })
+    .select({ title: sql<string>`left(${chatMessages.message}, ${value("titleChars")})`.as("first_question_text") })
     .from(chatMessages)
     .where(and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.sender, "user")))
     .orderBy(asc(chatMessages.seq))
@@ -738,6 +822,10 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
   const from = sql`${value("from")}::timestamptz`;
   const to = sql`${value("to")}::timestamptz`;
   const afterId = sql`${value("afterId")}::bigint`;
+  const reader = sql`${value("reader")}::uuid`;
+  // The reader is found first, by its reference, so that their sessions are read in order from
+  // chat_sessions_reader_activity_idx, as the unfiltered list reads chat_sessions_activity_idx.
+  const readerId = sql`(select ${readers.id} from ${readers} where ${readers.reference} = ${reader})`;
   return db
     .select({
       session: chatSessions,
@@ -747,12 +835,15 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
       unanswered: counts.unanswered,
       up: counts.up,
       down: counts.down,
+      reader: readers.reference,
     })
     .from(chatSessions)
+    .leftJoin(readers, eq(readers.id, chatSessions.readerId))
     .innerJoinLateral(counts, sql`true`)
     .leftJoinLateral(firstQuestion, sql`true`)
     .where(
       and(
+        sql`(${reader} is null or ${chatSessions.readerId} = ${readerId})`,
         sql`(${from} is null or ${activity} >= ${from})`,
         sql`(${to} is null or ${activity} < ${to})`,
         gte(chatSessions.messageCount, value("minMessages")),
@@ -778,6 +869,7 @@ export async function listAdminSessions(db: Database, query: AdminSessionsQuery)
     minMessages: query.minMessages,
     hasFailures: query.hasFailures,
     hasNegativeFeedback: query.hasNegativeFeedback,
+    reader: query.reader,
     afterActivity: query.after?.activity.toISOString() ?? null,
     afterId: query.after?.id ?? null,
     limit: query.limit + 1,
@@ -790,8 +882,14 @@ function conversationStatement(order: "asc" | "desc", fromStart: boolean) {
   return statement(`admin_conversation_${order}${fromStart ? "" : "_after"}`, (db) => {
     const page = sizedPage(db, order, fromStart, messageBytes(chatMessages, true));
     return db
-      .select({ session: chatSessions, message: fieldsNamedAs(page, messageColumns), pageBytes: page.pageBytes })
+      .select({
+        session: chatSessions,
+        reader: readers.reference,
+        message: fieldsNamedAs(page, messageColumns),
+        pageBytes: page.pageBytes,
+      })
       .from(chatSessions)
+      .leftJoin(readers, eq(readers.id, chatSessions.readerId))
       .leftJoinLateral(page, sql`true`)
       .where(eq(chatSessions.sessionUuid, value("sessionUuid")))
       .orderBy((order === "asc" ? asc : desc)(page.seq));
@@ -805,13 +903,13 @@ const conversationStatements = {
 
 /**
  * One page of a session's messages with everything stored about them, in the order and paging of
- * the history (listMessages), cut short by size the same way, and the session itself. Null: no
- * such session.
+ * the history (listMessages), cut short by size the same way, and the session itself with its
+ * reader's opaque reference. Null: no such session.
  */
 export async function readConversation(
   db: Database,
-  query: Omit<HistoryPageQuery, "retentionDays">,
-): Promise<{ session: ChatSession; messages: Sized<ChatMessage>[] } | null> {
+  query: Omit<HistoryPageQuery, "access">,
+): Promise<{ session: ChatSession; reader: string | null; messages: Sized<ChatMessage>[] } | null> {
   const page = conversationStatements[query.order][query.afterSeq === null ? "fromStart" : "after"];
   const rows = await page(db).execute({
     sessionUuid: query.sessionUuid,
@@ -823,6 +921,7 @@ export async function readConversation(
   if (!first) return null;
   return {
     session: first.session,
+    reader: first.reader,
     messages: rows.flatMap((row) => (row.message ? [{ ...row.message, pageBytes: row.pageBytes }] : [])),
   };
 }
@@ -931,6 +1030,7 @@ export type StatsRow = {
   importedSessions: number;
   importedMessages: number;
   questions: number;
+  readers: number;
   complete: number;
   incomplete: number;
   unanswered: number;
@@ -953,6 +1053,7 @@ const statsColumns = {
   importedSessions: count("imported_sessions"),
   importedMessages: count("imported_messages"),
   questions: count("questions"),
+  readers: count("readers"),
   complete: count("complete"),
   incomplete: count("incomplete"),
   unanswered: count("unanswered"),
@@ -979,6 +1080,9 @@ const statsStatement = statement("admin_stats", (db) => {
       in_range as (
         select ${bucketOf(m.timestamp)} as bucket, ${m.sender} as sender, ${m.status} as status,
           ${importedMessage(m)} as imported,
+          -- Only a question's reader is counted: its session's, looked up for questions alone.
+          case when ${m.sender} = 'user' then (
+            select ${chatSessions.readerId} from ${chatSessions} where ${chatSessions.id} = ${m.sessionId}) end as reader_id,
           ${m.sender} = 'user' and not exists (
             select 1 from ${chatMessages} ${answer} where ${answer.replyToId} = ${m.id}) as unanswered,
           coalesce(${m.metadata} ? 'cut_short', false) as cut_short,
@@ -992,6 +1096,7 @@ const statsStatement = statement("admin_stats", (db) => {
       message_stats as (
         select coalesce(bucket, '-infinity') as bucket,
           count(*) filter (where sender = 'user' and ${native}) as questions,
+          count(distinct reader_id) filter (where sender = 'user' and ${native}) as readers,
           count(*) filter (where sender = 'bot' and ${native} and status = 'complete') as complete,
           count(*) filter (where sender = 'bot' and ${native} and status = 'incomplete') as incomplete,
           count(*) filter (where unanswered and ${native}) as unanswered,
@@ -1060,6 +1165,7 @@ const statsStatement = statement("admin_stats", (db) => {
       coalesce(import_stats.imported_sessions, 0) as imported_sessions,
       coalesce(import_stats.imported_messages, 0) as imported_messages,
       coalesce(message_stats.questions, 0) as questions,
+      coalesce(message_stats.readers, 0) as readers,
       coalesce(message_stats.complete, 0) as complete,
       coalesce(message_stats.incomplete, 0) as incomplete,
       coalesce(message_stats.unanswered, 0) as unanswered,
@@ -1081,7 +1187,8 @@ const statsStatement = statement("admin_stats", (db) => {
 /**
  * The admin statistics of a time range (docs/api.md §13.5), per day or hour (UTC) and for the
  * whole range, in one statement: one pass over the range's messages (by chat_messages_timestamp_idx)
- * for the questions, answers, failures, latencies and tokens; the sessions created in the range;
+ * for the questions, the readers who asked them, answers, failures, latencies and tokens; the
+ * sessions created in the range;
  * the ratings given in it (by chat_messages_feedback_at_idx); and the sources the range's answers
  * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
  * Drizzle's builder; tables and columns are still named through the schema's objects.
@@ -1093,7 +1200,9 @@ const statsStatement = statement("admin_stats", (db) => {
  * dates them no later than the session's created_at); one given here since counts. A failure is a
  * question without an answer
  * (nothing is stored when the model fails before any text; see chat/turn.ts) or an answer cut
- * short (`metadata.cut_short`, status incomplete).
+ * short (`metadata.cut_short`, status incomplete). `readers` counts the distinct signed-in readers
+ * whose sessions hold a question asked in the bucket: a session's reader as it is now, so a
+ * session claimed later counts for its reader in the buckets of its earlier questions too.
  */
 export async function readStats(db: Database, query: StatsQuery): Promise<StatsRow[]> {
   return statsStatement(db).execute({

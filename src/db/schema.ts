@@ -29,6 +29,23 @@ export function sessionActivity(session: { lastMessageAt: PgColumn; createdAt: P
   return sql`coalesce(${session.lastMessageAt}, ${session.createdAt})`;
 }
 
+/**
+ * A signed-in reader, as the book's sign-in names them: the pair (issuer, subject) of a verified
+ * token (auth/), and nothing else of it (no name, no e-mail, no token). `reference` is the opaque
+ * name operators see and filter by; the subject never leaves the database.
+ */
+export const readers = pgTable(
+  "readers",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    reference: uuid("reference").notNull().unique().defaultRandom(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [unique("readers_issuer_subject_unique").on(table.issuer, table.subject)],
+);
+
 export const chatSessions = pgTable(
   "chat_sessions",
   {
@@ -45,12 +62,21 @@ export const chatSessions = pgTable(
     // on the session, so erasing the session erases them too.
     importId: uuid("import_id").unique(),
     importHash: text("import_hash"),
+    // The reader it belongs to; null: anonymous, and anyone holding its UUID may use it.
+    readerId: bigint("reader_id", { mode: "number" }),
+    // The title its reader gave it; null: its first question's first words (db/readers.ts).
+    title: text("title"),
   },
   (table) => [
     check("chat_sessions_import_hash_with_id", sql`(${table.importId} is null) = (${table.importHash} is null)`),
     // The admin list of sessions, newest activity first, read a page at a time from this index;
     // the retention purge and the reads that hide expired sessions filter on its first column.
     index("chat_sessions_activity_idx").on(sessionActivity(table), table.id),
+    foreignKey({ columns: [table.readerId], foreignColumns: [readers.id] }).onDelete("cascade"),
+    // A reader's conversations, newest activity first: GET /api/me/sessions reads this index alone.
+    index("chat_sessions_reader_activity_idx")
+      .on(table.readerId, sql`${sessionActivity(table)} desc`, table.id.desc().nullsFirst())
+      .where(sql`${table.readerId} is not null`),
   ],
 );
 
@@ -108,5 +134,6 @@ export const chatMessages = pgTable(
 );
 
 export type ChatSession = typeof chatSessions.$inferSelect;
+export type Reader = typeof readers.$inferSelect;
 /** A message as the service reads it: every column but the search vector (see messageColumns). */
 export type ChatMessage = Omit<typeof chatMessages.$inferSelect, "searchVector">;

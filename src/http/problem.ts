@@ -8,6 +8,7 @@ export const problemStatus = {
   validation_error: 400,
   session_conflict: 400,
   unauthorized: 401,
+  invalid_token: 401,
   session_not_found: 404,
   message_not_found: 404,
   not_found: 404,
@@ -25,6 +26,7 @@ export const problemStatus = {
   database_unavailable: 503,
   database_timeout: 503,
   answer_unavailable: 503,
+  auth_unavailable: 503,
   answer_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode | 499>;
 
@@ -69,6 +71,7 @@ const retryAfterSeconds: Partial<Record<ProblemCode, number>> = {
   database_unavailable: 2,
   database_timeout: 2,
   answer_unavailable: 300,
+  auth_unavailable: 30,
 };
 
 export class ApiError extends Error {
@@ -104,6 +107,29 @@ export function notAnAnswer(): ApiError {
 export function unauthorized(detail: string, error: "invalid_token" | null): ApiError {
   const challenge = `Bearer realm="admin"${error ? `, error="${error}"` : ""}`;
   return new ApiError("unauthorized", detail, { headers: { "WWW-Authenticate": challenge } });
+}
+
+/**
+ * A reader's token that is present but not valid (RFC 6750 §3.1). Never served as anonymous: a
+ * client that sent a token expects to act as the reader it names, and served as nobody it would
+ * not notice, e.g. that the conversation it starts belongs to no one.
+ */
+export function invalidToken(detail: string, cause?: unknown): ApiError {
+  return new ApiError("invalid_token", detail, {
+    headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' },
+    cause,
+  });
+}
+
+/**
+ * The issuer's keys cannot be had, so a token can be neither accepted nor refused. Retry-After is
+ * when the next fetch of the key set may be tried (src/auth/key-set.ts).
+ */
+export function authUnavailable(retryAfter: number, cause?: unknown): ApiError {
+  return new ApiError("auth_unavailable", "the sign-in provider's keys cannot be fetched; try again shortly", {
+    headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfter))) },
+    cause,
+  });
 }
 
 /** What a request with no path of its own gets; also every admin path while the admin API is off. */

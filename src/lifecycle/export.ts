@@ -4,10 +4,12 @@
  * one before: a Worker never holds more than a page of a long session (docs/benchmarks.md
  * measures a 10,000-message export).
  */
+import type { Reader } from "../auth/reader";
 import type { Database } from "../db/client";
-import { listMessages, type RetentionDays, type ShownMessage } from "../db/queries";
+import { listMessages, type RetentionDays, type SessionAccess, type ShownMessage } from "../db/queries";
+import { listReaderSessions } from "../db/readers";
 import type { ChatSession } from "../db/schema";
-import { sessionNotFound } from "../http/problem";
+import { ApiError, sessionNotFound } from "../http/problem";
 import type { ExportFormat } from "../schemas/export";
 import { shortSessionId, toExportHead, toMessage } from "../schemas/responses";
 
@@ -19,7 +21,8 @@ export type ExportRequest = {
   /** The session as found when the export began; its message_count bounds the export. */
   session: ChatSession;
   format: ExportFormat;
-  retentionDays: RetentionDays;
+  /** Who exports: the session is read page by page as this request may read it. */
+  access: SessionAccess;
   exportedAt: Date;
 };
 
@@ -40,7 +43,63 @@ export function exportFileName({ session, format, exportedAt }: ExportRequest): 
  * rather than a file that looks whole.
  */
 export function exportStream(request: ExportRequest, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
-  const chunks = exportChunks(request);
+  return streamOf(exportChunks(request), onError);
+}
+
+/** How many of a reader's sessions are listed per query while their export runs. */
+const readerExportPageSize = 50;
+
+export type ReaderExportRequest = {
+  db: Database;
+  reader: Reader;
+  retentionDays: RetentionDays;
+  exportedAt: Date;
+};
+
+/**
+ * All of a signed-in reader's conversations (GET /api/me/export, docs/api.md §17) as one JSON
+ * document, `{"exported_at", "sessions": [...]}`, each session in the form of its own JSON export
+ * (and so importable on its own). Streamed like it: a page of sessions, then each session a page
+ * of messages at a time; a session deleted meanwhile is left out.
+ */
+export function readerExportStream(
+  request: ReaderExportRequest,
+  onError: (error: unknown) => void,
+): ReadableStream<Uint8Array> {
+  return streamOf(readerExportChunks(request), onError);
+}
+
+async function* readerExportChunks({ db, reader, retentionDays, exportedAt }: ReaderExportRequest) {
+  yield `{"exported_at":${JSON.stringify(exportedAt.toISOString())},"sessions":[`;
+  const access = { retentionDays, reader };
+  let after: { activity: Date; id: number } | null = null;
+  let written = 0;
+  for (;;) {
+    const rows = await listReaderSessions(db, { reader, retentionDays, after, limit: readerExportPageSize });
+    for (const { session } of rows) {
+      let started = false;
+      try {
+        for await (const chunk of exportChunks({ db, session, format: "json", access, exportedAt })) {
+          yield (!started && written > 0 ? "," : "") + chunk;
+          started = true;
+        }
+      } catch (error) {
+        // Gone (deleted, expired) before any of it was written: left out. Once begun, the export
+        // breaks, as a session's own does.
+        if (!started && error instanceof ApiError && error.code === "session_not_found") continue;
+        throw error;
+      }
+      written++;
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < readerExportPageSize) break;
+    after = { activity: last.session.lastMessageAt ?? last.session.createdAt, id: last.session.id };
+  }
+  yield "]}\n";
+}
+
+/** A stream of `chunks`, each read only when the client has taken the one before. */
+function streamOf(chunks: AsyncGenerator<string>, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>(
     {
@@ -87,7 +146,7 @@ async function* exportChunks(request: ExportRequest): AsyncGenerator<string> {
             order: "asc",
             afterSeq,
             limit: exportPageSize,
-            retentionDays: request.retentionDays,
+            access: request.access,
           });
     // Deleted, or expired, since the export began.
     if (!page) throw sessionNotFound();

@@ -5,7 +5,7 @@
  * the same transcript from another one.
  */
 import type { Database } from "../db/client";
-import { findImportedSession, type ImportedMessage, importSession, type RetentionDays } from "../db/queries";
+import { findImportedSession, type ImportedMessage, importSession, type SessionAccess } from "../db/queries";
 import type { ChatSession } from "../db/schema";
 import { ApiError } from "../http/problem";
 import type { ImportRequest, TranscriptMessage } from "../schemas/import";
@@ -13,7 +13,7 @@ import type { ImportRequest, TranscriptMessage } from "../schemas/import";
 export async function importTranscript(
   db: Database,
   request: ImportRequest,
-  retentionDays: RetentionDays,
+  access: SessionAccess,
 ): Promise<ChatSession> {
   const importHash = await transcriptHash(request.messages);
   const messages = numbered(request.messages);
@@ -25,12 +25,14 @@ export async function importTranscript(
       importHash,
       messages,
       metadata: { imported: true, import_id: request.import_id },
+      reader: access.reader,
     });
     if (created) return created;
 
-    const existing = await findImportedSession(db, request.import_id, retentionDays);
+    const existing = await findImportedSession(db, request.import_id, access);
     if (!existing) continue;
-    if (existing.session.importHash !== importHash) {
+    // Another reader's import: as used as any other import_id, and nothing of it is told.
+    if (existing.session.importHash !== importHash || !existing.ownedByRequest) {
       throw new ApiError("idempotency_conflict", "import_id was already used for a different transcript");
     }
     if (!existing.live) {

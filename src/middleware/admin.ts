@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
+import { bearerToken } from "../http/bearer";
 import { notFound, unauthorized } from "../http/problem";
 
 /**
@@ -29,11 +30,6 @@ export const adminAuth = () =>
     await next();
     c.header("Cache-Control", "no-store");
   });
-
-function bearerToken(header: string | undefined): string | null {
-  const match = /^Bearer +(\S+) *$/i.exec(header ?? "");
-  return match ? match[1]! : null;
-}
 
 const encoder = new TextEncoder();
 let expectedDigest: { token: string; digest: Promise<ArrayBuffer> } | undefined;

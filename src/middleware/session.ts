@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { readConfig } from "../config";
 import type { AppEnv } from "../context";
+import type { SessionAccess } from "../db/queries";
 import { ApiError } from "../http/problem";
 import { fieldErrors, validationError } from "../http/validate";
 import { uuidSchema } from "../schemas/uuid";
@@ -24,6 +26,16 @@ export const session = (options: { issue: boolean }) =>
     c.set("session", known ? { uuid: known, issued: false } : { uuid: crypto.randomUUID(), issued: true });
     await next();
   });
+
+/**
+ * What the request may use of a session it names: a live one, anonymous or its signed-in
+ * reader's (db/queries.ts, SessionAccess).
+ */
+export function sessionAccess(c: Context): SessionAccess {
+  // Any route's context: the reader middleware sets `reader` on every public route.
+  const reader: AppEnv["Variables"]["reader"] | undefined = c.get("reader");
+  return { retentionDays: readConfig(c.env).retentionDays, reader: reader ?? null };
+}
 
 /**
  * Names the session in the response's X-Session-Id, once it is known to exist. Not on a 404 or a

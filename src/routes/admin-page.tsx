@@ -109,6 +109,19 @@ function AdminPage({ nonce }: { nonce: string }) {
               <label class="check">
                 <input type="checkbox" name="has_negative_feedback" value="true" /> Rated down
               </label>
+              <label>
+                Reader reference
+                <input
+                  type="text"
+                  id="sessions-reader"
+                  name="reader"
+                  size={36}
+                  spellcheck={false}
+                  autocomplete="off"
+                  pattern="[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                  title="A reader's reference: a UUID, as shown in the Reader column"
+                />
+              </label>
               <button type="submit">Filter</button>
             </form>
             <div class="scroll">
@@ -117,6 +130,7 @@ function AdminPage({ nonce }: { nonce: string }) {
                   <tr>
                     <th>First question</th>
                     <th>Last activity</th>
+                    <th>Reader</th>
                     <th class="number">Messages</th>
                     <th class="number">Unanswered</th>
                     <th class="number">Incomplete</th>

@@ -41,7 +41,7 @@ export const adminRoutes = new Hono<AppEnv>()
       const page = toPage(conversation.messages, query);
       return c.json(
         {
-          session: toSessionSummary(conversation.session),
+          session: { ...toSessionSummary(conversation.session), reader: conversation.reader },
           messages: page.rows.map(toAdminMessage),
           next_cursor: page.nextCursor,
         },

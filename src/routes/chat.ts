@@ -10,7 +10,7 @@ import { toProblem } from "../http/problem";
 import { validate } from "../http/validate";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
-import { nameSession, session } from "../middleware/session";
+import { nameSession, session, sessionAccess } from "../middleware/session";
 import { type ChatRequest, chatRequestSchema, maxChatBodyBytes } from "../schemas/chat";
 import { type ChatStreamEvent, toMessage } from "../schemas/responses";
 
@@ -24,7 +24,7 @@ type TurnEnv = AppEnv & { Variables: { turn: Turn } };
 const recordTurn = createMiddleware<TurnEnv, string, { out: { json: ChatRequest } }>(async (c, next) => {
   const request = c.req.valid("json");
   const current = c.get("session");
-  const turn = await startTurn(c.var.db, current, request, c.var.answers, readConfig(c.env));
+  const turn = await startTurn(c.var.db, current, request, c.var.answers, readConfig(c.env), sessionAccess(c));
   nameSession(c, current.uuid);
   const wantsStream = request.stream ?? prefersEvents(c);
   if (wantsStream) return streamEvents(c, turn);

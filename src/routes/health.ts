@@ -17,9 +17,9 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     throw new ApiError("database_unavailable", "the database cannot be reached", { cause: error });
   }
   const { provider, problem } = c.var.answers;
-  const { adminProblem, retentionProblem } = readConfig(c.env);
+  const { adminProblem, retentionProblem, authProblem } = readConfig(c.env);
   // The database is what /health answers for; a refused setting is reported, not fatal.
-  const degraded = Boolean(problem || adminProblem || retentionProblem);
+  const degraded = Boolean(problem || adminProblem || retentionProblem || authProblem);
   return c.json({
     status: degraded ? ("degraded" as const) : ("ok" as const),
     database: "ok" as const,
@@ -27,5 +27,6 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     ...(problem ? { answer_problem: problem } : {}),
     ...(adminProblem ? { admin_problem: adminProblem } : {}),
     ...(retentionProblem ? { retention_problem: retentionProblem } : {}),
+    ...(authProblem ? { auth_problem: authProblem } : {}),
   } satisfies z.input<typeof healthSchema>);
 });

@@ -1,16 +1,16 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { listMessages } from "../db/queries";
 import { sessionNotFound } from "../http/problem";
-import { nameSession } from "../middleware/session";
+import { nameSession, sessionAccess } from "../middleware/session";
 import { toPage } from "../schemas/cursor";
 import type { historyQuerySchema } from "../schemas/history";
 
 /**
  * The page of the request's session that a history query asks for, read the one way both
- * histories (docs/api.md §5 and §12.5) read it: an unknown or expired session is 404, and a found
+ * histories (docs/api.md §5 and §12.5) read it: an unknown or expired session, or another
+ * reader's, is 404, and a found
  * one is named in X-Session-Id.
  */
 export async function readHistoryPage(c: Context<AppEnv>, query: z.output<typeof historyQuerySchema>) {
@@ -18,7 +18,7 @@ export async function readHistoryPage(c: Context<AppEnv>, query: z.output<typeof
   const found = await listMessages(c.var.db, {
     sessionUuid,
     ...query,
-    retentionDays: readConfig(c.env).retentionDays,
+    access: sessionAccess(c),
   });
   if (!found) throw sessionNotFound();
   nameSession(c, sessionUuid);

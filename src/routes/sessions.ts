@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
-import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { createSession, deleteSession, type FeedbackInput, findSession, writeFeedback } from "../db/queries";
+import { renameSession } from "../db/readers";
 import type { ChatMessage } from "../db/schema";
 import { toApiError } from "../http/error-handler";
 import { messageNotFound, notAnAnswer, sessionNotFound } from "../http/problem";
@@ -11,11 +11,12 @@ import { importTranscript } from "../lifecycle/import";
 import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
-import { nameSession, session } from "../middleware/session";
+import { nameSession, session, sessionAccess } from "../middleware/session";
 import { exportQuerySchema } from "../schemas/export";
 import { feedbackPathSchema, feedbackRequestSchema } from "../schemas/feedback";
 import { historyQuerySchema } from "../schemas/history";
 import { importRequestSchema, maxImportBodyBytes } from "../schemas/import";
+import { renameRequestSchema } from "../schemas/readers";
 import { toMessage, toSessionSummary } from "../schemas/responses";
 import { sessionPathSchema } from "../schemas/session";
 import { readHistoryPage } from "./history-page";
@@ -25,7 +26,8 @@ const feedbackPath = validate("param", feedbackPathSchema);
 
 export const sessionRoutes = new Hono<AppEnv>()
   .post("/", rateLimit("SESSION_RATE_LIMITER"), jsonBody({ optional: true }), async (c) => {
-    const { session_uuid, created_at } = toSessionSummary(await createSession(c.var.db, crypto.randomUUID()));
+    const created = await createSession(c.var.db, crypto.randomUUID(), c.get("reader") ?? null);
+    const { session_uuid, created_at } = toSessionSummary(created);
     nameSession(c, session_uuid);
     return c.json({ session_uuid, created_at }, 201);
   })
@@ -35,21 +37,36 @@ export const sessionRoutes = new Hono<AppEnv>()
     jsonBody({ maxBytes: maxImportBodyBytes }),
     validate("json", importRequestSchema),
     async (c) => {
-      const imported = await importTranscript(c.var.db, c.req.valid("json"), readConfig(c.env).retentionDays);
+      const imported = await importTranscript(c.var.db, c.req.valid("json"), sessionAccess(c));
       nameSession(c, imported.sessionUuid);
       return c.json(toSessionSummary(imported), 201);
     },
   )
   .get("/:session_uuid", rateLimit("READ_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
-    const found = await findSession(c.var.db, c.get("session").uuid, readConfig(c.env).retentionDays);
+    const found = await findSession(c.var.db, c.get("session").uuid, sessionAccess(c));
     if (!found) throw sessionNotFound();
     nameSession(c, found.sessionUuid);
     return c.json(toSessionSummary(found), 200);
   })
+  .patch(
+    "/:session_uuid",
+    rateLimit("SESSION_RATE_LIMITER"),
+    sessionPath,
+    jsonBody(),
+    validate("json", renameRequestSchema),
+    session({ issue: false }),
+    async (c) => {
+      const { title } = c.req.valid("json");
+      const renamed = await renameSession(c.var.db, c.get("session").uuid, title, sessionAccess(c));
+      if (!renamed) throw sessionNotFound();
+      nameSession(c, renamed.sessionUuid);
+      return c.json({ ...toSessionSummary(renamed), title: renamed.title }, 200);
+    },
+  )
   .delete("/:session_uuid", rateLimit("SESSION_RATE_LIMITER"), sessionPath, session({ issue: false }), async (c) => {
     // An expired session is erased too, but it was already gone for the client: 404, as for any
     // other request about it.
-    const deleted = await deleteSession(c.var.db, c.get("session").uuid, readConfig(c.env).retentionDays);
+    const deleted = await deleteSession(c.var.db, c.get("session").uuid, sessionAccess(c));
     if (deleted !== "live") throw sessionNotFound();
     return c.body(null, 204);
   })
@@ -75,12 +92,12 @@ export const sessionRoutes = new Hono<AppEnv>()
     session({ issue: false }),
     async (c) => {
       const startedAt = Date.now();
-      const { retentionDays } = readConfig(c.env);
-      const found = await findSession(c.var.db, c.get("session").uuid, retentionDays);
+      const access = sessionAccess(c);
+      const found = await findSession(c.var.db, c.get("session").uuid, access);
       if (!found) throw sessionNotFound();
       nameSession(c, found.sessionUuid);
       const { format } = c.req.valid("query");
-      const request = { db: c.var.db, session: found, format, retentionDays, exportedAt: new Date() };
+      const request = { db: c.var.db, session: found, format, access, exportedAt: new Date() };
       const body = exportStream(request, (error) => logStreamFailure(c, toApiError(error), startedAt));
       return c.body(body, 200, {
         "Content-Type": exportMediaTypes[format],
@@ -119,8 +136,7 @@ async function giveFeedback(
   feedback: FeedbackInput["feedback"],
 ): Promise<ChatMessage> {
   const sessionUuid = c.get("session").uuid;
-  const { retentionDays } = readConfig(c.env);
-  const written = await writeFeedback(c.var.db, { sessionUuid, messageId, feedback, retentionDays });
+  const written = await writeFeedback(c.var.db, { sessionUuid, messageId, feedback, access: sessionAccess(c) });
   if (!written) throw sessionNotFound();
   if (written.sender === "user") throw notAnAnswer();
   if (!written.message) throw messageNotFound();

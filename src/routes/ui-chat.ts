@@ -16,7 +16,7 @@ import { validate } from "../http/validate";
 import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
-import { nameSession, session } from "../middleware/session";
+import { nameSession, session, sessionAccess } from "../middleware/session";
 import { historyQuerySchema } from "../schemas/history";
 import {
   toUiMessage,
@@ -71,7 +71,8 @@ async function startUiTurn(
   c: Context<AppEnv>,
   request: UiChatRequest,
 ): Promise<{ session: RequestSession; turn: Turn }> {
-  const start = (session: RequestSession) => startTurn(c.var.db, session, request, c.var.answers, readConfig(c.env));
+  const start = (session: RequestSession) =>
+    startTurn(c.var.db, session, request, c.var.answers, readConfig(c.env), sessionAccess(c));
   const named = c.get("session");
   try {
     return { session: named, turn: await start(named) };

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { storableText } from "../storable-text";
 import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";
 import { earliestQueryTime, queryInteger, queryTime, queryTimeRange } from "./query";
+import { uuidSchema } from "./uuid";
 
 const trueOrFalse = z
   .enum(["true", "false"], { error: 'must be "true" or "false"' })
@@ -35,6 +36,9 @@ export const adminSessionsQuerySchema = z
       "true: only sessions with a question left unanswered or an answer cut short, imported messages left out",
     ),
     has_negative_feedback: trueOrFalse.describe('true: only sessions with an answer rated "down"'),
+    reader: uuidSchema
+      .optional()
+      .describe("Only the sessions of the signed-in reader with this opaque reference (a session's `reader`)"),
     limit: pageSize(50, 200).describe("How many sessions, 1 to 200"),
     cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
   })
@@ -54,6 +58,7 @@ export const adminSessionsQuerySchema = z
       minMessages: query.min_messages,
       hasFailures: query.has_failures,
       hasNegativeFeedback: query.has_negative_feedback,
+      reader: query.reader ?? null,
       after,
       limit: query.limit,
       titleLength,

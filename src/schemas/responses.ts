@@ -118,6 +118,10 @@ export const healthSchema = z.object({
     .string()
     .optional()
     .describe("What is wrong with SESSION_RETENTION_DAYS; while it is set, the hourly purge deletes nothing"),
+  auth_problem: z
+    .string()
+    .optional()
+    .describe("What is wrong with the AUTH_* settings; while they are refused, readers' tokens are ignored"),
 });
 
 /** The events of a streamed answer (docs/api.md §4.3), each with its `data`. */
@@ -333,6 +337,14 @@ export function toSessionSummary(row: ChatSession): SessionSummary {
 const count = z.number().int().min(0);
 const nextCursor = z.string().nullable().describe("Pass back as `cursor` for the next page; null at the end");
 
+const readerReference = z
+  .string()
+  .meta({ format: "uuid" })
+  .nullable()
+  .describe(
+    "The opaque reference of the signed-in reader it belongs to (never their identity at the sign-in); null: anonymous",
+  );
+
 export const adminSessionSchema = z.object({
   session_uuid: sessionUuid,
   created_at: timestamp,
@@ -350,6 +362,7 @@ export const adminSessionSchema = z.object({
   imported: z
     .boolean()
     .describe("Made by POST /api/sessions/import; its imported messages say so in metadata.imported"),
+  reader: readerReference,
 });
 
 export const adminSessionsPageSchema = z.object({ sessions: z.array(adminSessionSchema), next_cursor: nextCursor });
@@ -363,7 +376,7 @@ export const adminMessageSchema = messageSchema.extend({
 });
 
 export const conversationSchema = z.object({
-  session: sessionSummarySchema,
+  session: sessionSummarySchema.extend({ reader: readerReference }),
   messages: z.array(adminMessageSchema),
   next_cursor: nextCursor,
 });
@@ -386,6 +399,9 @@ const measured = z.number().nullable();
 export const statsFiguresSchema = z.object({
   sessions: count.describe("Sessions created (imported ones left out)"),
   questions: count.describe("Questions asked (imported ones left out)"),
+  readers: count.describe(
+    "Distinct signed-in readers who asked those questions: the readers their sessions belong to now; anonymous sessions left out",
+  ),
   imported_sessions: count.describe("Sessions made by POST /api/sessions/import, by when they were imported"),
   imported_messages: count.describe(
     "The messages those imports brought in (metadata.imported), by when they were imported",
@@ -443,6 +459,7 @@ export function toAdminSession(row: AdminSessionRow, titleLength: number): Admin
     incomplete_answers: row.incomplete,
     ratings: { up: row.up, down: row.down },
     imported: row.session.importId !== null,
+    reader: row.reader,
   };
 }
 
@@ -482,6 +499,7 @@ function toStatsFigures(row: StatsRow): StatsFigures {
   return {
     sessions: row.sessions,
     questions: row.questions,
+    readers: row.readers,
     imported_sessions: row.importedSessions,
     imported_messages: row.importedMessages,
     answers: { complete: row.complete, incomplete: row.incomplete },

@@ -3,6 +3,8 @@
 // public API (one answer fails on purpose) and ratings through the feedback route; the page is
 // refused a wrong token, then shows charts and counts that match what was seeded, finds a word,
 // opens its conversation with sources, metadata and feedback, and shows a rating given meanwhile.
+// One conversation is given to a signed-in reader by SQL: the page names the reader by its opaque
+// reference only, counts the reader, and lists that reader's sessions alone when asked.
 // Screenshots at laptop and phone sizes.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -47,9 +49,18 @@ export default async function admin(t) {
   // What the database held before (another browser test may have written to it), then the seeds.
   const before = (await api.admin("/api/admin/stats")).totals;
   const seeded = await seed(api);
+  const owned = seeded.sessions[1];
+  const reader = await stack.sql(async (/** @type {any} */ sql) => {
+    const [row] = await sql`
+        insert into readers (issuer, subject) values ('https://book.example', ${`browser-admin-${randomBytes(8).toString("hex")}`})
+        returning id, reference, subject`;
+    await sql`update chat_sessions set reader_id = ${row.id} where session_uuid = ${owned}`;
+    return { reference: String(row.reference), subject: String(row.subject) };
+  });
   const expected = {
     sessions: before.sessions + 3,
     questions: before.questions + 6,
+    readers: before.readers + 1,
     complete: before.answers.complete + 5,
     unanswered: before.failures.unanswered + 1,
     up: before.ratings.up + 2,
@@ -80,6 +91,7 @@ export default async function admin(t) {
   const tile = (/** @type {string} */ id) => page.textContent(`#${id}`).then((text) => Number(text?.replace(/,/g, "")));
   assert.equal(await tile("total-sessions"), expected.sessions, "new sessions");
   assert.equal(await tile("total-questions"), expected.questions, "questions");
+  assert.equal(await tile("total-readers"), expected.readers, "signed-in readers");
   assert.equal(await tile("total-complete"), expected.complete, "complete answers");
   assert.equal(await tile("total-unanswered"), expected.unanswered, "unanswered questions");
   assert.equal(await tile("total-up"), expected.up, "rated up");
@@ -87,6 +99,7 @@ export default async function admin(t) {
   const charted = (/** @type {string} */ selector) =>
     page.$$eval(selector, (bars) => bars.reduce((sum, bar) => sum + Number(bar.getAttribute("data-value")), 0));
   assert.equal(await charted("#chart-questions rect[data-series=questions]"), expected.questions);
+  assert.ok((await charted("#chart-readers rect[data-series=readers]")) >= 1, "no signed-in reader charted");
   assert.equal(await charted("#chart-failures rect[data-series=unanswered]"), expected.unanswered);
   assert.equal(await charted("#chart-ratings rect[data-series=up]"), expected.up);
   assert.equal(await charted("#chart-ratings rect[data-series=down]"), expected.down);
@@ -96,6 +109,23 @@ export default async function admin(t) {
   for (const uuid of seeded.sessions) assert.ok(listed.includes(uuid), `session ${uuid} is not listed`);
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
   console.log(`    dashboard: ${await t.screenshot(page, "admin-laptop")}`);
+
+  // The owned session names its reader by the reference's first characters, the whole reference in
+  // its title, never by the subject; an anonymous one says so. Choosing the reader lists theirs only.
+  const readerCell = `#session-rows tr[data-session="${owned}"] td.reader button`;
+  assert.equal(await page.textContent(readerCell), `reader ${reader.reference.slice(0, 8)}`);
+  assert.equal(await page.getAttribute(readerCell, "title"), reader.reference);
+  assert.equal(await page.textContent(`#session-rows tr[data-session="${seeded.failed}"] td.reader`), "anonymous");
+  assert.equal((await page.textContent("#session-rows"))?.includes(reader.subject), false, "the subject is shown");
+  await page.click(readerCell);
+  await page.waitForFunction((uuid) => {
+    const rows = [...document.querySelectorAll("#session-rows tr")];
+    return rows.length === 1 && rows[0]?.getAttribute("data-session") === uuid;
+  }, owned);
+  assert.equal(await page.inputValue("#sessions-reader"), reader.reference);
+  await page.fill("#sessions-reader", "");
+  await page.click("#sessions-form button[type=submit]");
+  await page.waitForSelector(`#session-rows tr[data-session="${seeded.failed}"]`);
 
   // The failed-answers filter keeps the session whose answer failed.
   await page.check("#sessions-form input[name=has_failures]");
@@ -117,6 +147,7 @@ export default async function admin(t) {
   await page.click("#hits li button");
   const question = `#messages article.focused[data-message="${seeded.wordQuestionId}"]`;
   await page.waitForSelector(question);
+  assert.match((await page.textContent("#conversation-summary")) ?? "", /· anonymous$/);
   // A reader's markup is text on this page.
   assert.match((await page.textContent(question)) ?? "", /change how the <i>ZMP<\/i> is computed/);
   assert.equal(await page.$$eval("#messages i, #hits i", (found) => found.length), 0);

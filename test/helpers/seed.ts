@@ -34,17 +34,21 @@ export async function seedConversation(
     createdAt,
     turns,
     importId = null,
+    readerId = null,
   }: {
     createdAt: Date;
     turns: SeededTurn[];
     /** A session made by POST /api/sessions/import (created at its import) carries its import_id. */
     importId?: string | null;
+    /** The readers row it belongs to (seedReader); null: anonymous. */
+    readerId?: number | null;
   },
 ): Promise<SeededConversation> {
   const sessionUuid = crypto.randomUUID();
   const [session] = await sql<{ id: string }[]>`
-    insert into chat_sessions (session_uuid, created_at, message_count, import_id, import_hash)
-    values (${sessionUuid}, ${createdAt}, 0, ${importId}, ${importId === null ? null : "seeded"}) returning id`;
+    insert into chat_sessions (session_uuid, created_at, message_count, import_id, import_hash, reader_id)
+    values (${sessionUuid}, ${createdAt}, 0, ${importId}, ${importId === null ? null : "seeded"}, ${readerId})
+    returning id`;
   const sessionId = Number(session!.id);
   const messageIds: number[] = [];
   let seq = 0;
@@ -73,6 +77,16 @@ export async function seedConversation(
   }
   await sql`update chat_sessions set message_count = ${seq}, last_message_at = ${last} where id = ${sessionId}`;
   return { sessionUuid, sessionId, messageIds };
+}
+
+export type SeededReader = { id: number; reference: string; issuer: string; subject: string };
+
+/** A signed-in reader as the service would have recorded them on first use: a readers row. */
+export async function seedReader(sql: Sql, issuer = "https://book.example"): Promise<SeededReader> {
+  const subject = `reader-${crypto.randomUUID()}`;
+  const [reader] = await sql<{ id: string; reference: string }[]>`
+    insert into readers (issuer, subject) values (${issuer}, ${subject}) returning id, reference`;
+  return { id: Number(reader!.id), reference: reader!.reference, issuer, subject };
 }
 
 /** A time in a year no other test writes to, so that a test's range holds only its own data. */
