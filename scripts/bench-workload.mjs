@@ -47,6 +47,7 @@ export const echoVars = {
  *   sessions: Record<string, string>,
  *   fakeUrl?: string,
  *   echoTarget?: string,
+ *   readerToken?: string,
  *   nextQuestion: () => string,
  * }} WorkloadContext
  * @typedef {{
@@ -55,6 +56,7 @@ export const echoVars = {
  *   instance: "floor" | "echo" | "rag",
  *   usesDatabase: boolean,
  *   usesModel?: boolean,
+ *   signedIn?: boolean,
  *   status: number,
  *   prepare?: (ctx: WorkloadContext, target: string) => Promise<void>,
  *   request: (ctx: WorkloadContext) => RequestSpec,
@@ -106,9 +108,16 @@ function floorCallingModel(path, ctx) {
   };
 }
 
-/** A session holding `turns` echo turns (2 messages each); its UUID. @param {string} target */
-async function sessionWithTurns(target, turns, ctx) {
-  const first = await send(target, postChat({ question: ctx.nextQuestion() }));
+/**
+ * A session holding `turns` echo turns (2 messages each), sent with `headers`; its UUID.
+ *
+ * @param {string} target
+ * @param {number} turns
+ * @param {WorkloadContext} ctx
+ * @param {Record<string, string>} [headers]
+ */
+async function sessionWithTurns(target, turns, ctx, headers = {}) {
+  const first = await send(target, postChat({ question: ctx.nextQuestion() }, headers));
   if (first.status !== 200) throw new Error(`seeding: POST /api/chat answered ${first.status}`);
   const sessionUuid = JSON.parse(first.body.toString()).session_uuid;
   if (turns > 1) {
@@ -117,11 +126,17 @@ async function sessionWithTurns(target, turns, ctx) {
       connections: 4,
       maxRequests: turns - 1,
       seconds: 300,
-      request: () => postChat({ question: ctx.nextQuestion(), session_uuid: sessionUuid }),
+      request: () => postChat({ question: ctx.nextQuestion(), session_uuid: sessionUuid }, headers),
       expectStatus: 200,
     });
   }
   return sessionUuid;
+}
+
+/** The bench reader's Authorization header. @param {WorkloadContext} ctx */
+function signedIn(ctx) {
+  if (!ctx.readerToken) throw new Error("the signed-in kinds need the bench issuer's token (bench-issuer.mjs)");
+  return { Authorization: `Bearer ${ctx.readerToken}` };
 }
 
 /** @param {number} count @returns {(answer: Answer) => string | undefined} */
@@ -168,6 +183,30 @@ export const KINDS = [
       ctx.sessions.history10 ??= await sessionWithTurns(target, 5, ctx);
     },
     request: (ctx) => ({ method: "GET", path: `/api/sessions/${ctx.sessions.history10}/messages?limit=10` }),
+    verify: pageOf(10),
+  },
+  {
+    id: "history-10-signed-in",
+    title: "GET messages, page of 10 (session of 10), signed in: the reader's own session, with their token",
+    instance: "echo",
+    usesDatabase: true,
+    signedIn: true,
+    status: 200,
+    // Started with the token, so the reader owns it (docs/api.md §17.2): the page is read only
+    // with that token, which the service verifies on every request.
+    prepare: async (ctx, target) => {
+      if (ctx.sessions.history10SignedIn) return;
+      const sessionUuid = await sessionWithTurns(target, 5, ctx, signedIn(ctx));
+      const anonymous = await send(target, { method: "GET", path: `/api/sessions/${sessionUuid}/messages?limit=10` });
+      if (anonymous.status !== 404)
+        throw new Error(`the reader's session is not owned: ${anonymous.status} without token`);
+      ctx.sessions.history10SignedIn = sessionUuid;
+    },
+    request: (ctx) => ({
+      method: "GET",
+      path: `/api/sessions/${ctx.sessions.history10SignedIn}/messages?limit=10`,
+      headers: signedIn(ctx),
+    }),
     verify: pageOf(10),
   },
   {

@@ -14,6 +14,7 @@
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import { parseArgs } from "node:util";
+import { startBenchIssuer } from "./bench-issuer.mjs";
 import {
   BenchStack,
   CLOCK_TICKS,
@@ -150,13 +151,20 @@ async function main() {
   const needsRag = kinds.some((kind) => kind.instance === "rag");
   const fakeUrl = needsRag || kinds.some((kind) => kind.usesModel) ? await stack.startFakeUpstream() : undefined;
   const ctx = newContext(fakeUrl);
+  // The signed-in kinds' sign-in provider: its key set on 127.0.0.1, and a token for one reader.
+  // Only then does the service get the AUTH_* settings, so that every other kind runs as before.
+  const issuer = kinds.some((kind) => kind.signedIn) ? await startBenchIssuer() : undefined;
+  if (issuer) {
+    stack.beforeStop.push(issuer.close);
+    ctx.readerToken = await issuer.tokenFor("bench-reader");
+  }
 
   progress("starting wrangler dev: the floor and the service...");
   const startService = (/** @type {"echo" | "rag"} */ kind, /** @type {string} */ url) =>
     stack.startWrangler({
       name: kind === "echo" ? "service (echo)" : "service (RAG)",
       config: SERVICE_CONFIG,
-      vars: kind === "echo" ? echoVars : ragVars(/** @type {string} */ (fakeUrl)),
+      vars: kind === "echo" ? { ...echoVars, ...issuer?.authVars() } : ragVars(/** @type {string} */ (fakeUrl)),
       databaseUrl: url,
       readyPath: "/health",
     });
@@ -182,7 +190,10 @@ async function main() {
   for (const kind of kinds) {
     progress(`${kind.id}...`);
     await kind.prepare?.(ctx, instanceFor(kind).base);
+    const fetchesBefore = issuer?.fetches() ?? 0;
     results[kind.id] = await measure(kind, instanceFor(kind), ctx, 1, settings.seconds);
+    // Warm-up included: the keys are fetched at most once in the isolate's life, by the seeding.
+    if (kind.signedIn) results[kind.id].keySetFetches = (issuer?.fetches() ?? 0) - fetchesBefore;
   }
   progress("floor again, to see the drift over the run...");
   const floorAgain = await measure(floorKind, floorInstance, ctx, 1, settings.seconds);
@@ -221,7 +232,7 @@ async function main() {
     }
   }
 
-  /** @type {Record<string, { roundTrips: number, statements: number, connections: number, startupFlights: number, requests: number }>} */
+  /** @type {Record<string, { roundTrips: number, statements: number, connections: number, startupFlights: number, requests: number, keySetFetches?: number }>} */
   const counts = {};
   const counted = kinds.filter((kind) => kind.instance !== "floor");
   if (settings.countRequests > 0 && counted.length > 0) {
@@ -254,6 +265,7 @@ async function main() {
       await load(3);
       await sleep(200);
       counter.reset();
+      const fetchesBefore = issuer?.fetches() ?? 0;
       const run = await load(settings.countRequests);
       await sleep(200);
       const stats = counter.stats();
@@ -264,6 +276,7 @@ async function main() {
         statements: stats.statements / n,
         connections: stats.connections / n,
         startupFlights: stats.startup / n,
+        ...(kind.signedIn ? { keySetFetches: (issuer?.fetches() ?? 0) - fetchesBefore } : {}),
       };
     }
     for (const instance of [echoCounted, ragCounted]) await instance?.assertNoCrash();
@@ -308,6 +321,32 @@ function fixed(value, digits) {
   return value === null || value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
 }
 
+/** Issue 18's target: a signed-in page costs the Worker at most 1.2 times the anonymous one. */
+const SIGNED_IN_TARGET = 1.2;
+
+/**
+ * The signed-in page next to the anonymous one.
+ *
+ * @param {any} anonymous
+ * @param {any} signedIn
+ */
+function signedInLine(anonymous, signedIn) {
+  const ratio = signedIn.workerCpuMsPerRequest / anonymous.workerCpuMsPerRequest;
+  const counted = signedIn.database
+    ? ` Round trips ${fixed(signedIn.database.roundTrips, 2)} and statements ${fixed(signedIn.database.statements, 2)} ` +
+      `per request (anonymous: ${fixed(anonymous.database?.roundTrips, 2)} and ${fixed(anonymous.database?.statements, 2)}); ` +
+      `key set fetched ${signedIn.database.keySetFetches} times in the ${signedIn.database.requests} counted requests.`
+    : "";
+  return (
+    `Signed in: the page of 10 of a reader's own session, read with the reader's token (EdDSA, verified against the ` +
+    `bench's key set on 127.0.0.1), costs ${fixed(signedIn.workerCpuMsPerRequest, 2)} ms/request of Worker CPU, ` +
+    `${fixed(ratio, 2)}× the anonymous page's ${fixed(anonymous.workerCpuMsPerRequest, 2)} ms ` +
+    `(issue 18's target: ≤ ${SIGNED_IN_TARGET}×, ${ratio <= SIGNED_IN_TARGET ? "met" : "not met"}); ` +
+    `p50 ${fixed(signedIn.p50Ms, 1)} ms against ${fixed(anonymous.p50Ms, 1)} ms. The key set was fetched ` +
+    `${signedIn.keySetFetches} times in its ${signedIn.requests} timed requests and their warm-up.${counted}`
+  );
+}
+
 /** The section for docs/benchmarks.md. @param {any} report */
 function markdown(report) {
   const day = report.date.slice(0, 10);
@@ -338,6 +377,9 @@ function markdown(report) {
         `${db ? fixed(db.statements, 2) : noDatabase} | ${fixed(kind.postgresCpuMsPerRequest, 2)} |`,
     );
   }
+  const anonymous = report.kinds.find((/** @type {any} */ kind) => kind.id === "history-10");
+  const signedIn = report.kinds.find((/** @type {any} */ kind) => kind.id === "history-10-signed-in");
+  if (anonymous && signedIn) lines.push("", signedInLine(anonymous, signedIn));
   const again = report.floorAtTheEnd;
   lines.push(
     "",

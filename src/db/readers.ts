@@ -3,8 +3,7 @@
  * PATCH /api/sessions/{uuid}): each one statement but the erasure, which goes in bounded batches.
  * They share the session access rules of queries.ts.
  */
-import { and, desc, eq, getTableName, lt, or, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Reader } from "../auth/reader";
 import type { Database } from "./client";
 import {
@@ -39,30 +38,27 @@ export type ReaderSessionsQuery = {
 };
 
 const readerSessionsStatement = statement("reader_sessions", (db) => {
-  const first = alias(chatMessages, "first_question");
   const afterActivity = sql`${value("afterActivity")}::timestamptz`;
   const afterId = sql`${value("afterId")}::bigint`;
+  // A lateral join, not a subquery in the select list: Drizzle writes a one-table select's columns
+  // without their table, and there "id" would be chat_messages.id, not the session's.
+  const firstQuestion = db
+    .select({ text: sql<string>`left(${chatMessages.message}, ${titleSourceLength})`.as("first_question_text") })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.seq, 1), eq(chatMessages.sender, "user")))
+    .as("first_question");
   return (
     db
-      .select({
-        session: chatSessions,
-        // Drizzle writes the select list's columns unqualified in a one-table query, so the
-        // correlation names the outer row's table itself.
-        firstQuestion: sql<string | null>`(select left(${first.message}, ${titleSourceLength})
-        from ${chatMessages} ${first}
-        where ${first.sessionId} = ${sql.identifier(getTableName(chatSessions))}.${sql.identifier(chatSessions.id.name)}
-          and ${first.seq} = 1 and ${first.sender} = 'user')`,
-      })
+      .select({ session: chatSessions, firstQuestion: firstQuestion.text })
       .from(chatSessions)
+      .leftJoinLateral(firstQuestion, sql`true`)
       .where(
         and(
           eq(chatSessions.readerId, requestReaderId),
           unexpired,
-          or(
-            sql`${afterActivity} is null`,
-            lt(lastActivity, afterActivity),
-            and(eq(lastActivity, afterActivity), lt(chatSessions.id, afterId)),
-          ),
+          // A row comparison, which PostgreSQL reads as a bound of the index: an OR of the two
+          // cases would be a filter, and a page deep in the list would read every row before it.
+          sql`(${afterActivity} is null or (${lastActivity}, ${chatSessions.id}) < (${afterActivity}, ${afterId}))`,
         ),
       )
       // chat_sessions_reader_activity_idx, read in its order from the cursor on.
