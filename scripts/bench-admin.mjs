@@ -12,14 +12,14 @@
 // parameters, parsed by the route's own schemas. Prints a Markdown section (and the plans with
 // --plans FILE), and stops everything it started, also on Ctrl-C and on failure.
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { build } from "esbuild";
 import {
   BenchStack,
   describeMachine,
+  loadServiceModules,
   postgresCpuMs,
   runOnStack,
   SERVICE_CONFIG,
@@ -27,7 +27,6 @@ import {
   versions,
 } from "./bench-stack.mjs";
 import { echoVars, percentile, runLoad } from "./bench-workload.mjs";
-import { REPO_ROOT } from "./local-database.mjs";
 
 /** Messages in the database: 10,000 sessions of 2, 6, 10, 14 or 18 messages, 10 on average. */
 const SESSIONS = 10_000;
@@ -236,28 +235,14 @@ async function seed(sql) {
  * EXPLAIN sees exactly the statements the routes run.
  */
 async function loadStatements() {
-  const bundle = path.join(REPO_ROOT, ".data", "bench-admin-statements.mjs");
-  await mkdir(path.dirname(bundle), { recursive: true });
-  await build({
-    stdin: {
-      contents: `
+  return loadServiceModules(
+    "bench-admin-statements",
+    `
         export { listAdminSessions, readConversation, readStats, searchMessages } from "./src/db/queries";
         export { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./src/schemas/admin";
         export { historyQuerySchema } from "./src/schemas/history";
         export { drizzle } from "drizzle-orm/postgres-js";`,
-      resolveDir: REPO_ROOT,
-      loader: "ts",
-    },
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    outfile: bundle,
-    logLevel: "error",
-  });
-  const module = await import(bundle);
-  await rm(bundle);
-  return module;
+  );
 }
 
 /**

@@ -16,15 +16,15 @@
 // Node) from the values the route gives it: the index entries and buffers it reads must not grow
 // with the reader's sessions. Prints a Markdown section (and every plan with --plans FILE), and
 // stops everything it started, also on Ctrl-C and on failure.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { build } from "esbuild";
 import { startBenchIssuer } from "./bench-issuer.mjs";
 import {
   BenchStack,
   describeMachine,
+  loadServiceModules,
   postgresCpuMs,
   runOnStack,
   SERVICE_CONFIG,
@@ -32,7 +32,6 @@ import {
   versions,
 } from "./bench-stack.mjs";
 import { echoVars, percentile, runLoad } from "./bench-workload.mjs";
-import { REPO_ROOT } from "./local-database.mjs";
 
 /** The measured readers' sessions. */
 const READER_SESSIONS = [10, 100, 1_000, 10_000];
@@ -138,28 +137,14 @@ async function seed(sql, issuer) {
  * EXPLAIN sees exactly the statement the route runs and the cursors are the route's own.
  */
 async function loadStatements() {
-  const bundle = path.join(REPO_ROOT, ".data", "bench-readers-statements.mjs");
-  await mkdir(path.dirname(bundle), { recursive: true });
-  await build({
-    stdin: {
-      contents: `
+  return loadServiceModules(
+    "bench-readers-statements",
+    `
         export { listReaderSessions } from "./src/db/readers";
         export { readerSessionsQuerySchema } from "./src/schemas/readers";
         export { encodeSessionsCursor } from "./src/schemas/cursor";
         export { drizzle } from "drizzle-orm/postgres-js";`,
-      resolveDir: REPO_ROOT,
-      loader: "ts",
-    },
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    outfile: bundle,
-    logLevel: "error",
-  });
-  const module = await import(bundle);
-  await rm(bundle);
-  return module;
+  );
 }
 
 /**

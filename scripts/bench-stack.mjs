@@ -6,6 +6,7 @@
 // it, whatever state it is in; callers run it on success, failure and signals alike.
 //
 // CPU time comes from /proc/PID/stat (Linux only): utime+stime, in clock ticks.
+
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
@@ -13,6 +14,7 @@ import { createRequire } from "node:module";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { build } from "esbuild";
 import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
 import { startLocalPool } from "./local-pool.mjs";
 import { startRoundTripCounter } from "./pg-roundtrips.mjs";
@@ -476,6 +478,32 @@ export class BenchStack {
   killAllNow() {
     for (const { child } of this.processes) if (child.pid) signalGroup(child.pid, "SIGKILL");
   }
+}
+
+/**
+ * The service's own modules (statements, query schemas, cursors), bundled for Node from src/ and
+ * imported, so that a script runs and EXPLAINs exactly what the routes run. `source` is the
+ * export statements, relative to the repository's root; `name` names the temporary bundle.
+ *
+ * @param {string} name
+ * @param {string} source
+ * @returns {Promise<any>}
+ */
+export async function loadServiceModules(name, source) {
+  const bundle = path.join(REPO_ROOT, ".data", `${name}.mjs`);
+  await fs.mkdir(path.dirname(bundle), { recursive: true });
+  await build({
+    stdin: { contents: source, resolveDir: REPO_ROOT, loader: "ts" },
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    outfile: bundle,
+    logLevel: "error",
+  });
+  const module = await import(bundle);
+  await fs.rm(bundle);
+  return module;
 }
 
 /**
