@@ -2,13 +2,11 @@
 // newest first, cursor-paged, snippets with the matches marked and everything else escaped, odd
 // input of every kind, and EXPLAIN of the very statement it runs showing the GIN index. Calls
 // the Worker's fetch handler with the admin token; EXPLAIN goes to PostgreSQL directly.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../src/db/client";
 import { searchMessages } from "../src/db/queries";
 import type { SearchHit } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
-import { openSql } from "./helpers/database";
+import { openSql, recordingDatabase } from "./helpers/database";
 import { ask, expectProblem } from "./helpers/http";
 
 type SearchPage = { hits: SearchHit[]; next_cursor: string | null };
@@ -179,13 +177,7 @@ describe("the search statement", () => {
     await sql`vacuum analyze chat_messages, chat_sessions`;
     // The statement exactly as the route sends it: the service's own function, on a client that
     // records what goes to PostgreSQL.
-    const db = createDatabase(env.HYPERDRIVE.connectionString, 5000);
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const send = db.$client.unsafe;
-    db.$client.unsafe = ((text: string, params: unknown[], options: unknown) => {
-      sent.push({ sql: text, params });
-      return send(text, params as never[], options as never);
-    }) as typeof send;
+    const { db, sent } = recordingDatabase();
     expect(await searchMessages(db, { text: word, beforeId: null, limit: 20 })).toHaveLength(6);
     expect(sent).toHaveLength(1);
     const statement = sent[0]!;

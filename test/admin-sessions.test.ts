@@ -2,13 +2,11 @@
 // first, each filter, cursor paging, every message's metadata. Conversations are written into 2003
 // by SQL, a range no other test touches; calls the Worker's fetch handler with the admin token.
 // EXPLAIN of the list's very statement goes to PostgreSQL directly.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../src/db/client";
 import { type AdminSessionsQuery, listAdminSessions } from "../src/db/queries";
 import type { AdminMessage, AdminSession } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
-import { openSql } from "./helpers/database";
+import { openSql, recordingDatabase } from "./helpers/database";
 import { ask, call, expectProblem } from "./helpers/http";
 import { inYear, type SeededConversation, type SeededReader, seedConversation, seedReader } from "./helpers/seed";
 
@@ -237,13 +235,7 @@ describe("GET /api/admin/sessions", () => {
     const reader = await seedReader(sql);
     // The statements exactly as the route sends them: the service's own function, on a client
     // that records what goes to PostgreSQL.
-    const db = createDatabase(env.HYPERDRIVE.connectionString, 5000);
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const send = db.$client.unsafe;
-    db.$client.unsafe = ((text: string, params: unknown[], options: unknown) => {
-      sent.push({ sql: text, params });
-      return send(text, params as never[], options as never);
-    }) as typeof send;
+    const { db, sent } = recordingDatabase();
     const query: AdminSessionsQuery = {
       from: null,
       to: null,

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import postgres from "postgres";
+import { createDatabase, type Database } from "../../src/db/client";
 
 /**
  * A direct SQL client over the same Hyperdrive binding the Worker uses, for setting up and
@@ -7,6 +8,21 @@ import postgres from "postgres";
  */
 export function openSql(connectionString = env.HYPERDRIVE.connectionString) {
   return postgres(connectionString, { max: 5, fetch_types: false, onnotice: () => {} });
+}
+
+/**
+ * The service's database client, recording every statement it sends with its parameters, so that
+ * a test can EXPLAIN exactly what a route's query function runs.
+ */
+export function recordingDatabase(): { db: Database; sent: { sql: string; params: unknown[] }[] } {
+  const db = createDatabase(env.HYPERDRIVE.connectionString, 5000);
+  const sent: { sql: string; params: unknown[] }[] = [];
+  const send = db.$client.unsafe;
+  db.$client.unsafe = ((text: string, params: unknown[], options: unknown) => {
+    sent.push({ sql: text, params });
+    return send(text, params as never[], options as never);
+  }) as typeof send;
+  return { db, sent };
 }
 
 export type SeededSession = { id: number; uuid: string };
