@@ -3,17 +3,12 @@
 // against `wrangler dev` of the service (fake model and Qdrant), reloads, restores it from
 // GET /api/ui/chat/{uuid}/messages and goes on in the same session; CORS_ORIGINS lists that origin.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
-import { findFreePort, REPO_ROOT } from "../../scripts/local-database.mjs";
+import { findFreePort } from "../../scripts/local-database.mjs";
+import { ask, bundlePage, conversation, expectReadmeShowsThePage } from "./book-page.mjs";
 
 export const title = "useChat talks to the service from another origin, and a reload restores the conversation";
-
-const PAGE = path.join(path.dirname(fileURLToPath(import.meta.url)), "ui-chat");
 
 /** @param {any} t */
 export default async function uiChat(t) {
@@ -22,7 +17,7 @@ export default async function uiChat(t) {
   assert.ok(stack.database, "the harness started no database");
   await expectReadmeShowsThePage();
 
-  const pageServer = await servePage(await bundlePage(await stack.tempDir()));
+  const pageServer = await servePage((await bundlePage(await stack.tempDir())).files);
   stack.beforeStop.push(pageServer.close);
   const upstream = await stack.startFakeUpstream();
   const service = await stack.startWrangler({
@@ -103,57 +98,6 @@ export default async function uiChat(t) {
     await stack.stopWrangler(service);
     await pageServer.close();
   }
-}
-
-/** Types a question, sends it, and waits until its answer has been streamed to the end. */
-async function ask(/** @type {import("playwright-core").Page} */ page, /** @type {string} */ question) {
-  const answers = await page.locator("li.message.assistant").count();
-  await page.locator(".book-chat input").fill(question);
-  await page.locator(".book-chat button[type=submit]").click();
-  await page.locator("li.message.assistant").nth(answers).waitFor({ timeout: 20_000 });
-  await page.locator(".book-chat[data-status=ready]").waitFor({ timeout: 20_000 });
-  const error = await page.locator(".book-chat .error").count();
-  assert.equal(error, 0, `the page shows an error: ${await page.locator(".book-chat").textContent()}`);
-}
-
-/** The messages as the page shows them. */
-function conversation(/** @type {import("playwright-core").Page} */ page) {
-  return page.locator("li.message").evaluateAll((items) =>
-    items.map((item) => ({
-      role: item.classList.contains("user") ? "user" : "assistant",
-      text: item.querySelector("p")?.textContent ?? "",
-      sources: [...item.querySelectorAll(".source")].map((source) => ({
-        text: source.textContent,
-        href: source.getAttribute("href"),
-      })),
-    })),
-  );
-}
-
-/** The README's "Use it from React" shows this page's component as it is, past its imports. */
-async function expectReadmeShowsThePage() {
-  const readme = await readFile(path.join(REPO_ROOT, "README.md"), "utf8");
-  const component = await readFile(path.join(PAGE, "book-chat.tsx"), "utf8");
-  const body = component.slice(component.indexOf("\n\n") + 2);
-  assert.ok(readme.includes(body), "README.md's BookChat differs from test/browser/ui-chat/book-chat.tsx");
-}
-
-/** Bundles the page with esbuild for the browser, as a front end's build would. */
-async function bundlePage(/** @type {string} */ tmp) {
-  const out = path.join(tmp, "ui-chat-page");
-  await build({
-    entryPoints: [path.join(PAGE, "main.tsx")],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    jsx: "automatic",
-    minify: true,
-    define: { "process.env.NODE_ENV": '"production"' },
-    outfile: path.join(out, "main.js"),
-    logLevel: "warning",
-  });
-  return { "/": await readFile(path.join(PAGE, "index.html")), "/main.js": await readFile(path.join(out, "main.js")) };
 }
 
 /** Serves the page on a free 127.0.0.1 port: another origin than the service's. */

@@ -5,8 +5,8 @@
  * its base URL, and the whole user row (email, name) in the payload, of which the service may keep
  * only `iss` and `sub`.
  *
- * Runs in Node (the vitest global setup starts it). Listens before Better Auth is built, so that
- * its base URL names the port it really has.
+ * Runs in Node (the vitest global setup starts it; test/fakes/book-site.mjs too, with the book's
+ * page). Listens before Better Auth is built, so that its base URL names the port it really has.
  */
 import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -18,13 +18,20 @@ import { jwt } from "better-auth/plugins";
 /** A reader signed up with the issuer, and a token of theirs. */
 export type IssuedReader = { email: string; subject: string; token: string };
 
+/** A file the site serves besides Better Auth's routes, by its path. */
+export type SitePage = { type: string; body: string | Uint8Array };
+
 /**
  * Long enough for a whole test run; Better Auth's default is 15 minutes, which a slow run on a
  * loaded machine could outlast.
  */
 const tokenLifetime = "1h";
 
-export async function startIssuer() {
+/**
+ * @param pages served on the issuer's own origin, as a book site serves its pages next to its
+ * sign-in: a page there signs in with the session cookie, as a reader would.
+ */
+export async function startIssuer({ pages = {} }: { pages?: Record<string, SitePage> } = {}) {
   const server = createServer();
   const sockets = new Set<Socket>();
   server.on("connection", (socket: Socket) => {
@@ -43,7 +50,12 @@ export async function startIssuer() {
     telemetry: { enabled: false },
     plugins: [jwt({ jwt: { expirationTime: tokenLifetime } })],
   });
-  server.on("request", toNodeHandler(auth));
+  const authHandler = toNodeHandler(auth);
+  server.on("request", (request, response) => {
+    const page = pages[new URL(request.url ?? "/", baseURL).pathname];
+    if (request.method === "GET" && page) return response.writeHead(200, { "Content-Type": page.type }).end(page.body);
+    return authHandler(request, response);
+  });
 
   /** Signs a reader up, as the site's sign-up form would, and asks for their token. */
   async function signUp(email: string, name: string): Promise<IssuedReader> {

@@ -1,7 +1,20 @@
-// The page of test/browser/ui-chat.browser.mjs: the README's BookChat, against the service whose
-// origin the page's ?api= names.
+// The page of test/browser/ui-chat.browser.mjs and readers.browser.mjs: the README's SignIn and
+// BookChat, against the service whose origin the page's ?api= names.
+import { useState } from "react";
 import { createRoot } from "react-dom/client";
 import { BookChat } from "./book-chat";
+import { type Reader, SignIn } from "./sign-in";
 
 const api = new URLSearchParams(location.search).get("api") ?? "";
-createRoot(document.getElementById("root")!).render(<BookChat api={api} />);
+
+function Page() {
+  const [reader, setReader] = useState<Reader>();
+  return (
+    <>
+      <SignIn reader={reader} onChange={setReader} />
+      <BookChat api={api} getToken={reader?.getToken} />
+    </>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(<Page />);
