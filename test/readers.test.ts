@@ -297,3 +297,21 @@ describe("CORS for a signed-in front end", () => {
     }
   });
 });
+
+describe("retention", () => {
+  it("applies to a reader's sessions as to any other: expired, it is 404 and no longer listed", async () => {
+    const { sessionUuid } = await askAs("a", "A conversation from long ago");
+    // A year and more without activity (SESSION_RETENTION_DAYS is 365 in the tests).
+    await openSql()`
+      update chat_sessions
+      set created_at = now() - interval '400 days', last_message_at = now() - interval '400 days'
+      where session_uuid = ${sessionUuid}`;
+    await expectProblem(
+      await call(`/api/sessions/${sessionUuid}/messages`, { headers: as("a") }),
+      404,
+      "session_not_found",
+    );
+    const listed = await mySessions("a", "?limit=100");
+    expect(listed.sessions.map((s) => s.session_uuid)).not.toContain(sessionUuid);
+  });
+});
