@@ -23,6 +23,7 @@ import { parseArgs } from "node:util";
 import { startBenchIssuer } from "./bench-issuer.mjs";
 import {
   BenchStack,
+  countRoundTrips,
   describeMachine,
   loadServiceModules,
   postgresCpuMs,
@@ -336,20 +337,15 @@ async function main() {
   await instance.assertNoCrash();
 
   progress("restarting the service behind the round-trip counter...");
-  await stack.stopWrangler(instance);
-  const counted = await startService(await stack.startCounter());
-  const counter = /** @type {NonNullable<typeof stack.counter>} */ (stack.counter);
-  for (const kind of kinds) {
-    await load(counted.base, kind, 1);
-    await sleep(200);
-    counter.reset();
-    await load(counted.base, kind, countRequests);
-    await sleep(200);
-    const stats = counter.stats();
-    results[kind.id].statements = stats.statements / countRequests;
-    results[kind.id].roundTrips = stats.query / countRequests;
-  }
-  await counted.assertNoCrash();
+  const { counted, perKind } = await countRoundTrips({
+    stack,
+    instance,
+    startService,
+    kinds,
+    load,
+    requests: countRequests,
+  });
+  for (const kind of kinds) Object.assign(results[kind.id], perKind[kind.id]);
 
   progress("EXPLAIN (ANALYZE, BUFFERS) of each kind's statement...");
   /** @type {Record<string, string>} */

@@ -481,6 +481,41 @@ export class BenchStack {
 }
 
 /**
+ * Statements and query round trips per request of each kind: `instance` is stopped and the
+ * service started again behind the round-trip counter (`startService`, given the counter's
+ * connection string); each kind is sent once to warm up, then `requests` times counted. Returns
+ * the counted instance and the figures by kind id.
+ *
+ * @template {{ id: string }} Kind
+ * @param {{
+ *   stack: BenchStack,
+ *   instance: WranglerInstance,
+ *   startService: (databaseUrl: string) => Promise<WranglerInstance>,
+ *   kinds: Kind[],
+ *   load: (base: string, kind: Kind, requests: number) => Promise<unknown>,
+ *   requests: number,
+ * }} options
+ */
+export async function countRoundTrips({ stack, instance, startService, kinds, load, requests }) {
+  await stack.stopWrangler(instance);
+  const counted = await startService(await stack.startCounter());
+  const counter = /** @type {NonNullable<BenchStack["counter"]>} */ (stack.counter);
+  /** @type {Record<string, { statements: number, roundTrips: number }>} */
+  const perKind = {};
+  for (const kind of kinds) {
+    await load(counted.base, kind, 1);
+    await sleep(200);
+    counter.reset();
+    await load(counted.base, kind, requests);
+    await sleep(200);
+    const stats = counter.stats();
+    perKind[kind.id] = { statements: stats.statements / requests, roundTrips: stats.query / requests };
+  }
+  await counted.assertNoCrash();
+  return { counted, perKind };
+}
+
+/**
  * The service's own modules (statements, query schemas, cursors), bundled for Node from src/ and
  * imported, so that a script runs and EXPLAINs exactly what the routes run. `source` is the
  * export statements, relative to the repository's root; `name` names the temporary bundle.
