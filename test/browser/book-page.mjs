@@ -9,6 +9,19 @@ import { REPO_ROOT } from "../../scripts/local-database.mjs";
 
 const PAGE = path.join(path.dirname(fileURLToPath(import.meta.url)), "ui-chat");
 
+/** The service's settings for answers from the fake model and Qdrant at `upstream`, its default scenario. */
+export function fakeModelVars(/** @type {string} */ upstream) {
+  return {
+    LLM_BASE_URL: `${upstream}/v1`,
+    LLM_API_KEY: "browser-test",
+    LLM_MODEL: "fake-chat-model",
+    EMBEDDING_MODEL: "fake-embedding-model",
+    QDRANT_URL: `${upstream}/qdrant`,
+    QDRANT_API_KEY: "browser-test",
+    QDRANT_COLLECTION: "humanoid-book",
+  };
+}
+
 /** Types a question, sends it, and waits until its answer has been streamed to the end. */
 export async function ask(/** @type {import("playwright-core").Page} */ page, /** @type {string} */ question) {
   const answers = await page.locator("li.message.assistant").count();

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
 import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
-import { ask, bundlePage, conversation, expectReadmeShowsThePage } from "./book-page.mjs";
+import { ask, bundlePage, conversation, expectReadmeShowsThePage, fakeModelVars } from "./book-page.mjs";
 
 export const title =
   "an anonymous conversation, claimed at sign-in, is listed, restored and continued on another device";
@@ -31,13 +31,7 @@ export default async function readers(t) {
       AUTH_JWKS_URL: `${site}/api/auth/jwks`,
       AUTH_ISSUER: site,
       AUTH_AUDIENCE: site,
-      LLM_BASE_URL: `${upstream}/v1`,
-      LLM_API_KEY: "browser-test",
-      LLM_MODEL: "fake-chat-model",
-      EMBEDDING_MODEL: "fake-embedding-model",
-      QDRANT_URL: `${upstream}/qdrant`,
-      QDRANT_API_KEY: "browser-test",
-      QDRANT_COLLECTION: "humanoid-book",
+      ...fakeModelVars(upstream),
     },
     databaseUrl: stack.database.url,
     readyPath: "/health",

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
 import { findFreePort } from "../../scripts/local-database.mjs";
-import { ask, bundlePage, conversation, expectReadmeShowsThePage } from "./book-page.mjs";
+import { ask, bundlePage, conversation, expectReadmeShowsThePage, fakeModelVars } from "./book-page.mjs";
 
 export const title = "useChat talks to the service from another origin, and a reload restores the conversation";
 
@@ -27,13 +27,7 @@ export default async function uiChat(t) {
       RATE_LIMITS: "off",
       // Exactly the page's origin: the browser enforces CORS, so a narrower grant would fail here.
       CORS_ORIGINS: pageServer.origin,
-      LLM_BASE_URL: `${upstream}/v1`,
-      LLM_API_KEY: "browser-test",
-      LLM_MODEL: "fake-chat-model",
-      EMBEDDING_MODEL: "fake-embedding-model",
-      QDRANT_URL: `${upstream}/qdrant`,
-      QDRANT_API_KEY: "browser-test",
-      QDRANT_COLLECTION: "humanoid-book",
+      ...fakeModelVars(upstream),
     },
     databaseUrl: stack.database.url,
     readyPath: "/health",
