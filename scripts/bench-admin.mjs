@@ -8,7 +8,7 @@
 // ADMIN_TOKEN. Then, for each request kind: latency, Worker CPU and PostgreSQL CPU per request on
 // one keep-alive connection after a warm-up; statements and round trips per request through
 // scripts/pg-roundtrips.mjs; and EXPLAIN (ANALYZE, BUFFERS) of the statements the request runs,
-// built by the service's own query functions (src/db/queries.ts, bundled for Node) from the same
+// built by the service's own query functions (src/db/admin.ts and admin-stats.ts, bundled for Node) from the same
 // parameters, parsed by the route's own schemas. Prints a Markdown section (and the plans with
 // --plans FILE), and stops everything it started, also on Ctrl-C and on failure.
 import { randomBytes } from "node:crypto";
@@ -239,7 +239,8 @@ async function loadStatements() {
   return loadServiceModules(
     "bench-admin-statements",
     `
-        export { listAdminSessions, readConversation, readStats, searchMessages } from "./src/db/queries";
+        export { listAdminSessions, readConversation, searchMessages } from "./src/db/admin";
+        export { readStats } from "./src/db/admin-stats";
         export { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./src/schemas/admin";
         export { historyQuerySchema } from "./src/schemas/history";
         export { drizzle } from "drizzle-orm/postgres-js";`,

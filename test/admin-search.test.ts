@@ -3,7 +3,7 @@
 // input of every kind, and EXPLAIN of the very statement it runs showing the GIN index. Calls
 // the Worker's fetch handler with the admin token; EXPLAIN goes to PostgreSQL directly.
 import { beforeAll, describe, expect, it } from "vitest";
-import { searchMessages } from "../src/db/queries";
+import { searchMessages } from "../src/db/admin";
 import type { SearchHit } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
 import { openSql, recordingDatabase } from "./helpers/database";

@@ -3,7 +3,7 @@
 // by SQL, a range no other test touches; calls the Worker's fetch handler with the admin token.
 // EXPLAIN of the list's very statement goes to PostgreSQL directly.
 import { beforeAll, describe, expect, it } from "vitest";
-import { type AdminSessionsQuery, listAdminSessions } from "../src/db/queries";
+import { type AdminSessionsQuery, listAdminSessions } from "../src/db/admin";
 import type { AdminMessage, AdminSession } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
 import { openSql, recordingDatabase } from "./helpers/database";

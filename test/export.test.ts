@@ -5,7 +5,7 @@ import MarkdownIt from "markdown-it";
 import { describe, expect, it, vi } from "vitest";
 import type { HistoryPage, Message, SessionExport, SessionSummary } from "../src/client";
 import { createDatabase } from "../src/db/client";
-import { findSession } from "../src/db/queries";
+import { findSession } from "../src/db/sessions";
 import { exportPageSize, exportStream } from "../src/lifecycle/export";
 import { openSql, seedSession } from "./helpers/database";
 import { ask, call, expectProblem, history } from "./helpers/http";

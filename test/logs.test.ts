@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../src/app";
-import { createSession } from "../src/db/queries";
+import { createSession } from "../src/db/sessions";
 import { ask, callApp, chatRequest } from "./helpers/http";
 
 /** Everything written to the console during the test, and what of it at error level. */

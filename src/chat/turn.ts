@@ -9,15 +9,9 @@ import type { Config } from "../config";
 import type { RequestSession } from "../context";
 import type { HistoryMessage } from "../conversation";
 import type { Database } from "../db/client";
-import {
-  appendQuestion,
-  findTurn,
-  recentMessages,
-  type SessionAccess,
-  startSessionWithQuestion,
-  storeAnswer,
-} from "../db/queries";
+import type { SessionAccess } from "../db/fragments";
 import type { ChatMessage } from "../db/schema";
+import { appendQuestion, findTurn, recentMessages, startSessionWithQuestion, storeAnswer } from "../db/turns";
 import { DeadlineExceeded, withDeadline } from "../deadline";
 import { toApiError } from "../http/error-handler";
 import { ApiError, sessionNotFound } from "../http/problem";

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { DeadlineExceeded, withDeadline } from "../deadline";
@@ -58,4 +59,9 @@ function boundEveryStatement(client: postgres.Sql, timeoutMs: number) {
         bounded(query).then(onFulfilled, onRejected),
     };
   }) as unknown as typeof unsafe;
+}
+
+/** A statement that needs nothing but an answer: the health check's proof that the database is there. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.execute(sql`select 1`);
 }

@@ -1,7 +1,7 @@
 /**
  * The statements of a signed-in reader's own conversations (GET, POST and DELETE /api/me/*,
  * PATCH /api/sessions/{uuid}): each one statement but the erasure, which goes in bounded batches.
- * They share the session access rules of queries.ts.
+ * They share the session access rules of fragments.ts.
  */
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Reader } from "../auth/reader";
@@ -10,17 +10,16 @@ import {
   accessValues,
   lastActivity,
   name,
+  placeholder,
   type RetentionDays,
   readerRow,
   requestReaderId,
   type SessionAccess,
   unexpired,
   usable,
-} from "./queries";
+} from "./fragments";
 import { type ChatSession, chatMessages, chatSessions, readers } from "./schema";
 import { statement } from "./statement";
-
-const value = sql.placeholder;
 
 /** How much of a first question is read for a title: enough to cut it at a word (schemas/readers.ts). */
 export const titleSourceLength = 120;
@@ -38,8 +37,8 @@ export type ReaderSessionsQuery = {
 };
 
 const readerSessionsStatement = statement("reader_sessions", (db) => {
-  const afterActivity = sql`${value("afterActivity")}::timestamptz`;
-  const afterId = sql`${value("afterId")}::bigint`;
+  const afterActivity = sql`${placeholder("afterActivity")}::timestamptz`;
+  const afterId = sql`${placeholder("afterId")}::bigint`;
   // A lateral join, not a subquery in the select list: Drizzle writes a one-table select's columns
   // without their table, and there "id" would be chat_messages.id, not the session's.
   const firstQuestion = db
@@ -63,7 +62,7 @@ const readerSessionsStatement = statement("reader_sessions", (db) => {
       )
       // chat_sessions_reader_activity_idx, read in its order from the cursor on.
       .orderBy(desc(lastActivity), desc(chatSessions.id))
-      .limit(value("limit"))
+      .limit(placeholder("limit"))
   );
 });
 
@@ -82,7 +81,7 @@ const claimStatement = statement("claim_sessions", (db) => {
   const claimed = db.$with("claimed", { sessionUuid: chatSessions.sessionUuid }).as(sql`
     update ${chatSessions}
     set ${name(chatSessions.readerId)} = (select ${reader.id} from ${reader})
-    where ${chatSessions.sessionUuid} = any(${value("sessionUuids")}::uuid[])
+    where ${chatSessions.sessionUuid} = any(${placeholder("sessionUuids")}::uuid[])
       and ${usable}
     returning ${chatSessions.sessionUuid}`);
   return db.with(reader, claimed).select().from(claimed);
@@ -109,8 +108,8 @@ export async function claimSessions(
 const renameStatement = statement("rename_session", (db) =>
   db
     .update(chatSessions)
-    .set({ title: sql`${value("title")}::text` })
-    .where(and(eq(chatSessions.sessionUuid, value("sessionUuid")), usable))
+    .set({ title: sql`${placeholder("title")}::text` })
+    .where(and(eq(chatSessions.sessionUuid, placeholder("sessionUuid")), usable))
     .returning(),
 );
 
@@ -132,7 +131,7 @@ const eraseSessionsStatement = statement("erase_reader_sessions", (db) => {
   const batch = db.$with("batch", { id: chatSessions.id }).as(sql`
     select ${chatSessions.id} from ${chatSessions}
     where ${chatSessions.readerId} = ${requestReaderId}
-    limit ${value("batch")}`);
+    limit ${placeholder("batch")}`);
   const erased = db.$with("erased", { id: chatSessions.id }).as(sql`
     delete from ${chatSessions} where ${chatSessions.id} in (select id from ${batch})
     returning ${chatSessions.id}`);
@@ -142,7 +141,7 @@ const eraseSessionsStatement = statement("erase_reader_sessions", (db) => {
 const eraseReaderStatement = statement("erase_reader", (db) =>
   db
     .delete(readers)
-    .where(and(eq(readers.issuer, value("readerIssuer")), eq(readers.subject, value("readerSubject"))))
+    .where(and(eq(readers.issuer, placeholder("readerIssuer")), eq(readers.subject, placeholder("readerSubject"))))
     .returning({ id: readers.id }),
 );
 

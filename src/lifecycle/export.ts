@@ -6,9 +6,10 @@
  */
 import type { Reader } from "../auth/reader";
 import type { Database } from "../db/client";
-import { listMessages, type RetentionDays, type SessionAccess, type ShownMessage } from "../db/queries";
+import type { RetentionDays, SessionAccess } from "../db/fragments";
 import { listReaderSessions } from "../db/readers";
 import type { ChatSession } from "../db/schema";
+import { listMessages, type ShownMessage } from "../db/sessions";
 import { ApiError, sessionNotFound } from "../http/problem";
 import type { ExportFormat } from "../schemas/export";
 import { shortSessionId, toExportHead, toMessage } from "../schemas/responses";

@@ -5,7 +5,8 @@
  * the same transcript from another one.
  */
 import type { Database } from "../db/client";
-import { findImportedSession, type ImportedMessage, importSession, type SessionAccess } from "../db/queries";
+import type { SessionAccess } from "../db/fragments";
+import { findImportedSession, type ImportedMessage, importSession } from "../db/lifecycle";
 import type { ChatSession } from "../db/schema";
 import { ApiError } from "../http/problem";
 import type { ImportRequest, TranscriptMessage } from "../schemas/import";

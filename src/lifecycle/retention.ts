@@ -1,13 +1,13 @@
 /**
  * The retention purge, run by the Cron Trigger (wrangler.toml `[triggers]`, src/index.ts): deletes
  * the sessions whose last activity is older than SESSION_RETENTION_DAYS, with their messages.
- * Requests stop seeing a session the moment it expires (db/queries.ts, `unexpired`); the purge
+ * Requests stop seeing a session the moment it expires (db/fragments.ts, `unexpired`); the purge
  * only frees the space, so it can go at its own pace, in bounded batches.
  */
 import { readConfig } from "../config";
 import { createDatabase } from "../db/client";
 import { describeDatabaseError } from "../db/errors";
-import { deleteExpiredSessions } from "../db/queries";
+import { deleteExpiredSessions } from "../db/lifecycle";
 
 /**
  * What one run may do. A batch is one statement, and holds the row locks of what it deletes

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import type { SessionAccess } from "../db/queries";
+import type { SessionAccess } from "../db/fragments";
 import { ApiError } from "../http/problem";
 import { fieldErrors, validationError } from "../http/validate";
 import { uuidSchema } from "../schemas/uuid";
@@ -29,7 +29,7 @@ export const session = (options: { issue: boolean }) =>
 
 /**
  * What the request may use of a session it names: a live one, anonymous or its signed-in
- * reader's (db/queries.ts, SessionAccess).
+ * reader's (db/fragments.ts, SessionAccess).
  */
 export function sessionAccess(c: Context): SessionAccess {
   // Any route's context: the reader middleware sets `reader` on every public route.

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
-import { listAdminSessions, readConversation, readStats, searchMessages } from "../db/queries";
+import { listAdminSessions, readConversation, searchMessages } from "../db/admin";
+import { readStats } from "../db/admin-stats";
 import { sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "../schemas/admin";

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { z } from "zod";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import { pingDatabase } from "../db/queries";
+import { pingDatabase } from "../db/client";
 import { withDeadline } from "../deadline";
 import { ApiError } from "../http/problem";
 import type { healthSchema } from "../schemas/responses";

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../context";
-import { listMessages } from "../db/queries";
+import { listMessages } from "../db/sessions";
 import { sessionNotFound } from "../http/problem";
 import { nameSession, sessionAccess } from "../middleware/session";
 import { toPage } from "../schemas/cursor";

@@ -1,8 +1,8 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../context";
-import { createSession, deleteSession, type FeedbackInput, findSession, writeFeedback } from "../db/queries";
 import { renameSession } from "../db/readers";
 import type { ChatMessage } from "../db/schema";
+import { createSession, deleteSession, type FeedbackInput, findSession, writeFeedback } from "../db/sessions";
 import { toApiError } from "../http/error-handler";
 import { messageNotFound, notAnAnswer, sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";

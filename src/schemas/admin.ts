@@ -1,4 +1,4 @@
-/** The query parameters of the admin API (docs/api.md §13), validated and turned into what queries.ts takes. */
+/** The query parameters of the admin API (docs/api.md §13), validated and turned into what db/admin.ts and db/admin-stats.ts take. */
 import { z } from "zod";
 import { storableText } from "../storable-text";
 import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";

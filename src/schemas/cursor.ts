@@ -23,7 +23,7 @@ export function decodeCursor(text: string): Cursor | null {
 
 /**
  * How large a page of messages may grow, in bytes of its body: a page stops before the message
- * that would take it past this (queries.ts, sizedPage, counts them), and always holds at least
+ * that would take it past this (db/pages.ts, sizedPage, counts them), and always holds at least
  * one message, so a long one cannot stall the paging. docs/api.md §5.
  */
 export const maxPageBytes = 1_048_576;

@@ -5,16 +5,10 @@
 import type { InferUIMessageChunk, UIMessage } from "ai";
 import { z } from "zod";
 import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
-import {
-  type AdminSessionRow,
-  matchEnd,
-  matchStart,
-  type SearchHitRow,
-  type ShownMessage,
-  type StatsQuery,
-  type StatsRow,
-} from "../db/queries";
+import { type AdminSessionRow, matchEnd, matchStart, type SearchHitRow } from "../db/admin";
+import type { StatsQuery, StatsRow } from "../db/admin-stats";
 import type { ChatMessage, ChatSession } from "../db/schema";
+import type { ShownMessage } from "../db/sessions";
 import { problemSchema } from "../http/problem";
 
 const timestamp = z

@@ -25,6 +25,25 @@ export function recordingDatabase(): { db: Database; sent: { sql: string; params
   return { db, sent };
 }
 
+/**
+ * The service's database client with every statement sent through `sql` (a transaction, say) as
+ * EXPLAIN, not run: `plans` holds the plan of exactly what a query function sends, with its
+ * values, over the rows that `sql` sees. What the query function returns is of no use.
+ */
+export function explainingDatabase(sql: postgres.TransactionSql): { db: Database; plans: string[] } {
+  // Its own connection is never opened: every statement goes through `sql`.
+  const db = createDatabase(env.HYPERDRIVE.connectionString, 5000);
+  const plans: string[] = [];
+  db.$client.unsafe = ((text: string, params: unknown[]) => ({
+    values: async () => {
+      const rows = await sql.unsafe(`explain ${text}`, params as never[]).values();
+      plans.push(rows.map(([line]) => String(line)).join("\n"));
+      return rows;
+    },
+  })) as unknown as typeof db.$client.unsafe;
+  return { db, plans };
+}
+
 export type SeededSession = { id: number; uuid: string };
 
 /**
