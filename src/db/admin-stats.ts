@@ -1,5 +1,6 @@
 /**
- * The admin statistics (GET /api/admin/stats): one statement over a time range.
+ * The admin statistics (GET /api/admin/stats, docs/api.md §13.5): one statement over a time
+ * range, per bucket and for the whole range; readStats says what each figure counts.
  */
 import { sql } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";

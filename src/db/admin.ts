@@ -9,7 +9,7 @@
 import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
 import { maxPageBytes } from "../schemas/cursor";
 import type { Database } from "./client";
-import { importedMessage, messageColumns, placeholder } from "./fragments";
+import { importedMessage, lastActivity, messageColumns, placeholder } from "./fragments";
 import {
   fieldBytes,
   fieldsNamedAs,
@@ -19,7 +19,7 @@ import {
   pageValues,
   type Sized,
 } from "./pages";
-import { type ChatMessage, type ChatSession, chatMessages, chatSessions, readers, sessionActivity } from "./schema";
+import { type ChatMessage, type ChatSession, chatMessages, chatSessions, readers } from "./schema";
 import { statement } from "./statement";
 
 /** A session in the admin list: the row, when it was last active, its first question and counts. */
@@ -53,7 +53,6 @@ export type AdminSessionsQuery = {
 };
 
 const adminSessionsStatement = statement("admin_sessions", (db) => {
-  const activity = sessionActivity(chatSessions);
   // Imported messages are no failures, as in the statistics (readStats): a transcript's
   // unanswered question or cut answer happened elsewhere.
   const native = sql`not ${importedMessage(chatMessages)}`;
@@ -97,7 +96,7 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
   return db
     .select({
       session: chatSessions,
-      activity: sql<Date>`${activity}`.mapWith(chatSessions.createdAt),
+      activity: sql<Date>`${lastActivity}`.mapWith(chatSessions.createdAt),
       title: firstQuestion.title,
       incomplete: counts.incomplete,
       unanswered: counts.unanswered,
@@ -112,15 +111,15 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
     .where(
       and(
         sql`(${reader} is null or ${chatSessions.readerId} = ${readerId})`,
-        sql`(${from} is null or ${activity} >= ${from})`,
-        sql`(${to} is null or ${activity} < ${to})`,
+        sql`(${from} is null or ${lastActivity} >= ${from})`,
+        sql`(${to} is null or ${lastActivity} < ${to})`,
         gte(chatSessions.messageCount, placeholder("minMessages")),
         sql`(not ${placeholder("hasFailures")}::boolean or ${counts.incomplete} + ${counts.unanswered} > 0)`,
         sql`(not ${placeholder("hasNegativeFeedback")}::boolean or ${counts.down} > 0)`,
-        sql`(${afterId} is null or (${activity}, ${chatSessions.id}) < (${placeholder("afterActivity")}::timestamptz, ${afterId}))`,
+        sql`(${afterId} is null or (${lastActivity}, ${chatSessions.id}) < (${placeholder("afterActivity")}::timestamptz, ${afterId}))`,
       ),
     )
-    .orderBy(desc(activity), desc(chatSessions.id))
+    .orderBy(desc(lastActivity), desc(chatSessions.id))
     .limit(placeholder("limit"));
 });
 
