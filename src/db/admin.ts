@@ -247,7 +247,7 @@ const searchStatement = statement("admin_search", (db) => {
 
 /**
  * Messages whose text matches the query, newest first, with one more to tell whether more follow,
- * cut short by the size of their headlines as a history page is (sizedPage).
+ * cut short by the size of their headlines as a history page is (pages.ts).
  * The match reads the stored search vector through its GIN index; PostgreSQL computes the
  * headlines only for the rows of the page.
  */
