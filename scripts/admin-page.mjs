@@ -45,7 +45,10 @@ export async function buildAdminPageScript() {
     supported: { "inline-script": true },
     logLevel: "error",
   });
-  const text = result.outputFiles[0].text;
+  // One entry point, written to memory: exactly one output file.
+  const [output] = result.outputFiles;
+  if (!output) throw new Error("admin page: esbuild wrote no bundle");
+  const text = output.text;
   // Either would end the inline <script> early or change how the HTML parser reads the rest.
   if (/<\/script|<!--/i.test(text)) throw new Error("admin page: the bundle holds </script or <!--");
   const bundle = Buffer.from(text);

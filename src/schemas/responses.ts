@@ -456,7 +456,7 @@ export const statsSchema = z.object({
 
 export type AdminSession = z.infer<typeof adminSessionSchema>;
 export type AdminMessage = z.infer<typeof adminMessageSchema>;
-export type Snippet = z.infer<typeof snippetSchema>;
+type Snippet = z.infer<typeof snippetSchema>;
 export type SearchHit = z.infer<typeof searchHitSchema>;
 export type Stats = z.infer<typeof statsSchema>;
 export type StatsFigures = z.infer<typeof statsFiguresSchema>;
