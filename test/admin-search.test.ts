@@ -1,5 +1,5 @@
 // Full-text search of the admin API (docs/api.md §13.4): websearch_to_tsquery over every message,
-// newest first, cursor-paged, snippets with the matches marked and everything else escaped, odd
+// newest first, cursor-paged, snippets as plain text with the matches as UTF-16 ranges, odd
 // input of every kind, and EXPLAIN of the very statement it runs showing the GIN index. Calls
 // the Worker's fetch handler with the admin token; EXPLAIN goes to PostgreSQL directly.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,11 @@ import { openSql, recordingDatabase } from "./helpers/database";
 import { ask, expectProblem } from "./helpers/http";
 
 type SearchPage = { hits: SearchHit[]; next_cursor: string | null };
+
+/** The text of each highlight of a snippet, in order. */
+function highlighted({ text, highlights }: SearchHit["snippet"]): string[] {
+  return highlights.map(([start, end]) => text.slice(start, end));
+}
 
 /** A word no other message holds: consonants only, so English stemming leaves it whole. */
 function uniqueWord(): string {
@@ -44,7 +49,7 @@ describe("GET /api/admin/search", () => {
       hits.map(({ session_uuid, message_id, seq, sender }) => ({ session_uuid, message_id, seq, sender })),
     ).toEqual(expected);
     expect(hits[1]).toMatchObject({ status: "complete", timestamp: third.user_message.timestamp });
-    expect(hits[1]!.snippet_html).toBe(`does the <mark>${word}</mark> matter`);
+    expect(hits[1]!.snippet).toEqual({ text: `does the ${word} matter`, highlights: [[9, 9 + word.length]] });
   });
 
   it("matches English word forms, phrases, or and -not, as websearch_to_tsquery reads them", async () => {
@@ -72,19 +77,21 @@ describe("GET /api/admin/search", () => {
     expect([...page.hits, ...rest.hits].map((hit) => hit.message_id)).toEqual(all);
   });
 
-  it("escapes the text of a snippet: its only markup is <mark>", async () => {
+  it("gives a snippet as plain text, markup and quotes as written, its matches as UTF-16 offsets", async () => {
     const own = uniqueWord();
-    const { user_message } = await ask(`<img src=x onerror=alert(1)> if a < b, Tom & "Jerry's" ${own}`);
+    const { user_message } = await ask(`<img src=x onerror=alert(1)> if a < b, Tom & "Jerry's" 🤖🤖 ${own}`);
     const hits = (await search(own)).hits;
     expect(hits).toHaveLength(2);
-    for (const { snippet_html: html } of hits) {
-      expect(html).toContain(`<mark>${own}</mark>`);
-      expect(html.replaceAll(/<\/?mark>/g, "")).not.toMatch(/[<>"']/);
-      expect(html).toContain(`a &lt; b, Tom &amp; &quot;Jerry&#39;s&quot; <mark>${own}</mark>`);
+    for (const { snippet } of hits) {
+      expect(snippet.text).toContain(`a < b, Tom & "Jerry's" 🤖🤖 ${own}`);
+      // Each 🤖 is two UTF-16 code units (one code point): the range is where JavaScript finds the word.
+      const at = snippet.text.indexOf(own);
+      expect(snippet.highlights).toEqual([[at, at + own.length]]);
+      expect(highlighted(snippet)).toEqual([own]);
     }
     // PostgreSQL's parser reads "<img …>" as a tag, which ts_headline leaves out of a question's
-    // snippet; the answer repeats it after "You asked:", where it is text, and shows it escaped.
-    expect(hits[0]!.snippet_html).toContain("onerror=alert(1)&gt; if a &lt; b");
+    // snippet; the answer repeats it after "You asked:", where it is text, and shows it as written.
+    expect(hits[0]!.snippet.text).toContain("onerror=alert(1)> if a < b");
     expect(hits[1]!.message_id).toBe(user_message.id);
   });
 
@@ -142,7 +149,7 @@ describe("GET /api/admin/search", () => {
         hits.map((hit) => hit.sender),
         query,
       ).toEqual(["bot", "user"]);
-      expect(hits[1]!.snippet_html, query).toContain(`<mark>${query}</mark>`);
+      expect(highlighted(hits[1]!.snippet), query).toContain(query);
     }
   });
 

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { unstable_readConfig } from "wrangler";
+import { buildAdminPageScript } from "../scripts/admin-page.mjs";
 import { applyMigrations, findFreePort, startLocalDatabase } from "../scripts/local-database.mjs";
 import { startFreezableProxy } from "./fakes/freezable-proxy.ts";
 import { startIssuer } from "./fakes/issuer.ts";
@@ -22,6 +23,12 @@ import { startFakeUpstream } from "./fakes/upstream-server.ts";
 const postgres = createRequire(import.meta.url)("postgres") as typeof import("postgres");
 
 export default async function setup(project: TestProject) {
+  // The pool does not run wrangler.toml's [build] command: the page's script is bundled here, from
+  // the source as it is now, and again before each rerun in watch mode.
+  await buildAdminPageScript();
+  project.onTestsRerun(async () => {
+    await buildAdminPageScript();
+  });
   let databaseUrl: string | undefined = process.env.TEST_DATABASE_URL;
   let stop = async () => {};
   if (!databaseUrl) {

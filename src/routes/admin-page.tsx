@@ -4,7 +4,9 @@
 import { Hono } from "hono";
 import { raw } from "hono/html";
 import { NONCE, secureHeaders } from "hono/secure-headers";
-import { adminPageScript } from "../admin/page-script";
+// Bundled from src/admin/page/ by scripts/admin-page.mjs (at install, before every wrangler build
+// and in the tests' global setup); its text is sent inline, with the nonce.
+import adminPageScript from "../admin/page-script.js.txt";
 import { adminPageStyle } from "../admin/page-style";
 import type { AppEnv } from "../context";
 

@@ -375,6 +375,21 @@ export const conversationSchema = z.object({
   next_cursor: nextCursor,
 });
 
+/**
+ * A passage as plain text and where its matches are, not as HTML: a client renders the text as
+ * text and each range as whatever its page marks matches with, so no message can become markup.
+ */
+export const snippetSchema = z
+  .object({
+    text: z.string().describe("The passage around the matches, plain text"),
+    highlights: z
+      .array(z.tuple([count, count]))
+      .describe(
+        "Each match as [start, end]: offsets into text in UTF-16 code units (a JavaScript string's indices), start inclusive, end exclusive; in order, not overlapping, never empty",
+      ),
+  })
+  .describe("The matching passage and its matches");
+
 export const searchHitSchema = z.object({
   session_uuid: sessionUuid,
   message_id: z.number().int(),
@@ -382,9 +397,7 @@ export const searchHitSchema = z.object({
   sender: z.enum(senders),
   status: z.enum(messageStatuses),
   timestamp,
-  snippet_html: z
-    .string()
-    .describe("The matching passage as HTML: the text with &, <, >, \" and ' escaped, each match in <mark>…</mark>"),
+  snippet: snippetSchema,
 });
 
 export const searchPageSchema = z.object({ hits: z.array(searchHitSchema), next_cursor: nextCursor });
@@ -437,6 +450,7 @@ export const statsSchema = z.object({
 
 export type AdminSession = z.infer<typeof adminSessionSchema>;
 export type AdminMessage = z.infer<typeof adminMessageSchema>;
+type Snippet = z.infer<typeof snippetSchema>;
 export type SearchHit = z.infer<typeof searchHitSchema>;
 export type Stats = z.infer<typeof statsSchema>;
 export type StatsFigures = z.infer<typeof statsFiguresSchema>;
@@ -462,14 +476,24 @@ export function toAdminMessage(row: ChatMessage): AdminMessage {
   return { ...toMessage(row), reply_to_id: row.replyToId, metadata: row.metadata };
 }
 
-const htmlEscapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const matchMarks = new RegExp(`(${matchStart}|${matchEnd})`);
 
-/** The headline as HTML: everything escaped, then the match marks made <mark> elements. */
-function snippetHtml(headline: string): string {
-  return headline
-    .replace(/[&<>"']/g, (character) => htmlEscapes[character]!)
-    .replaceAll(matchStart, "<mark>")
-    .replaceAll(matchEnd, "</mark>");
+/**
+ * The headline's text without its match marks, and each match's range in it. Offsets are what
+ * `text.length` counts (UTF-16 code units), so a browser slices the text with them as they are.
+ */
+function toSnippet(headline: string): Snippet {
+  let text = "";
+  let matchOpenedAt: number | null = null;
+  const highlights: [number, number][] = [];
+  for (const part of headline.split(matchMarks)) {
+    if (part === matchStart) matchOpenedAt = text.length;
+    else if (part === matchEnd) {
+      if (matchOpenedAt !== null && matchOpenedAt < text.length) highlights.push([matchOpenedAt, text.length]);
+      matchOpenedAt = null;
+    } else text += part;
+  }
+  return { text, highlights };
 }
 
 export function toSearchHit(row: SearchHitRow): SearchHit {
@@ -480,7 +504,7 @@ export function toSearchHit(row: SearchHitRow): SearchHit {
     sender: row.sender,
     status: row.status,
     timestamp: row.timestamp.toISOString(),
-    snippet_html: snippetHtml(row.headline),
+    snippet: toSnippet(row.headline),
   };
 }
 

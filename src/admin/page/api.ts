@@ -1,0 +1,68 @@
+/**
+ * The admin API as the page reads it: one function per endpoint, each typed by the schema its
+ * route answers with (src/schemas/responses.ts), so a renamed or retyped field fails to compile
+ * here. The types are imported as types only: no zod in the page.
+ */
+import type { z } from "zod";
+import type {
+  adminSessionsPageSchema,
+  conversationSchema,
+  searchPageSchema,
+  statsSchema,
+} from "../../schemas/responses";
+
+export type Stats = z.output<typeof statsSchema>;
+export type SessionsPage = z.output<typeof adminSessionsPageSchema>;
+export type AdminSession = SessionsPage["sessions"][number];
+export type SearchPage = z.output<typeof searchPageSchema>;
+export type SearchHit = SearchPage["hits"][number];
+export type Conversation = z.output<typeof conversationSchema>;
+export type AdminMessage = Conversation["messages"][number];
+
+/** The admin token, kept in sessionStorage: this tab only, gone when it closes. */
+const tokenKey = "chat-history-admin-token";
+
+export const adminToken = {
+  read: (): string | null => sessionStorage.getItem(tokenKey),
+  keep: (token: string): void => sessionStorage.setItem(tokenKey, token),
+  forget: (): void => sessionStorage.removeItem(tokenKey),
+};
+
+/** The API refused the token: the page asks for it again. */
+export class Unauthorized extends Error {}
+
+type QueryParameters = Record<string, string | number | null | undefined>;
+
+async function getJson<T>(path: string, parameters: QueryParameters): Promise<T> {
+  const url = new URL(path, location.origin);
+  for (const [name, value] of Object.entries(parameters)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
+  }
+  const response = await fetch(url, {
+    headers: { Authorization: `Bearer ${adminToken.read() ?? ""}`, Accept: "application/json" },
+    cache: "no-store",
+  });
+  const body = await response.json().catch(() => null);
+  const detail = typeof body?.detail === "string" ? body.detail : null;
+  if (response.status === 401) throw new Unauthorized(detail ?? "unauthorized");
+  if (!response.ok) throw new Error(detail ?? `HTTP ${response.status}`);
+  return body;
+}
+
+/** GET /api/admin/stats: by day between from and to, or by hour over the last 48 hours. */
+export function readStats(range: { bucket: "day" | "hour"; from?: string; to?: string }): Promise<Stats> {
+  return getJson("/api/admin/stats", range);
+}
+
+/** GET /api/admin/sessions, with the filter form's fields as they are named there. */
+export function listSessions(filter: Record<string, string>, cursor: string | null): Promise<SessionsPage> {
+  return getJson("/api/admin/sessions", { ...filter, cursor });
+}
+
+export function searchMessages(q: string, cursor: string | null): Promise<SearchPage> {
+  return getJson("/api/admin/search", { q, cursor });
+}
+
+export function readConversation(sessionUuid: string, cursor: string | null): Promise<Conversation> {
+  return getJson(`/api/admin/sessions/${encodeURIComponent(sessionUuid)}`, { limit: 200, cursor });
+}

@@ -1,0 +1,55 @@
+/** The search section: hits with their matches marked, each opening its conversation on that message. */
+import { type SearchHit, searchMessages } from "./api";
+import { openConversation } from "./conversation";
+import { byId, clear, element } from "./dom";
+import { utc } from "./format";
+import { attempt } from "./login";
+
+/** The query whose hits are shown, and where its next page starts. */
+let query = "";
+let cursor: string | null = null;
+
+/** The snippet's text as text nodes, each highlight in a <mark>: nothing in it is read as HTML. */
+function snippetView({ text, highlights }: SearchHit["snippet"]): HTMLElement {
+  const container = element("p", "snippet");
+  let shownUpTo = 0;
+  for (const [start, end] of highlights) {
+    if (start > shownUpTo) container.append(text.slice(shownUpTo, start));
+    container.append(element("mark", null, text.slice(start, end)));
+    shownUpTo = end;
+  }
+  if (shownUpTo < text.length) container.append(text.slice(shownUpTo));
+  return container;
+}
+
+function hitView(hit: SearchHit): HTMLElement {
+  const item = element("li");
+  item.dataset.message = String(hit.message_id);
+  const open = element("button", "link", "Open the conversation");
+  open.type = "button";
+  open.addEventListener("click", () => attempt(() => openConversation(hit.session_uuid, hit.message_id)));
+  const meta = element(
+    "p",
+    "muted",
+    `${hit.sender === "user" ? "Question" : "Answer"} #${hit.seq} · ${utc(hit.timestamp)} · ` +
+      `session ${hit.session_uuid.slice(0, 8)}… `,
+  );
+  meta.append(open);
+  item.append(snippetView(hit.snippet), meta);
+  return item;
+}
+
+/** The first page of the form's query, or (more) the next page of the hits shown. */
+export async function search(more: boolean): Promise<void> {
+  const hits = byId("hits");
+  if (!more) {
+    query = byId("search-q", HTMLInputElement).value;
+    cursor = null;
+    clear(hits);
+  }
+  const page = await searchMessages(query, cursor);
+  for (const hit of page.hits) hits.append(hitView(hit));
+  cursor = page.next_cursor;
+  byId("hits-more").hidden = page.next_cursor === null;
+  byId("hits-empty").hidden = hits.childElementCount > 0;
+}
