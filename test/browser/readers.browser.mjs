@@ -12,7 +12,7 @@ export const title =
 
 const reader = { email: "ada@book.example", password: "correct-horse-battery-staple" };
 
-/** @param {any} t */
+/** @param {import("./run.mjs").Harness} t */
 export default async function readers(t) {
   await t.service();
   const { stack } = t;
