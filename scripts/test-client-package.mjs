@@ -25,6 +25,7 @@ const FRONT_END = `import {
   type Message,
   type Problem,
   readChatStream,
+  type UiMessage,
 } from "${PACKAGE_NAME}";
 
 export const client: ChatClient = createChatClient("https://chat.example");
@@ -41,8 +42,9 @@ export async function lastSeq(sessionUuid: string): Promise<number | undefined> 
     const sender: "user" | "bot" | undefined = messages[0]?.sender;
     // @ts-expect-error a message's seq is a number
     const seq: string | undefined = page.messages[0]?.seq;
-    void sender;
-    void seq;
+    // @ts-expect-error the same through the named type
+    const namedSeq: string | undefined = messages[0]?.seq;
+    void [sender, seq, namedSeq];
     return messages.at(-1)?.seq;
   }
   const problem: Problem = await response.json();
@@ -63,6 +65,14 @@ export async function ask(question: string): Promise<string[]> {
   // @ts-expect-error the session is part of the path
   await client.api.sessions[":session_uuid"].messages.$get({ query: {} });
   return pieces;
+}
+
+// The AI SDK's message type, with this service's metadata.
+export function sessionOf(message: UiMessage): string | undefined {
+  // @ts-expect-error a UI message's role is one the AI SDK knows
+  const role: UiMessage["role"] = "narrator";
+  void role;
+  return message.metadata?.session_uuid;
 }
 `;
 
