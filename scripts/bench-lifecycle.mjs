@@ -143,7 +143,11 @@ async function main() {
   };
 
   /** Reads an export, pausing halfway for `atHalf` to run before reading on. */
-  const downloadPausingHalfway = (/** @type {string} */ url, /** @type {number} */ total, atHalf) =>
+  const downloadPausingHalfway = (
+    /** @type {string} */ url,
+    /** @type {number} */ total,
+    /** @type {() => Promise<void>} */ atHalf,
+  ) =>
     new Promise((resolve, reject) => {
       http
         .get(url, { agent: false }, (response) => {

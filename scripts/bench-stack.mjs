@@ -688,7 +688,9 @@ export class InspectorSession {
 
   /** @param {number} inspectorPort */
   static async connect(inspectorPort) {
-    const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+    const targets = /** @type {{ webSocketDebuggerUrl?: string }[]} */ (
+      await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()
+    );
     const url = targets[0]?.webSocketDebuggerUrl;
     if (!url) throw new Error(`no inspector target at http://127.0.0.1:${inspectorPort}/json`);
     // wrangler's proxy refuses a client that sends a User-Agent but no Origin; Node's WebSocket

@@ -493,7 +493,7 @@ export async function measureStreamTiming(target, ctx, { chunks, delayMs, turns 
     if (delays.length !== chunks) throw new Error(`stream timing: ${delays.length} of ${chunks} pieces arrived`);
     firstWords.push(/** @type {number} */ (delays[0]));
     slowestPiece.push(Math.max(...delays));
-    longestGap.push(Math.max(...deltas.slice(1).map((delta, i) => delta.at - /** @type {any} */ (deltas[i]).at)));
+    longestGap.push(Math.max(...deltas.slice(1).map((delta, i) => delta.at - deltas[i].at)));
     events.push(deltas.length);
   }
   return { firstWords, slowestPiece, longestGap, events };

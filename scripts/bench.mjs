@@ -386,11 +386,13 @@ function markdown(report) {
     `The floor measured again at the end of the run: ${fixed(again.workerCpuMsPerRequest, 2)} ms/request ` +
       `(p50 ${fixed(again.p50Ms, 1)} ms).`,
   );
-  const extraConnections = report.kinds.filter((kind) => kind.connectionsOpened > 1);
+  const extraConnections = report.kinds.filter(
+    (/** @type {{ id: string, connectionsOpened: number }} */ kind) => kind.connectionsOpened > 1,
+  );
   if (extraConnections.length > 0) {
     lines.push(
       "",
-      `More than one connection was opened for: ${extraConnections.map((k) => `${k.id} (${k.connectionsOpened})`).join(", ")}.`,
+      `More than one connection was opened for: ${extraConnections.map((/** @type {{ id: string, connectionsOpened: number }} */ k) => `${k.id} (${k.connectionsOpened})`).join(", ")}.`,
     );
   }
   const streams = Object.entries(report.streaming ?? {});

@@ -37,7 +37,7 @@ const wantsFakeModel = wranglerArgs.length < process.argv.length - 2;
 
 /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
 let db;
-/** @type {{ close: () => Promise<void> } | undefined} */
+/** @type {{ port: number, close: () => Promise<void> } | undefined} */
 let pool;
 /** @type {{ stop: () => Promise<void> } | undefined} */
 let fakeModel;
@@ -46,6 +46,7 @@ let wrangler;
 /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }> | undefined} */
 let wranglerExited;
 let shuttingDown = false;
+/** @type {string | undefined} */
 let remoteUrl;
 
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
@@ -96,6 +97,7 @@ const startup = (async () => {
   }
   if (shuttingDown) return;
 
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: workerUrl };
   env.WRANGLER_SEND_METRICS ??= "false";
   env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -196,7 +198,8 @@ async function reportSettings(origin) {
     /** @type {Record<string, unknown>} */
     let health = {};
     try {
-      health = await response.json();
+      const body = await response.json();
+      if (typeof body === "object" && body !== null) health = { ...body };
     } catch {
       // not JSON: reported by its status below
     }

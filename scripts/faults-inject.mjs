@@ -87,7 +87,7 @@ export async function holdSessionLock(url, sessionUuid, holdMs) {
   heldClients.add(sql);
   let startedAt = 0;
   try {
-    await sql.begin(async (/** @type {any} */ tx) => {
+    await sql.begin(async (/** @type {import("postgres").TransactionSql} */ tx) => {
       // The holder waits for the lock as long as it takes (a turn may hold it for a moment), and
       // may stay idle in its transaction past the database's 10 s limit for such sessions.
       await tx`set local lock_timeout = 0`;
@@ -114,7 +114,7 @@ export async function holdSessionLock(url, sessionUuid, holdMs) {
  * @returns {Promise<FaultWindow>}
  */
 export async function exhaustConnections(url, holdMs) {
-  /** @type {any[]} */
+  /** @type {import("postgres").Sql[]} */
   const held = [];
   let refusals = 0;
   const openOne = async () => {
@@ -126,7 +126,7 @@ export async function exhaustConnections(url, holdMs) {
       return true;
     } catch (error) {
       await end(sql);
-      if (/** @type {any} */ (error)?.code === "53300") {
+      if (/** @type {{ code?: unknown } | undefined} */ (error)?.code === "53300") {
         refusals++;
         return false;
       }
@@ -168,7 +168,7 @@ export function thawNow() {
   for (const pid of frozenPostmasters) thaw(pid);
 }
 
-/** @param {any} sql */
+/** @param {import("postgres").Sql} sql */
 async function end(sql) {
   heldClients.delete(sql);
   let timer;

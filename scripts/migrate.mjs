@@ -13,6 +13,7 @@ import {
 
 /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
 let db;
+/** @type {string | undefined} */
 let remoteUrl;
 /** @type {Promise<never> | undefined} */
 let finishing;
@@ -53,14 +54,17 @@ try {
   if (args.includes("--remote") && !remoteUrl) {
     throw new Error("--remote needs NEON_DATABASE_URL, in the environment or in .dev.vars.");
   }
+  let url;
   let target;
   if (remoteUrl) {
+    url = remoteUrl;
     target = `${describeDatabaseUrl(remoteUrl)} (NEON_DATABASE_URL)`;
   } else {
     db = await startLocalDatabase({ dataDir: DEFAULT_DATA_DIR, port: DEFAULT_PORT });
+    url = db.url;
     target = `${describeDatabaseUrl(db.url)} (local)`;
   }
-  const applied = await applyMigrations(remoteUrl ?? db.url);
+  const applied = await applyMigrations(url);
   await finish(
     0,
     applied === 0

@@ -37,6 +37,9 @@ export function createChatClient(baseUrl: string, options?: ClientRequestOptions
   return hc<AppType>(baseUrl, options);
 }
 
+/** The typed client, route by route: what a front end names where it keeps one. */
+export type ChatClient = ReturnType<typeof createChatClient>;
+
 /**
  * The events of a streamed answer (`stream: true`), typed, in order: `start`, `delta`…, then
  * `done` or `error`. Throws if the response is not an event stream (a problem before the stream

@@ -20,7 +20,7 @@ const FAKE_KEY = "browser-admin";
 /** Found in one question only. */
 const WORD = "exoskeleton";
 
-/** @param {any} t */
+/** @param {import("./run.mjs").Harness} t */
 export default async function admin(t) {
   await t.service();
   const { stack } = t;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 
 export const title = "/docs: Try it out on the chat operations answers 200 as pre-filled";
 
-/** @param {any} t */
+/** @param {import("./run.mjs").Harness} t */
 export default async function tryItOut(t) {
   const { base } = await t.service();
   const page = await t.open(`${base}/docs`);

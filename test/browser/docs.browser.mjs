@@ -7,7 +7,7 @@ export const title = "/docs lists every operation of /openapi.json, from its own
 
 const METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
 
-/** @param {any} t */
+/** @param {import("./run.mjs").Harness} t */
 export default async function docs(t) {
   const { base } = await t.service();
   const response = await fetch(`${base}/openapi.json`);

@@ -12,7 +12,7 @@ export const title =
 
 const reader = { email: "ada@book.example", password: "correct-horse-battery-staple" };
 
-/** @param {any} t */
+/** @param {import("./run.mjs").Harness} t */
 export default async function readers(t) {
   await t.service();
   const { stack } = t;
@@ -153,7 +153,7 @@ function messagesOf(/** @type {string} */ base, /** @type {string | null} */ ses
  * Starts Better Auth with the bundled page on its origin, in a process of its own (stopped with
  * the stack); returns its origin.
  *
- * @param {any} stack the harness's BenchStack
+ * @param {import("../../scripts/bench-stack.mjs").BenchStack} stack
  * @param {string} folder the bundled page
  */
 async function startBookSite(stack, folder) {
@@ -163,6 +163,7 @@ async function startBookSite(stack, folder) {
     ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", "test/fakes/book-site.mjs", folder],
     { stdio: ["pipe", "pipe", "inherit"] },
   );
+  if (!child.stdout) throw new Error("the book site's output is not piped");
   const lines = createInterface({ input: child.stdout });
   const url = await Promise.race([
     new Promise((resolve) => lines.once("line", (line) => resolve(JSON.parse(line).url))),

@@ -96,9 +96,21 @@ function startService() {
 }
 
 /**
+ * What a test file's function is given (see the top of this file).
+ *
+ * @typedef {{
+ *   service: () => Promise<{ base: string }>,
+ *   open: (url: string, options?: OpenOptions) => Promise<import("playwright-core").Page>,
+ *   screenshot: (page: import("playwright-core").Page, name: string) => Promise<string>,
+ *   stack: BenchStack,
+ * }} Harness
+ * @typedef {{ javaScriptEnabled?: boolean, allowOrigins?: string[], expectConsoleErrors?: RegExp[] }} OpenOptions
+ */
+
+/**
  * Runs one test file's function with the harness; fails on foreign requests and console errors.
  *
- * @param {(t: object) => Promise<void>} run
+ * @param {(t: Harness) => Promise<void>} run
  */
 async function runTest(run) {
   /** @type {import("playwright-core").BrowserContext[]} */
@@ -106,13 +118,10 @@ async function runTest(run) {
   /** @type {string[]} */
   const problems = [];
 
+  /** @type {Harness} */
   const t = {
     service: startService,
     stack,
-    /**
-     * @param {string} url
-     * @param {{ javaScriptEnabled?: boolean, allowOrigins?: string[], expectConsoleErrors?: RegExp[] }} [options]
-     */
     async open(url, { javaScriptEnabled = true, allowOrigins = [], expectConsoleErrors = [] } = {}) {
       if (!browser) throw new Error("the browser is not running");
       const allowed = new Set([new URL(url).origin, ...allowOrigins.map((origin) => new URL(origin).origin)]);
@@ -148,7 +157,6 @@ async function runTest(run) {
       if (!response?.ok()) throw new Error(`${url} answered ${response?.status()}`);
       return page;
     },
-    /** @param {import("playwright-core").Page} page @param {string} name */
     async screenshot(page, name) {
       await fs.mkdir(ARTIFACTS, { recursive: true });
       const file = path.join(ARTIFACTS, `${name}.png`);

@@ -10,7 +10,7 @@ import { ask, bundlePage, conversation, expectReadmeShowsThePage, fakeModelVars 
 
 export const title = "useChat talks to the service from another origin, and a reload restores the conversation";
 
-/** @param {any} t */
+/** @param {import("./run.mjs").Harness} t */
 export default async function uiChat(t) {
   await t.service();
   const { stack } = t;
@@ -69,7 +69,8 @@ export default async function uiChat(t) {
       ],
     );
     const sessionUuid = await page.evaluate(() => localStorage.getItem("book-chat-session"));
-    assert.match(sessionUuid ?? "", /^[0-9a-f-]{36}$/);
+    assert.ok(sessionUuid, "the chat stored no session");
+    assert.match(sessionUuid, /^[0-9a-f-]{36}$/);
     assert.equal(sent[1].id, sessionUuid);
     await t.screenshot(page, "ui-chat-two-turns");
 
