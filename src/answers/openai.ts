@@ -6,7 +6,8 @@ import type { ModelConfig } from "../config";
 import { StorableTextStream, toStorableJson, toStorableText } from "../storable-text";
 import { postJson, readJson, UpstreamError } from "./upstream";
 
-export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
+/** A message of the prompt, in the API's own terms (the database's messages are db/schema.ts's ChatMessage). */
+export type PromptMessage = { role: "system" | "user" | "assistant"; content: string };
 export type Usage = { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 export type Completion = { text: string; model: string; usage: Usage | null };
 
@@ -29,7 +30,11 @@ export async function embed(config: ModelConfig, model: string, input: string, s
   return vector;
 }
 
-export async function complete(config: ModelConfig, messages: ChatMessage[], signal: AbortSignal): Promise<Completion> {
+export async function complete(
+  config: ModelConfig,
+  messages: PromptMessage[],
+  signal: AbortSignal,
+): Promise<Completion> {
   const response = await post(config, "/chat/completions", { model: config.model, messages }, signal, "model");
   const body = await readJson<CompletionBody>("model", response);
   const text = body?.choices?.[0]?.message?.content;
@@ -53,7 +58,7 @@ function withStorableMetadata({ text, model, usage }: Completion): Completion {
  */
 export async function streamCompletion(
   config: ModelConfig,
-  messages: ChatMessage[],
+  messages: PromptMessage[],
   signal: AbortSignal,
   onDelta: (text: string) => void,
 ): Promise<Completion> {

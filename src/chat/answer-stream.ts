@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { ChatMessage } from "../db/schema";
 import { toApiError } from "../http/error-handler";
 import type { ApiError } from "../http/problem";
-import { logStreamFailure } from "../middleware/access-log";
+import { logStreamFailure } from "../http/request-log";
 import { batchDeltas } from "./delta-batcher";
 import { answerQuestion, type Turn } from "./turn";
 
