@@ -3,6 +3,7 @@
 // and each test checks what the service sent there and what it stored in PostgreSQL.
 import { describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../src/app";
+import { readServerSentEvents } from "../src/http/server-sent-events";
 import { openSql } from "./helpers/database";
 import { type ChatReply, callApp, chatRequest, expectProblem, history, type Message } from "./helpers/http";
 import { newKey, ragEnv, recordedRequests, type Scenario, setScenario } from "./helpers/upstream";
@@ -30,29 +31,17 @@ type SseEvent = { event: string; data: any };
 
 /** Reads server-sent events one at a time, so a test can act between them. */
 function sseReader(response: Response) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
+  const events = readServerSentEvents(response.body!);
   return {
     async next(): Promise<SseEvent | null> {
-      for (;;) {
-        const end = buffer.indexOf("\n\n");
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
-          const data = block
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5).trimStart())
-            .join("\n");
-          return { event, data: JSON.parse(data) };
-        }
-        const { done, value } = await reader.read();
-        if (done) return null;
-        buffer += value;
-      }
+      const { done, value } = await events.next();
+      return done ? null : { event: value.event, data: JSON.parse(value.data) };
     },
-    cancel: () => reader.cancel(),
+    // The client goes away: the response body is cancelled, as a closed connection cancels it.
+    async cancel() {
+      await events.return(undefined);
+      await response.body!.cancel();
+    },
   };
 }
 

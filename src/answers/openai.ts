@@ -3,6 +3,7 @@
  * /chat/completions (plain or streamed as server-sent events).
  */
 import type { ModelConfig } from "../config";
+import { serverSentEventParser } from "../http/server-sent-events";
 import { StorableTextStream, toStorableJson, toStorableText } from "../storable-text";
 import { postJson, readJson, UpstreamError } from "./upstream";
 
@@ -79,8 +80,12 @@ export async function streamCompletion(
     text += piece;
     onDelta(piece);
   };
-  for await (const batch of serverSentData(response.body, signal)) {
-    for (const data of batch) {
+  // A fast model's tokens arrive many to a read, and they are handled together: an await per read,
+  // not per token.
+  const events = serverSentEventParser();
+  for await (const bytes of gatheredReads(response.body, signal)) {
+    for (const { data } of events.push(bytes)) {
+      if (data === "") continue;
       if (data === "[DONE]") {
         pass(pieces.end());
         return withStorableMetadata({ text, model, usage });
@@ -98,28 +103,6 @@ export async function streamCompletion(
     }
   }
   throw new UpstreamError("model", "the streamed answer ended before it was complete");
-}
-
-/**
- * The `data:` payloads of a text/event-stream body, in batches: a fast model's tokens arrive many
- * to a read, and handing them over together saves an await per token.
- */
-async function* serverSentData(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<string[]> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of gatheredReads(body, signal)) {
-    const text = decoder.decode(bytes, { stream: true });
-    buffer += text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
-    const batch: string[] = [];
-    let start = 0;
-    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n", start)) {
-      const data = eventData(buffer.slice(start, end));
-      if (data) batch.push(data);
-      start = end + 2;
-    }
-    buffer = buffer.slice(start);
-    if (batch.length > 0) yield batch;
-  }
 }
 
 // A read may wait this long for more of the answer: half the 50 ms over which the answer's pieces
@@ -173,14 +156,4 @@ async function* gatheredReads(body: ReadableStream<Uint8Array>, signal: AbortSig
     signal.removeEventListener("abort", cancel);
     cancel();
   }
-}
-
-/** The data of one event: its `data:` lines joined; nearly always a single line. */
-function eventData(event: string): string {
-  if (event.startsWith("data:") && !event.includes("\n")) return event.slice(event.startsWith("data: ") ? 6 : 5);
-  return event
-    .split("\n")
-    .filter((line) => line.startsWith("data:"))
-    .map((line) => line.slice(5).replace(/^ /, ""))
-    .join("\n");
 }
