@@ -38,6 +38,7 @@ export type Turn = {
    * null for a retried turn, whose history answering reads.
    */
   history: HistoryMessage[] | null;
+  // What answering uses: the request's database client, the model, the configured limits.
   db: Database;
   responder: Responder;
   timeoutMs: number;
