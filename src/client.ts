@@ -1,7 +1,7 @@
 /**
  * A typed client for front ends: Hono's `hc` over this service's routes, and a reader for the
  * server-sent events of a streamed answer (EventSource cannot POST). Of the service it imports
- * types and one dependency-free module (http/server-sent-events.ts), so a front end's bundle gets
+ * types and one dependency-free module (server-sent-events.ts), so a front end's bundle gets
  * hono/client and these two files, nothing of the server.
  *
  *   const api = createChatClient("https://chat.example");
@@ -17,8 +17,8 @@
  */
 import { type ClientRequestOptions, hc } from "hono/client";
 import type { AppType } from "./app";
-import { readServerSentEvents } from "./http/server-sent-events";
 import type { ChatStreamEvent } from "./schemas/responses";
+import { readServerSentEvents } from "./server-sent-events";
 
 export type { AppType } from "./app";
 export type { Problem } from "./http/problem";

@@ -4,7 +4,7 @@
 import { describe, expect, inject, it, vi } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
-import { readServerSentEvents } from "../src/http/server-sent-events";
+import { readServerSentEvents } from "../src/server-sent-events";
 import { openSql } from "./helpers/database";
 import { type ChatReply, callApp, chatRequest, expectProblem, history, type Message } from "./helpers/http";
 import { newKey, ragEnv, recordedRequests, type Scenario, setScenario } from "./helpers/upstream";

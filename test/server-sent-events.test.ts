@@ -1,7 +1,7 @@
-// The server-sent-event reader (src/http/server-sent-events.ts) that the model's stream, the typed
+// The server-sent-event reader (src/server-sent-events.ts) that the model's stream, the typed
 // client and the tests share: run directly inside workerd, fed the way a network delivers bytes.
 import { describe, expect, it } from "vitest";
-import { parseServerSentEvents, readServerSentEvents, serverSentEventParser } from "../src/http/server-sent-events";
+import { parseServerSentEvents, readServerSentEvents, serverSentEventParser } from "../src/server-sent-events";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, inject, it } from "vitest";
 import { createApp } from "../src/app";
-import { parseServerSentEvents } from "../src/http/server-sent-events";
+import { parseServerSentEvents } from "../src/server-sent-events";
 import { StorableTextStream, toStorableJson, toStorableText } from "../src/storable-text";
 import { openSql } from "./helpers/database";
 import { call, callApp, chatRequest, expectProblem, history, type Message } from "./helpers/http";

@@ -4,7 +4,7 @@
 import { DefaultChatTransport, readUIMessageStream } from "ai";
 import { describe, expect, inject, it } from "vitest";
 import type { Problem } from "../src/client";
-import { parseServerSentEvents } from "../src/http/server-sent-events";
+import { parseServerSentEvents } from "../src/server-sent-events";
 import { call, expectProblem, history } from "./helpers/http";
 import { appFetch, bookChat, TestChat, textOf, type UiMessage, uiChatApi, uiHistory, until } from "./helpers/ui-chat";
 import { newKey, ragEnv, recordedRequests, type Scenario, setScenario } from "./helpers/upstream";

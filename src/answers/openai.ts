@@ -3,7 +3,7 @@
  * /chat/completions (plain or streamed as server-sent events).
  */
 import type { ModelConfig } from "../config";
-import { serverSentEventParser } from "../http/server-sent-events";
+import { serverSentEventParser } from "../server-sent-events";
 import { StorableTextStream, toStorableJson, toStorableText } from "../storable-text";
 import { postJson, readJson, UpstreamError } from "./upstream";
 

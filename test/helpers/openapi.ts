@@ -7,7 +7,7 @@
  */
 import { Validator } from "@cfworker/json-schema";
 import { expect } from "vitest";
-import { parseServerSentEvents } from "../../src/http/server-sent-events";
+import { parseServerSentEvents } from "../../src/server-sent-events";
 
 type Json = Record<string, any>;
 

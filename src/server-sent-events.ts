@@ -2,7 +2,8 @@
  * Reading server-sent events (text/event-stream, as the WHATWG HTML standard defines it): the
  * model's streamed answer (answers/openai.ts), the chat stream in the typed client
  * (src/client.ts) and the tests all read them here. It imports nothing, so the client carries it
- * to a front end without any of the server.
+ * to a front end without any of the server, and any folder may use it (it is not in http/, which
+ * imports answers/ to describe their errors in the log).
  */
 
 /** One event: its type ("message" when the stream names none) and its `data:` lines joined. */
