@@ -9,13 +9,13 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { Responder } from "./answers/responder";
-import { answerSetup } from "./answers/select";
 import { readConfig } from "./config";
 import type { AppEnv } from "./context";
 import { toApiError } from "./http/error-handler";
 import { ApiError, type ClientProblemStatus, notFound, type Problem, problemResponse } from "./http/problem";
 import { accessLog } from "./middleware/access-log";
 import { adminAuth, adminEnabled } from "./middleware/admin";
+import { answers } from "./middleware/answers";
 import { database } from "./middleware/database";
 import { rateLimit } from "./middleware/rate-limit";
 import { reader } from "./middleware/reader";
@@ -76,16 +76,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
   app.use("/api/*", except(adminPaths, reader()));
   // Only the routes that use them pay for a database client and an answer generator.
   for (const path of ["/api/*", "/health"]) app.use(path, database());
-  for (const path of ["/api/chat", "/api/ui/chat", "/health"]) {
-    app.use(path, async (c, next) => {
-      const responder = responderFor?.(c.env);
-      c.set(
-        "answers",
-        responder ? { provider: responder.name, responder, problem: null } : answerSetup(readConfig(c.env).answer),
-      );
-      await next();
-    });
-  }
+  for (const path of ["/api/chat", "/api/ui/chat", "/health"]) app.use(path, answers(responderFor));
 
   // A path that names a fixed route ("/api/sessions/import") is that route's, whatever the method:
   // it is no session UUID for "/api/sessions/:session_uuid" to refuse with a 400.

@@ -1,7 +1,8 @@
 /**
  * A typed client for front ends: Hono's `hc` over this service's routes, and a reader for the
- * server-sent events of a streamed answer (EventSource cannot POST). It imports only types from
- * the service, so a front end's bundle gets hono/client and this file, nothing of the server.
+ * server-sent events of a streamed answer (EventSource cannot POST). Of the service it imports
+ * types and one dependency-free module (server-sent-events.ts), so a front end's bundle gets
+ * hono/client and these two files, nothing of the server.
  *
  *   const api = createChatClient("https://chat.example");
  *   const res = await api.api.chat.$post({ json: { question: "What is a ZMP?" } });
@@ -17,6 +18,7 @@
 import { type ClientRequestOptions, hc } from "hono/client";
 import type { AppType } from "./app";
 import type { ChatStreamEvent } from "./schemas/responses";
+import { readServerSentEvents } from "./server-sent-events";
 
 export type { AppType } from "./app";
 export type { Problem } from "./http/problem";
@@ -52,26 +54,7 @@ export async function* readChatStream(
   if (!response.body || !type.startsWith("text/event-stream")) {
     throw new Error(`expected an event stream, got ${response.status} ${type}`);
   }
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buffer += value.replace(/\r\n?/g, "\n");
-      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: ?(.*)$/m.exec(block)?.[1];
-        const data = block
-          .split("\n")
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(5).replace(/^ /, ""))
-          .join("\n");
-        if (event && data) yield { event, data: JSON.parse(data) } as ChatStreamEvent;
-      }
-    }
-  } finally {
-    reader.releaseLock();
+  for await (const { event, data } of readServerSentEvents(response.body)) {
+    yield { event, data: JSON.parse(data) } as ChatStreamEvent;
   }
 }

@@ -4,6 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, inject, it } from "vitest";
 import { createApp } from "../src/app";
+import { parseServerSentEvents } from "../src/server-sent-events";
 import { StorableTextStream, toStorableJson, toStorableText } from "../src/storable-text";
 import { openSql } from "./helpers/database";
 import { call, callApp, chatRequest, expectProblem, history, type Message } from "./helpers/http";
@@ -158,16 +159,7 @@ async function given(scenario: Scenario): Promise<string> {
 
 /** The events of a whole text/event-stream body: `event:` (POST /api/chat) or bare `data:` (useChat). */
 async function eventsOf(response: Response): Promise<{ event: string; data: any }[]> {
-  const blocks = (await response.text()).split("\n\n").filter((block) => block.trim() !== "");
-  return blocks
-    .map((block) => ({
-      event: /^event: ?(.*)$/m.exec(block)?.[1] ?? "message",
-      data: block
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trimStart())
-        .join("\n"),
-    }))
+  return parseServerSentEvents(await response.text())
     .filter(({ data }) => data !== "[DONE]")
     .map(({ event, data }) => ({ event, data: JSON.parse(data) }));
 }

@@ -4,6 +4,7 @@
 import { DefaultChatTransport, readUIMessageStream } from "ai";
 import { describe, expect, inject, it } from "vitest";
 import type { Problem } from "../src/client";
+import { parseServerSentEvents } from "../src/server-sent-events";
 import { call, expectProblem, history } from "./helpers/http";
 import { appFetch, bookChat, TestChat, textOf, type UiMessage, uiChatApi, uiHistory, until } from "./helpers/ui-chat";
 import { newKey, ragEnv, recordedRequests, type Scenario, setScenario } from "./helpers/upstream";
@@ -146,10 +147,10 @@ describe("a turn through DefaultChatTransport", () => {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ message: userMessage("A long answer") }),
     });
-    const events = (await response.text()).split("\n\n").filter(Boolean);
+    const events = parseServerSentEvents(await response.text());
     await app.settled();
-    expect(events.at(-1)).toBe("data: [DONE]");
-    const parsed = events.slice(0, -1).map((event) => JSON.parse(event.replace(/^data: /, "")));
+    expect(events.at(-1)!.data).toBe("[DONE]");
+    const parsed = events.slice(0, -1).map((event) => JSON.parse(event.data));
     const deltas = parsed.filter((chunk) => chunk.type === "text-delta");
     // Gathered, not one chunk per piece: a few, more only on a very busy machine.
     expect(deltas.length).toBeLessThan(50);
@@ -241,7 +242,7 @@ describe("sessions", () => {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ id, message: userMessage("Hello?"), trigger: "submit-message" }),
     });
-    const start = JSON.parse(/^data: (.*)$/m.exec(await response.text())![1]!);
+    const start = JSON.parse(parseServerSentEvents(await response.text())[0]!.data);
     await app.settled();
     const sessionUuid = response.headers.get("X-Session-Id");
     expect(sessionUuid).toMatch(/^[0-9a-f-]{36}$/);

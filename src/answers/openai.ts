@@ -3,10 +3,12 @@
  * /chat/completions (plain or streamed as server-sent events).
  */
 import type { ModelConfig } from "../config";
+import { serverSentEventParser } from "../server-sent-events";
 import { StorableTextStream, toStorableJson, toStorableText } from "../storable-text";
 import { postJson, readJson, UpstreamError } from "./upstream";
 
-export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
+/** A message of the prompt, in the API's own terms (the database's messages are db/schema.ts's ChatMessage). */
+export type PromptMessage = { role: "system" | "user" | "assistant"; content: string };
 export type Usage = { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 export type Completion = { text: string; model: string; usage: Usage | null };
 
@@ -29,7 +31,11 @@ export async function embed(config: ModelConfig, model: string, input: string, s
   return vector;
 }
 
-export async function complete(config: ModelConfig, messages: ChatMessage[], signal: AbortSignal): Promise<Completion> {
+export async function complete(
+  config: ModelConfig,
+  messages: PromptMessage[],
+  signal: AbortSignal,
+): Promise<Completion> {
   const response = await post(config, "/chat/completions", { model: config.model, messages }, signal, "model");
   const body = await readJson<CompletionBody>("model", response);
   const text = body?.choices?.[0]?.message?.content;
@@ -53,7 +59,7 @@ function withStorableMetadata({ text, model, usage }: Completion): Completion {
  */
 export async function streamCompletion(
   config: ModelConfig,
-  messages: ChatMessage[],
+  messages: PromptMessage[],
   signal: AbortSignal,
   onDelta: (text: string) => void,
 ): Promise<Completion> {
@@ -74,8 +80,12 @@ export async function streamCompletion(
     text += piece;
     onDelta(piece);
   };
-  for await (const batch of serverSentData(response.body, signal)) {
-    for (const data of batch) {
+  // A fast model's tokens arrive many to a read, and they are handled together: an await per read,
+  // not per token.
+  const events = serverSentEventParser();
+  for await (const bytes of gatheredReads(response.body, signal)) {
+    for (const { data } of events.push(bytes)) {
+      if (data === "") continue;
       if (data === "[DONE]") {
         pass(pieces.end());
         return withStorableMetadata({ text, model, usage });
@@ -93,28 +103,6 @@ export async function streamCompletion(
     }
   }
   throw new UpstreamError("model", "the streamed answer ended before it was complete");
-}
-
-/**
- * The `data:` payloads of a text/event-stream body, in batches: a fast model's tokens arrive many
- * to a read, and handing them over together saves an await per token.
- */
-async function* serverSentData(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<string[]> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of gatheredReads(body, signal)) {
-    const text = decoder.decode(bytes, { stream: true });
-    buffer += text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
-    const batch: string[] = [];
-    let start = 0;
-    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n", start)) {
-      const data = eventData(buffer.slice(start, end));
-      if (data) batch.push(data);
-      start = end + 2;
-    }
-    buffer = buffer.slice(start);
-    if (batch.length > 0) yield batch;
-  }
 }
 
 // A read may wait this long for more of the answer: half the 50 ms over which the answer's pieces
@@ -168,14 +156,4 @@ async function* gatheredReads(body: ReadableStream<Uint8Array>, signal: AbortSig
     signal.removeEventListener("abort", cancel);
     cancel();
   }
-}
-
-/** The data of one event: its `data:` lines joined; nearly always a single line. */
-function eventData(event: string): string {
-  if (event.startsWith("data:") && !event.includes("\n")) return event.slice(event.startsWith("data: ") ? 6 : 5);
-  return event
-    .split("\n")
-    .filter((line) => line.startsWith("data:"))
-    .map((line) => line.slice(5).replace(/^ /, ""))
-    .join("\n");
 }

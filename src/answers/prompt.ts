@@ -1,7 +1,7 @@
 /** The messages the model is given: instruction, the retrieved passages, the conversation so far. */
 
 import type { HistoryMessage } from "../conversation";
-import type { ChatMessage } from "./openai";
+import type { PromptMessage } from "./openai";
 import type { Passage } from "./qdrant";
 
 export const systemInstruction =
@@ -10,8 +10,8 @@ export const systemInstruction =
   "given and cite them by their number, like [1]. If the passages do not cover the question, say " +
   "so and answer from general knowledge, marking it as such.";
 
-export function buildPrompt(question: string, passages: Passage[] | null, history: HistoryMessage[]): ChatMessage[] {
-  const messages: ChatMessage[] = [{ role: "system", content: systemInstruction }];
+export function buildPrompt(question: string, passages: Passage[] | null, history: HistoryMessage[]): PromptMessage[] {
+  const messages: PromptMessage[] = [{ role: "system", content: systemInstruction }];
   if (passages !== null) {
     const context =
       passages.length === 0

@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { ChatMessage } from "../db/schema";
 import { toApiError } from "../http/error-handler";
 import type { ApiError } from "../http/problem";
-import { logStreamFailure } from "../middleware/access-log";
+import { logStreamFailure } from "../http/request-log";
 import { batchDeltas } from "./delta-batcher";
 import { answerQuestion, type Turn } from "./turn";
 
@@ -26,15 +26,15 @@ export type AnswerSink = {
  * finds it in the history; waitUntil keeps the Worker running for that, and writes to a closed
  * stream go nowhere.
  */
-export async function streamAnswer(c: Context, { recorded, answering }: Turn, sink: AnswerSink): Promise<void> {
+export async function streamAnswer(c: Context, turn: Turn, sink: AnswerSink): Promise<void> {
   const startedAt = Date.now();
-  if (recorded.storedAnswer) {
-    await sink.text(recorded.storedAnswer.message);
-    await sink.done(recorded.storedAnswer);
+  if (turn.storedAnswer) {
+    await sink.text(turn.storedAnswer.message);
+    await sink.done(turn.storedAnswer);
     return;
   }
   const deltas = batchDeltas(sink.text);
-  const answered = answerQuestion({ ...answering, onDelta: deltas.push });
+  const answered = answerQuestion(turn, deltas.push);
   c.executionCtx.waitUntil(answered.catch(() => {}));
   try {
     const answer = await answered;

@@ -17,39 +17,90 @@ import { toApiError } from "../http/error-handler";
 import { ApiError, sessionNotFound } from "../http/problem";
 import type { ChatRequest } from "../schemas/chat";
 
-export type RecordedQuestion = {
+/**
+ * A turn whose question is stored: what answering it needs, each piece once. Made by startTurn,
+ * answered by answerQuestion (JSON) or chat/answer-stream.ts (a stream).
+ */
+export type Turn = {
+  /** The session the turn is in; `issued` when this turn started it. */
+  session: RequestSession;
   question: ChatMessage;
   /** The answer a replayed turn already has. */
   storedAnswer: ChatMessage | null;
-  /** The messages before the question, when recording could read them in the same statement. */
+  /**
+   * The messages before the question, when storing it could read them in the same statement;
+   * null for a retried turn, whose history answering reads.
+   */
   history: HistoryMessage[] | null;
+  // What answering uses: the request's database client, the model, the configured limits.
+  db: Database;
+  responder: Responder;
+  timeoutMs: number;
+  historyTurns: number;
 };
 
-export async function recordQuestion(
-  db: Database,
+/** What every turn of a request is started with. */
+export type TurnSetup = {
+  db: Database;
+  answers: AnswerSetup;
+  config: Pick<Config, "historyTurns" | "answerTimeoutMs">;
+  access: SessionAccess;
+};
+
+/** A session this request issued: it is created with the turn's question, so it always exists. */
+type IssuedSession = RequestSession & { issued: true };
+
+/**
+ * The start every turn shares, whatever form its answer takes: check that an answer can be made
+ * (before anything is stored: a service that cannot answer keeps no questions), then store the
+ * question, or find it stored by an earlier try with the same client_message_id. Null when the
+ * session named does not exist (never issued, deleted, expired, or another reader's): each route
+ * decides what that means.
+ */
+export async function startTurn(setup: TurnSetup, session: IssuedSession, request: ChatRequest): Promise<Turn>;
+export async function startTurn(setup: TurnSetup, session: RequestSession, request: ChatRequest): Promise<Turn | null>;
+export async function startTurn(
+  { db, answers, config, access }: TurnSetup,
   session: RequestSession,
   request: ChatRequest,
-  historyTurns: number,
-  access: SessionAccess,
-): Promise<RecordedQuestion> {
+): Promise<Turn | null> {
+  const { responder, problem } = answers;
+  if (!responder) throw new ApiError("answer_unavailable", `no usable answer model is configured (${problem})`);
   const input = {
     sessionUuid: session.uuid,
     question: request.question,
     clientMessageId: request.client_message_id ?? null,
-    historyLimit: historyTurns,
+    historyLimit: config.historyTurns,
     access,
   };
-  if (session.issued) {
-    return { ...(await startSessionWithQuestion(db, input)), storedAnswer: null };
-  }
+  const stored = await storeQuestion(db, session, input);
+  if (!stored) return null;
+  return {
+    session,
+    ...stored,
+    db,
+    responder,
+    timeoutMs: config.answerTimeoutMs,
+    historyTurns: config.historyTurns,
+  };
+}
+
+type StoredOrReplayed = Pick<Turn, "question" | "storedAnswer" | "history">;
+
+async function storeQuestion(
+  db: Database,
+  session: RequestSession,
+  input: Parameters<typeof appendQuestion>[1],
+): Promise<StoredOrReplayed | null> {
+  if (session.issued) return { ...(await startSessionWithQuestion(db, input)), storedAnswer: null };
   const appended = await appendQuestion(db, input);
   if (appended) return { ...appended, storedAnswer: null };
 
   // Nothing was appended: the session does not exist (or has expired, or is another reader's), or
   // this client_message_id was seen before.
-  const turn = input.clientMessageId ? await findTurn(db, session.uuid, input.clientMessageId, access) : null;
-  if (!turn?.question) throw sessionNotFound();
-  if (turn.question.message !== request.question) {
+  const turn = input.clientMessageId ? await findTurn(db, session.uuid, input.clientMessageId, input.access) : null;
+  if (!turn?.question) return null;
+  if (turn.question.message !== input.question) {
     throw new ApiError(
       "idempotency_conflict",
       "client_message_id was already used for a different question in this session",
@@ -58,50 +109,6 @@ export async function recordQuestion(
   return { question: turn.question, storedAnswer: turn.answer, history: null };
 }
 
-export type Turn = { recorded: RecordedQuestion; answering: AnswerTurn };
-
-/**
- * The start every turn shares, whatever form its answer takes: check that an answer can be made
- * (before anything is stored: a service that cannot answer keeps no questions), then store the
- * question.
- */
-export async function startTurn(
-  db: Database,
-  session: RequestSession,
-  request: ChatRequest,
-  { responder, problem }: AnswerSetup,
-  config: Pick<Config, "historyTurns" | "answerTimeoutMs">,
-  access: SessionAccess,
-): Promise<Turn> {
-  if (!responder) throw new ApiError("answer_unavailable", `no usable answer model is configured (${problem})`);
-  const recorded = await recordQuestion(db, session, request, config.historyTurns, access);
-  return {
-    recorded,
-    answering: {
-      db,
-      responder,
-      timeoutMs: config.answerTimeoutMs,
-      historyTurns: config.historyTurns,
-      history: recorded.history,
-      sessionUuid: session.uuid,
-      question: recorded.question,
-    },
-  };
-}
-
-export type AnswerTurn = {
-  db: Database;
-  responder: Responder;
-  timeoutMs: number;
-  historyTurns: number;
-  /** The messages before the question; read here when null (a retried turn). */
-  history: HistoryMessage[] | null;
-  sessionUuid: string;
-  question: ChatMessage;
-  /** Streaming: receives each piece of the answer as it is generated. */
-  onDelta?: (text: string) => void;
-};
-
 /**
  * Generates the answer and stores it. If generation is cut short after part of a streamed answer
  * was sent (model failure, time-out), that part is stored with status "incomplete" before the
@@ -109,22 +116,21 @@ export type AnswerTurn = {
  * retry with the same client_message_id answers the question. Every failure here comes after the
  * question was stored, so each one tells the client its session and how to retry.
  */
-export async function answerQuestion(turn: AnswerTurn): Promise<ChatMessage> {
+export async function answerQuestion(turn: Turn, onDelta?: (text: string) => void): Promise<ChatMessage> {
   try {
     const history =
       turn.history ?? (await recentMessages(turn.db, turn.question.sessionId, turn.question.seq, turn.historyTurns));
     let partial = "";
-    const forward = turn.onDelta;
-    const onDelta =
-      forward &&
+    const passOn =
+      onDelta &&
       ((text: string) => {
         partial += text;
-        forward(text);
+        onDelta(text);
       });
     let answer: Answer;
     try {
       answer = await withDeadline(turn.timeoutMs, (deadline) =>
-        turn.responder.answer({ question: turn.question.message, history, signal: deadline, onDelta }),
+        turn.responder.answer({ question: turn.question.message, history, signal: deadline, onDelta: passOn }),
       );
     } catch (error) {
       const failure = generationFailure(error, turn);
@@ -145,7 +151,7 @@ export async function answerQuestion(turn: AnswerTurn): Promise<ChatMessage> {
 }
 
 async function store(
-  turn: AnswerTurn,
+  turn: Turn,
   answer: Pick<ChatMessage, "status" | "sources"> & { text: string; metadata: Record<string, unknown> },
 ) {
   const stored = await storeAnswer(turn.db, {
@@ -158,14 +164,14 @@ async function store(
 }
 
 /** What the client may do about a question that is stored but not answered. */
-function retryHint(turn: AnswerTurn): string {
+function retryHint(turn: Turn): string {
   return turn.question.clientMessageId === null
     ? "the question is kept in the session"
     : "the question is kept, retry with the same client_message_id";
 }
 
-function generationFailure(error: unknown, turn: AnswerTurn): ApiError {
-  const retry = { extensions: { session_uuid: turn.sessionUuid }, cause: error };
+function generationFailure(error: unknown, turn: Turn): ApiError {
+  const retry = { extensions: { session_uuid: turn.session.uuid }, cause: error };
   if (error instanceof DeadlineExceeded) {
     return new ApiError("answer_timeout", `no answer within ${turn.timeoutMs} ms; ${retryHint(turn)}`, retry);
   }
@@ -173,11 +179,11 @@ function generationFailure(error: unknown, turn: AnswerTurn): ApiError {
 }
 
 /** A failure of the database (or a bug) while answering: still a database problem, with the hint. */
-function keptQuestionFailure(error: unknown, turn: AnswerTurn): ApiError {
+function keptQuestionFailure(error: unknown, turn: Turn): ApiError {
   if (error instanceof ApiError) return error;
   const failure = toApiError(error);
   return new ApiError(failure.code, `${failure.detail}; ${retryHint(turn)}`, {
-    extensions: { session_uuid: turn.sessionUuid },
+    extensions: { session_uuid: turn.session.uuid },
     cause: error,
   });
 }

@@ -4,7 +4,7 @@ import { ApiError } from "./problem";
 /**
  * Turns anything thrown while serving a request into the ApiError the client sees. Only our own
  * messages reach the client: Drizzle's hold SQL and parameters, and upstream errors may hold URLs.
- * The original error stays the cause, for the request log (middleware/access-log.ts).
+ * The original error stays the cause, for the request log (http/request-log.ts).
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;

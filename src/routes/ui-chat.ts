@@ -9,11 +9,11 @@ import { type Context, Hono } from "hono";
 import { streamAnswer } from "../chat/answer-stream";
 import { startTurn, type Turn } from "../chat/turn";
 import { readConfig } from "../config";
-import type { AppEnv, RequestSession } from "../context";
+import type { AppEnv } from "../context";
 import { toApiError } from "../http/error-handler";
-import { ApiError, toProblem } from "../http/problem";
+import { type ApiError, toProblem } from "../http/problem";
+import { logStreamFailure } from "../http/request-log";
 import { validate } from "../http/validate";
-import { logStreamFailure } from "../middleware/access-log";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
 import { nameSession, session, sessionAccess } from "../middleware/session";
@@ -38,9 +38,9 @@ export const uiChatRoutes = new Hono<AppEnv>()
     validate("json", uiChatRequestSchema),
     session({ issue: true }),
     async (c) => {
-      const { session: current, turn } = await startUiTurn(c, c.req.valid("json"));
-      nameSession(c, current.uuid);
-      return uiMessageStream(c, current, turn);
+      const turn = await startUiTurn(c, c.req.valid("json"));
+      nameSession(c, turn.session.uuid);
+      return uiMessageStream(c, turn);
     },
   )
   .get(
@@ -67,21 +67,13 @@ export const uiChatRoutes = new Hono<AppEnv>()
  * given, so an id that names no session (never issued, deleted or expired since) starts a new session, as
  * no id does, instead of failing every later turn; the stream says which session answered.
  */
-async function startUiTurn(
-  c: Context<AppEnv>,
-  request: UiChatRequest,
-): Promise<{ session: RequestSession; turn: Turn }> {
-  const start = (session: RequestSession) =>
-    startTurn(c.var.db, session, request, c.var.answers, readConfig(c.env), sessionAccess(c));
-  const named = c.get("session");
-  try {
-    return { session: named, turn: await start(named) };
-  } catch (error) {
-    if (named.issued || !(error instanceof ApiError && error.code === "session_not_found")) throw error;
-    const issued = { uuid: crypto.randomUUID(), issued: true };
-    c.set("session", issued);
-    return { session: issued, turn: await start(issued) };
-  }
+async function startUiTurn(c: Context<AppEnv>, request: UiChatRequest): Promise<Turn> {
+  const setup = { db: c.var.db, answers: c.var.answers, config: readConfig(c.env), access: sessionAccess(c) };
+  const named = await startTurn(setup, c.get("session"), request);
+  if (named) return named;
+  const issued = { uuid: crypto.randomUUID(), issued: true } as const;
+  c.set("session", issued);
+  return startTurn(setup, issued, request);
 }
 
 /**
@@ -90,10 +82,10 @@ async function startUiTurn(
  * stored answer; or an `error` chunk holding the problem. Every chunk type here is one that the
  * SDK's clients of versions 5 to 7 accept, or the stream would stop at it.
  */
-function uiMessageStream(c: Context<AppEnv>, session: RequestSession, turn: Turn): Response {
+function uiMessageStream(c: Context<AppEnv>, turn: Turn): Response {
   const startedAt = Date.now();
   const problemText = (failure: ApiError) => JSON.stringify(toProblem(failure, c.get("requestId")));
-  const question = turn.recorded.question;
+  const { session, question } = turn;
   const stream = createUIMessageStream<UiMessage>({
     execute: async ({ writer }) => {
       const write = (chunk: UiMessageChunk) => writer.write(chunk);

@@ -7,6 +7,7 @@
  */
 import { Validator } from "@cfworker/json-schema";
 import { expect } from "vitest";
+import { parseServerSentEvents } from "../../src/server-sent-events";
 
 type Json = Record<string, any>;
 
@@ -89,14 +90,13 @@ export function documentChecker(document: Json) {
     const base = ["paths", path, method.toLowerCase(), "responses", String(response.status), "content", mediaType];
     if (mediaType === "text/event-stream") {
       const events = String(content.schema.$ref).split("/").pop()!;
-      const blocks = body.split("\n\n").filter(Boolean);
+      const sent = parseServerSentEvents(body);
       // A stream whose last event's data is a sentinel that is not JSON (the UI message stream's
       // [DONE]) names it in x-end.
       const end = document.components.schemas[events]["x-end"];
-      if (end !== undefined) expect(blocks.pop(), `${what} ends with ${end}`).toBe(`data: ${end}`);
-      for (const block of blocks) {
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
-        const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null");
+      if (end !== undefined) expect(sent.pop()?.data, `${what} ends with ${end}`).toBe(end);
+      for (const { event, data: text } of sent) {
+        const data = JSON.parse(text);
         expect(
           document.components.schemas[events]["x-events"][event],
           `${what}: event ${event} is documented`,
