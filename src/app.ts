@@ -101,7 +101,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
         if (fixed && !fixed.includes(c.req.method)) throw methodNotAllowed(c.req.method, fixed);
         await next();
       }),
-      { problems: ["method_not_allowed"] },
+      { problems: ["method_not_allowed"], problemHeaders: { method_not_allowed: ["Allow"] } },
     ),
   );
 

@@ -35,7 +35,12 @@ export const adminAuth = () =>
       await next();
       c.header("Cache-Control", "no-store");
     }),
-    { problems: ["unauthorized", "not_found"], security: [{ adminToken: [] }], noStoreProblems: true },
+    {
+      problems: ["unauthorized", "not_found"],
+      problemHeaders: { unauthorized: ["WWW-Authenticate"] },
+      security: [{ adminToken: [] }],
+      noStoreProblems: true,
+    },
   );
 
 const encoder = new TextEncoder();

@@ -48,7 +48,10 @@ export const jsonBody = ({ maxBytes = defaultMaxBodyBytes, optional = false }: J
       c.req.bodyCache.json = Promise.resolve(body);
       await next();
     }),
-    { problems: ["invalid_json", "payload_too_large", "unsupported_media_type"] },
+    {
+      problems: ["invalid_json", "payload_too_large", "unsupported_media_type"],
+      problemHeaders: { unsupported_media_type: ["Accept", "Accept-Encoding"] },
+    },
   );
 
 /**

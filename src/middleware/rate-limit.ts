@@ -35,5 +35,5 @@ export const rateLimit = (name: LimiterName) =>
       }
       await next();
     }),
-    { problems: ["rate_limited"] },
+    { problems: ["rate_limited"], problemHeaders: { rate_limited: ["Retry-After"] } },
   );

@@ -27,5 +27,5 @@ export const reader = () =>
       }
       await next();
     }),
-    { problems: ["invalid_token", "auth_unavailable"] },
+    { problems: ["invalid_token", "auth_unavailable"], problemHeaders: { invalid_token: ["WWW-Authenticate"] } },
   );

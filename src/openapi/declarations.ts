@@ -30,6 +30,8 @@ export type OperationPart = {
   security?: Json[];
   /** The problem codes it can answer with; src/openapi/problems.ts groups them by status. */
   problems?: readonly ProblemCode[];
+  /** The headers it sends with a problem it raises (Retry-After of 503s comes with the code). */
+  problemHeaders?: Partial<Record<ProblemCode, readonly string[]>>;
   /** Problems that can come after the session is known to exist carry X-Session-Id. */
   namingSession?: readonly ProblemCode[];
   /** What a problem means on this operation, where the code alone does not say it. */

@@ -149,11 +149,17 @@ function merge(parts: OperationPart[]): { operation: Json; pathParameters: Json[
   let fields: Json = { security: [] };
   let responses: Json = {};
   for (const part of parts) {
-    const { problems: raised = [], namingSession, meaning, noStoreProblems, ...rest } = part;
+    const { problems: raised = [], problemHeaders, namingSession, meaning, noStoreProblems, ...rest } = part;
     const { parameters: own = [], pathParameters: named = [], responses: successes = {}, ...described } = rest;
     for (const code of raised) codes.add(code);
     if (namingSession) options.namingSession = [...(options.namingSession ?? []), ...namingSession];
     if (meaning) options.meaning = { ...options.meaning, ...meaning };
+    for (const [code, names] of Object.entries(problemHeaders ?? {}) as [ProblemCode, string[]][]) {
+      options.problemHeaders = {
+        ...options.problemHeaders,
+        [code]: [...(options.problemHeaders?.[code] ?? []), ...names],
+      };
+    }
     if (noStoreProblems) options.noStoreProblems = true;
     parameters.push(...own);
     for (const parameter of named) pathParameters.set(`${parameter.in} ${parameter.name}`, parameter);

@@ -1,5 +1,5 @@
 /** The problem responses of an operation, from the problem codes its route and middleware declared. */
-import { type ProblemCode, problemStatus } from "../http/problem";
+import { type ProblemCode, problemStatus, retryAfterSeconds } from "../http/problem";
 import { sessionHeader } from "../middleware/session";
 import type { Json, OperationPart } from "./declarations";
 import { headers } from "./headers";
@@ -16,7 +16,7 @@ const listingOrder = [
 /** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
 export function problems(
   codes: ReadonlySet<ProblemCode>,
-  { namingSession = [], meaning = {}, noStoreProblems = false }: OperationPart,
+  { problemHeaders = {}, namingSession = [], meaning = {}, noStoreProblems = false }: OperationPart,
 ): Json {
   const byStatus = new Map<number, ProblemCode[]>();
   for (const code of listingOrder.filter((code) => codes.has(code))) {
@@ -25,10 +25,10 @@ export function problems(
   return Object.fromEntries(
     [...byStatus].map(([status, grouped]) => {
       const extra = [
-        ...(status === 429 || status === 503 ? ["Retry-After"] : []),
-        ...(status === 405 ? ["Allow"] : []),
-        ...(status === 415 ? ["Accept", "Accept-Encoding"] : []),
-        ...(status === 401 ? ["WWW-Authenticate"] : []),
+        ...grouped.flatMap((code) => [
+          ...(retryAfterSeconds[code] === undefined ? [] : ["Retry-After"]),
+          ...(problemHeaders[code] ?? []),
+        ]),
         // The gate's own refusals (the token, the rate limit) come before it lets a request through.
         ...(noStoreProblems && status !== 401 && status !== 429 ? ["Cache-Control"] : []),
         ...(grouped.some((code) => namingSession.includes(code)) ? [sessionHeader] : []),
@@ -37,7 +37,7 @@ export function problems(
         String(status),
         {
           description: `Problem: ${grouped.map((code) => (meaning[code] ? `${code} (${meaning[code]})` : code)).join(", ")}`,
-          headers: headers(...extra),
+          headers: headers(...new Set(extra)),
           content: { "application/problem+json": { schema: schemaRef("Problem") } },
         },
       ];

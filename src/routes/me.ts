@@ -36,7 +36,11 @@ const signedIn = documented(
     c.set("signedIn", reader);
     await next();
   }),
-  { problems: ["unauthorized"], security: [{ readerToken: [] }] },
+  {
+    problems: ["unauthorized"],
+    problemHeaders: { unauthorized: ["WWW-Authenticate"] },
+    security: [{ readerToken: [] }],
+  },
 );
 
 const listMySessionsDoc = describeRoute(() => ({
