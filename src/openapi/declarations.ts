@@ -32,8 +32,6 @@ export type OperationPart = {
   problems?: readonly ProblemCode[];
   /** The headers it sends with a problem it raises (Retry-After of 503s comes with the code). */
   problemHeaders?: Partial<Record<ProblemCode, readonly string[]>>;
-  /** Problems that can come after the session is known to exist carry X-Session-Id. */
-  namingSession?: readonly ProblemCode[];
   /** What a problem means on this operation, where the code alone does not say it. */
   meaning?: Partial<Record<ProblemCode, string>>;
   /** The problems answered once this middleware let the request through carry Cache-Control: no-store. */

@@ -149,10 +149,9 @@ function merge(parts: OperationPart[]): { operation: Json; pathParameters: Json[
   let fields: Json = { security: [] };
   let responses: Json = {};
   for (const part of parts) {
-    const { problems: raised = [], problemHeaders, namingSession, meaning, noStoreProblems, ...rest } = part;
+    const { problems: raised = [], problemHeaders, meaning, noStoreProblems, ...rest } = part;
     const { parameters: own = [], pathParameters: named = [], responses: successes = {}, ...described } = rest;
     for (const code of raised) codes.add(code);
-    if (namingSession) options.namingSession = [...(options.namingSession ?? []), ...namingSession];
     if (meaning) options.meaning = { ...options.meaning, ...meaning };
     for (const [code, names] of Object.entries(problemHeaders ?? {}) as [ProblemCode, string[]][]) {
       options.problemHeaders = {

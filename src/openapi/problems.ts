@@ -1,6 +1,5 @@
 /** The problem responses of an operation, from the problem codes its route and middleware declared. */
 import { type ProblemCode, problemStatus, retryAfterSeconds } from "../http/problem";
-import { sessionHeader } from "../middleware/session";
 import type { Json, OperationPart } from "./declarations";
 import { headers } from "./headers";
 import { schemaRef } from "./schemas";
@@ -16,7 +15,7 @@ const listingOrder = [
 /** The problem responses an operation can give, grouped by status as OpenAPI wants them. */
 export function problems(
   codes: ReadonlySet<ProblemCode>,
-  { problemHeaders = {}, namingSession = [], meaning = {}, noStoreProblems = false }: OperationPart,
+  { problemHeaders = {}, meaning = {}, noStoreProblems = false }: OperationPart,
 ): Json {
   const byStatus = new Map<number, ProblemCode[]>();
   for (const code of listingOrder.filter((code) => codes.has(code))) {
@@ -31,7 +30,6 @@ export function problems(
         ]),
         // The gate's own refusals (the token, the rate limit) come before it lets a request through.
         ...(noStoreProblems && status !== 401 && status !== 429 ? ["Cache-Control"] : []),
-        ...(grouped.some((code) => namingSession.includes(code)) ? [sessionHeader] : []),
       ];
       return [
         String(status),

@@ -6,7 +6,7 @@ import { streamAnswer } from "../chat/answer-stream";
 import { answerQuestion, startTurn, type Turn } from "../chat/turn";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import { toProblem } from "../http/problem";
+import { type ProblemCode, toProblem } from "../http/problem";
 import { validate } from "../http/validate";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
@@ -34,6 +34,9 @@ const recordTurn = createMiddleware<TurnEnv, string, { out: { json: ChatRequest 
   c.set("turn", turn);
   await next();
 });
+
+/** These problems carry X-Session-Id. */
+const namingSession = (codes: ProblemCode[]) => Object.fromEntries(codes.map((code) => [code, [sessionHeader]]));
 
 const askChatbotDoc = describeRoute(() => ({
   operationId: "askChatbot",
@@ -73,7 +76,8 @@ const askChatbotDoc = describeRoute(() => ({
     },
   },
   problems: ["session_not_found", "idempotency_conflict", "answer_failed", "answer_unavailable", "answer_timeout"],
-  namingSession: [
+  // Once the question is stored, a problem names its session.
+  problemHeaders: namingSession([
     "answer_failed",
     "answer_timeout",
     "invalid_token",
@@ -81,7 +85,7 @@ const askChatbotDoc = describeRoute(() => ({
     "internal_error",
     "database_unavailable",
     "database_timeout",
-  ],
+  ]),
 }));
 
 export const chatRoutes = new Hono<AppEnv>().post(
