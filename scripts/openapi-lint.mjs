@@ -12,12 +12,16 @@ import { REPO_ROOT } from "./local-database.mjs";
 const out = path.join(REPO_ROOT, ".data", "openapi.json");
 const bundle = path.join(REPO_ROOT, ".data", "openapi-document.mjs");
 
-// The document is pure data built from the zod schemas; bundling src/openapi.ts alone for Node
-// gives exactly what the Worker serves, without starting it.
+// The document is pure data built from the app's routes and the zod schemas; bundling the app
+// for Node gives exactly what the Worker serves, without starting it.
 await mkdir(path.dirname(out), { recursive: true });
 await build({
   stdin: {
-    contents: 'import { openApiDocument } from "./src/openapi"; export default openApiDocument();',
+    contents: [
+      'import { createApp } from "./src/app";',
+      'import { openApiDocument } from "./src/openapi/document";',
+      "export default openApiDocument(createApp());",
+    ].join("\n"),
     resolveDir: REPO_ROOT,
     loader: "ts",
   },
@@ -25,6 +29,8 @@ await build({
   platform: "node",
   format: "esm",
   outfile: bundle,
+  // The docs page's Swagger UI files, as wrangler's default module rules load them.
+  loader: { ".txt": "text", ".bin": "binary" },
   logLevel: "error",
 });
 const { default: document } = await import(bundle);

@@ -6,6 +6,7 @@ import { type Context, Hono } from "hono";
 import type { ApplyGlobalResponse } from "hono/client";
 import { except } from "hono/combine";
 import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { Responder } from "./answers/responder";
@@ -20,6 +21,8 @@ import { database } from "./middleware/database";
 import { rateLimit } from "./middleware/rate-limit";
 import { reader } from "./middleware/reader";
 import { sessionHeader } from "./middleware/session";
+import { documented, exceptOn } from "./openapi/declarations";
+import { openApiDocument } from "./openapi/document";
 import { adminRoutes } from "./routes/admin";
 import { adminPageRoutes } from "./routes/admin-page";
 import { chatRoutes } from "./routes/chat";
@@ -73,7 +76,7 @@ export function createApp({ responderFor }: AppOptions = {}) {
   for (const path of adminPaths) app.use(path, adminEnabled());
   app.use("/api/admin/*", rateLimit("ADMIN_RATE_LIMITER"), adminAuth());
   // Who the request's token says the reader is; the admin paths' Authorization is the admin token.
-  app.use("/api/*", except(adminPaths, reader()));
+  app.use("/api/*", exceptOn(adminPaths, reader()));
   // Only the routes that use them pay for a database client and an answer generator.
   for (const path of ["/api/*", "/health"]) app.use(path, database());
   for (const path of ["/api/chat", "/api/ui/chat", "/health"]) app.use(path, answers(responderFor));
@@ -81,14 +84,23 @@ export function createApp({ responderFor }: AppOptions = {}) {
   // A path that names a fixed route ("/api/sessions/import") is that route's, whatever the method:
   // it is no session UUID for "/api/sessions/:session_uuid" to refuse with a 400.
   const allowedMethods = allowedMethodsOf(app);
-  app.use(async (c, next) => {
-    const fixed = allowedMethods.fixed(c.req.path);
-    if (fixed && !fixed.includes(c.req.method)) throw methodNotAllowed(c.req.method, fixed);
-    await next();
-  });
+  // With app.notFound below, every path answers 405 for a method it lacks.
+  app.use(
+    documented(
+      createMiddleware<AppEnv>(async (c, next) => {
+        const fixed = allowedMethods.fixed(c.req.path);
+        if (fixed && !fixed.includes(c.req.method)) throw methodNotAllowed(c.req.method, fixed);
+        await next();
+      }),
+      { problems: ["method_not_allowed"], problemHeaders: { method_not_allowed: ["Allow"] } },
+    ),
+  );
 
   const routes = app
-    .route("/", docsRoutes)
+    .route(
+      "/",
+      docsRoutes(() => openApiDocument(app)),
+    )
     .route("/health", healthRoutes)
     .route("/api/chat", chatRoutes)
     .route("/api/sessions", sessionRoutes)

@@ -67,7 +67,7 @@ export type ProblemOptions = {
  * troubles (a restart, Neon waking a suspended compute, a burst of connections) pass in seconds;
  * a missing model configuration needs an operator.
  */
-const retryAfterSeconds: Partial<Record<ProblemCode, number>> = {
+export const retryAfterSeconds: Partial<Record<ProblemCode, number>> = {
   database_unavailable: 2,
   database_timeout: 2,
   answer_unavailable: 300,

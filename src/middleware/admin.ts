@@ -3,16 +3,20 @@ import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { bearerToken } from "../http/bearer";
 import { notFound, unauthorized } from "../http/problem";
+import { documented } from "../openapi/declarations";
 
 /**
  * The admin surface exists only while ADMIN_TOKEN is set: without it every admin path, the page
  * included, answers 404 as a path that was never there would.
  */
 export const adminEnabled = () =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    if (!readConfig(c.env).adminToken) throw notFound();
-    await next();
-  });
+  documented(
+    createMiddleware<AppEnv>(async (c, next) => {
+      if (!readConfig(c.env).adminToken) throw notFound();
+      await next();
+    }),
+    { problems: ["not_found"] },
+  );
 
 /**
  * Lets through only requests bearing the admin token (`Authorization: Bearer <ADMIN_TOKEN>`).
@@ -21,15 +25,23 @@ export const adminEnabled = () =>
  * may keep them.
  */
 export const adminAuth = () =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const expected = readConfig(c.env).adminToken;
-    if (!expected) throw notFound();
-    const given = bearerToken(c.req.header("Authorization"));
-    if (given === null) throw unauthorized("this needs the admin token: Authorization: Bearer <ADMIN_TOKEN>", null);
-    if (!(await sameToken(given, expected))) throw unauthorized("the admin token is not valid", "invalid_token");
-    await next();
-    c.header("Cache-Control", "no-store");
-  });
+  documented(
+    createMiddleware<AppEnv>(async (c, next) => {
+      const expected = readConfig(c.env).adminToken;
+      if (!expected) throw notFound();
+      const given = bearerToken(c.req.header("Authorization"));
+      if (given === null) throw unauthorized("this needs the admin token: Authorization: Bearer <ADMIN_TOKEN>", null);
+      if (!(await sameToken(given, expected))) throw unauthorized("the admin token is not valid", "invalid_token");
+      await next();
+      c.header("Cache-Control", "no-store");
+    }),
+    {
+      problems: ["unauthorized", "not_found"],
+      problemHeaders: { unauthorized: ["WWW-Authenticate"] },
+      security: [{ adminToken: [] }],
+      noStoreProblems: true,
+    },
+  );
 
 const encoder = new TextEncoder();
 let expectedDigest: { token: string; digest: Promise<ArrayBuffer> } | undefined;

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ApiError } from "../http/problem";
+import { documented } from "../openapi/declarations";
 
 const jsonMediaType = /^application\/([\w.-]+\+)?json$/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -22,30 +23,36 @@ type JsonBodyOptions = {
  * can only send urlencoded, multipart or text/plain bodies.
  */
 export const jsonBody = ({ maxBytes = defaultMaxBodyBytes, optional = false }: JsonBodyOptions = {}) =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim();
-    if (optional && mediaType === "" && !hasBody(c.req.raw)) return next();
-    if (!jsonMediaType.test(mediaType)) {
-      throw new ApiError("unsupported_media_type", "the request body must be application/json", {
-        headers: { Accept: "application/json" },
-      });
-    }
-    if (!isIdentity(c.req.header("Content-Encoding"))) {
-      throw new ApiError("unsupported_media_type", "the request body must not be compressed (Content-Encoding)", {
-        headers: { Accept: "application/json", "Accept-Encoding": "identity" },
-      });
-    }
-    const bytes = await readBody(c.req.raw, maxBytes);
-    if (optional && bytes.byteLength === 0) return next();
-    let body: unknown;
-    try {
-      body = JSON.parse(utf8.decode(bytes));
-    } catch {
-      throw new ApiError("invalid_json", "the request body is not well-formed UTF-8 JSON");
-    }
-    c.req.bodyCache.json = Promise.resolve(body);
-    await next();
-  });
+  documented(
+    createMiddleware<AppEnv>(async (c, next) => {
+      const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim();
+      if (optional && mediaType === "" && !hasBody(c.req.raw)) return next();
+      if (!jsonMediaType.test(mediaType)) {
+        throw new ApiError("unsupported_media_type", "the request body must be application/json", {
+          headers: { Accept: "application/json" },
+        });
+      }
+      if (!isIdentity(c.req.header("Content-Encoding"))) {
+        throw new ApiError("unsupported_media_type", "the request body must not be compressed (Content-Encoding)", {
+          headers: { Accept: "application/json", "Accept-Encoding": "identity" },
+        });
+      }
+      const bytes = await readBody(c.req.raw, maxBytes);
+      if (optional && bytes.byteLength === 0) return next();
+      let body: unknown;
+      try {
+        body = JSON.parse(utf8.decode(bytes));
+      } catch {
+        throw new ApiError("invalid_json", "the request body is not well-formed UTF-8 JSON");
+      }
+      c.req.bodyCache.json = Promise.resolve(body);
+      await next();
+    }),
+    {
+      problems: ["invalid_json", "payload_too_large", "unsupported_media_type"],
+      problemHeaders: { unsupported_media_type: ["Accept", "Accept-Encoding"] },
+    },
+  );
 
 /**
  * Bodies are taken as sent, uncompressed: the runtime passes a compressed body on as it came, and

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { ApiError } from "../http/problem";
+import { documented } from "../openapi/declarations";
 
 /** The rate-limiting bindings of wrangler.toml, one per kind of request. */
 type LimiterName =
@@ -21,15 +22,18 @@ const periodSeconds = 60;
  * which is why `npm run dev` turns the limits off (RATE_LIMITS=off).
  */
 export const rateLimit = (name: LimiterName) =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const limiter = c.env[name];
-    if (limiter && readConfig(c.env).rateLimits) {
-      const key = c.req.header("CF-Connecting-IP") ?? "local";
-      if (!(await limiter.limit({ key })).success) {
-        throw new ApiError("rate_limited", `too many requests; retry in ${periodSeconds} seconds`, {
-          headers: { "Retry-After": String(periodSeconds) },
-        });
+  documented(
+    createMiddleware<AppEnv>(async (c, next) => {
+      const limiter = c.env[name];
+      if (limiter && readConfig(c.env).rateLimits) {
+        const key = c.req.header("CF-Connecting-IP") ?? "local";
+        if (!(await limiter.limit({ key })).success) {
+          throw new ApiError("rate_limited", `too many requests; retry in ${periodSeconds} seconds`, {
+            headers: { "Retry-After": String(periodSeconds) },
+          });
+        }
       }
-    }
-    await next();
-  });
+      await next();
+    }),
+    { problems: ["rate_limited"], problemHeaders: { rate_limited: ["Retry-After"] } },
+  );

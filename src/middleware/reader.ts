@@ -4,6 +4,7 @@ import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { bearerToken } from "../http/bearer";
 import { invalidToken } from "../http/problem";
+import { documented } from "../openapi/declarations";
 
 /**
  * Sets `c.var.reader`: the signed-in reader an `Authorization: Bearer <JWT>` names, or null for an
@@ -13,15 +14,18 @@ import { invalidToken } from "../http/problem";
  * the admin token (src/app.ts).
  */
 export const reader = () =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const auth = readConfig(c.env).auth;
-    const header = c.req.header("Authorization");
-    if (!auth || header === undefined) {
-      c.set("reader", null);
-    } else {
-      const token = bearerToken(header);
-      if (token === null) throw invalidToken('the Authorization header must be "Bearer <token>"');
-      c.set("reader", await verifyReaderToken(token, auth));
-    }
-    await next();
-  });
+  documented(
+    createMiddleware<AppEnv>(async (c, next) => {
+      const auth = readConfig(c.env).auth;
+      const header = c.req.header("Authorization");
+      if (!auth || header === undefined) {
+        c.set("reader", null);
+      } else {
+        const token = bearerToken(header);
+        if (token === null) throw invalidToken('the Authorization header must be "Bearer <token>"');
+        c.set("reader", await verifyReaderToken(token, auth));
+      }
+      await next();
+    }),
+    { problems: ["invalid_token", "auth_unavailable"], problemHeaders: { invalid_token: ["WWW-Authenticate"] } },
+  );

@@ -4,7 +4,10 @@ import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import type { SessionAccess } from "../db/fragments";
 import { ApiError } from "../http/problem";
-import { fieldErrors, validationError } from "../http/validate";
+import { fieldErrors, validate, validationError } from "../http/validate";
+import { documented } from "../openapi/declarations";
+import { sessionPathParameter, uuidParameter } from "../openapi/parameters";
+import { sessionPathSchema } from "../schemas/session";
 import { uuidSchema } from "../schemas/uuid";
 
 export const sessionHeader = "X-Session-Id";
@@ -15,17 +18,34 @@ export const sessionHeader = "X-Session-Id";
  * a fresh UUID (the server is the only issuer); its row is written with the first message.
  */
 export const session = (options: { issue: boolean }) =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const fromRequest = validatedSessionUuid(c.req as unknown as ValidatedRequest);
-    const fromHeader = headerSessionUuid(c.req.header(sessionHeader));
-    if (fromRequest && fromHeader && fromRequest !== fromHeader) {
-      throw new ApiError("session_conflict", `session_uuid and the ${sessionHeader} header name different sessions`);
-    }
-    const known = fromRequest ?? fromHeader;
-    if (!known && !options.issue) throw new ApiError("session_not_found", "no session was named");
-    c.set("session", known ? { uuid: known, issued: false } : { uuid: crypto.randomUUID(), issued: true });
-    await next();
-  });
+  documented(
+    createMiddleware<AppEnv>(async (c, next) => {
+      const fromRequest = validatedSessionUuid(c.req as unknown as ValidatedRequest);
+      const fromHeader = headerSessionUuid(c.req.header(sessionHeader));
+      if (fromRequest && fromHeader && fromRequest !== fromHeader) {
+        throw new ApiError("session_conflict", `session_uuid and the ${sessionHeader} header name different sessions`);
+      }
+      const known = fromRequest ?? fromHeader;
+      if (!known && !options.issue) throw new ApiError("session_not_found", "no session was named");
+      c.set("session", known ? { uuid: known, issued: false } : { uuid: crypto.randomUUID(), issued: true });
+      await next();
+    }),
+    () => ({
+      // With `issue`, a session the request names but no row holds is the route's to report.
+      problems: ["validation_error", "session_conflict", ...(options.issue ? [] : ["session_not_found" as const])],
+      pathParameters: [
+        uuidParameter(
+          sessionHeader,
+          "header",
+          "The session UUID; must agree with the one in the path or body (an empty header means none)",
+        ),
+      ],
+    }),
+  );
+
+/** Validates the session UUID of a path ("/sessions/:session_uuid"). */
+export const sessionPath = () =>
+  documented(validate("param", sessionPathSchema), () => ({ pathParameters: [sessionPathParameter()] }));
 
 /**
  * What the request may use of a session it names: a live one, anonymous or its signed-in

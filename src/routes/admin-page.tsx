@@ -9,6 +9,8 @@ import { NONCE, secureHeaders } from "hono/secure-headers";
 import adminPageScript from "../admin/page-script.js.txt";
 import { adminPageStyle } from "../admin/page-style";
 import type { AppEnv } from "../context";
+import { describeRoute } from "../openapi/declarations";
+import { headers } from "../openapi/headers";
 
 /**
  * The page's policy: nothing from any origin but this one, which it only calls (the admin API);
@@ -185,6 +187,20 @@ function AdminPage({ nonce }: { nonce: string }) {
   );
 }
 
-export const adminPageRoutes = new Hono<AppEnv>().get("/", pageHeaders, (c) =>
+const getAdminPageDoc = describeRoute(() => ({
+  operationId: "getAdminPage",
+  tags: ["admin"],
+  summary: "The operators' page: it asks for the admin token and reads the admin API with it",
+  description: "Exists only while ADMIN_TOKEN is set. The page itself holds no data.",
+  responses: {
+    "200": {
+      description: "An HTML page",
+      headers: headers("Content-Security-Policy"),
+      content: { "text/html": { schema: { type: "string" } } },
+    },
+  },
+}));
+
+export const adminPageRoutes = new Hono<AppEnv>().get("/", getAdminPageDoc, pageHeaders, (c) =>
   c.html(`<!doctype html>${AdminPage({ nonce: c.get("secureHeadersNonce") ?? "" })}`),
 );

@@ -4,18 +4,65 @@ import { listAdminSessions, readConversation, searchMessages } from "../db/admin
 import { readStats } from "../db/admin-stats";
 import { sessionNotFound } from "../http/problem";
 import { validate } from "../http/validate";
+import { sessionPath } from "../middleware/session";
+import { describeRoute } from "../openapi/declarations";
+import { headers } from "../openapi/headers";
+import { json, schemaRef } from "../openapi/schemas";
 import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "../schemas/admin";
 import { encodeSearchCursor, encodeSessionsCursor, pageOf, toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
 import { toAdminMessage, toAdminSession, toSearchHit, toSessionSummary, toStats } from "../schemas/responses";
-import { sessionPathSchema } from "../schemas/session";
 
 /**
  * The operators' read-only API (docs/api.md §13), behind adminEnabled, the admin rate limit and
  * adminAuth (src/app.ts). Each request is one statement.
  */
+/** The admin API's answers hold conversations: no cache may keep them (adminAuth). */
+const adminJson = (description: string, schema: string) => ({
+  description,
+  headers: headers("Cache-Control"),
+  content: json(schemaRef(schema)),
+});
+
+const listAdminSessionsDoc = describeRoute(() => ({
+  operationId: "listAdminSessions",
+  tags: ["admin"],
+  summary: "Sessions, newest activity first, with their counts and reader; filtered, a page at a time",
+  responses: {
+    "200": adminJson("One page of sessions", "AdminSessionsPage"),
+  },
+}));
+
+const readConversationDoc = describeRoute(() => ({
+  operationId: "readConversation",
+  tags: ["admin"],
+  summary: "A whole conversation, every message with its metadata, a page at a time",
+  responses: {
+    "200": adminJson("The session and one page of its messages, in seq order", "Conversation"),
+  },
+  problems: ["session_not_found"],
+}));
+
+const searchMessagesDoc = describeRoute(() => ({
+  operationId: "searchMessages",
+  tags: ["admin"],
+  summary: "Full-text search of every message, newest first, with highlighted snippets",
+  responses: {
+    "200": adminJson("One page of hits", "SearchPage"),
+  },
+}));
+
+const readStatsDoc = describeRoute(() => ({
+  operationId: "readStats",
+  tags: ["admin"],
+  summary: "Sessions, questions, signed-in readers, answers, failures, latency, tokens and ratings per UTC day or hour",
+  responses: {
+    "200": adminJson("The range's figures, per bucket and in all, and its most cited sources", "Stats"),
+  },
+}));
+
 export const adminRoutes = new Hono<AppEnv>()
-  .get("/sessions", validate("query", adminSessionsQuerySchema), async (c) => {
+  .get("/sessions", listAdminSessionsDoc, validate("query", adminSessionsQuerySchema), async (c) => {
     const query = c.req.valid("query");
     const page = pageOf(await listAdminSessions(c.var.db, query), query.limit, (last) =>
       encodeSessionsCursor({ activity: last.activity, id: last.session.id }),
@@ -30,7 +77,8 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .get(
     "/sessions/:session_uuid",
-    validate("param", sessionPathSchema),
+    readConversationDoc,
+    sessionPath(),
     validate("query", historyQuerySchema),
     async (c) => {
       const query = c.req.valid("query");
@@ -50,12 +98,12 @@ export const adminRoutes = new Hono<AppEnv>()
       );
     },
   )
-  .get("/search", validate("query", adminSearchQuerySchema), async (c) => {
+  .get("/search", searchMessagesDoc, validate("query", adminSearchQuerySchema), async (c) => {
     const query = c.req.valid("query");
     const page = pageOf(await searchMessages(c.var.db, query), query.limit, (last) => encodeSearchCursor(last.id));
     return c.json({ hits: page.rows.map(toSearchHit), next_cursor: page.nextCursor }, 200);
   })
-  .get("/stats", validate("query", adminStatsQuerySchema), async (c) => {
+  .get("/stats", readStatsDoc, validate("query", adminStatsQuerySchema), async (c) => {
     const query = c.req.valid("query");
     return c.json(toStats(query, await readStats(c.var.db, query)), 200);
   });

@@ -5,16 +5,73 @@ import { streamAnswer } from "../chat/answer-stream";
 import { answerQuestion, startTurn, type Turn } from "../chat/turn";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import { sessionNotFound, toProblem } from "../http/problem";
+import { type ProblemCode, sessionNotFound, toProblem } from "../http/problem";
 import { validate } from "../http/validate";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
-import { nameSession, session, sessionAccess } from "../middleware/session";
+import { nameSession, session, sessionAccess, sessionHeader } from "../middleware/session";
+import { describeRoute } from "../openapi/declarations";
+import { headers } from "../openapi/headers";
+import { json, schemaRef } from "../openapi/schemas";
 import { chatRequestSchema, maxChatBodyBytes } from "../schemas/chat";
 import { type ChatStreamEvent, toMessage } from "../schemas/responses";
 
+/** These problems carry X-Session-Id. */
+const namingSession = (codes: ProblemCode[]) => Object.fromEntries(codes.map((code) => [code, [sessionHeader]]));
+
+const askChatbotDoc = describeRoute(() => ({
+  operationId: "askChatbot",
+  tags: ["chat"],
+  summary: "Ask the chatbot",
+  description:
+    "Stores the question, answers it and stores the answer (docs/api.md §4). Without a session " +
+    'UUID a new session is issued. With `"stream": true`, or an `Accept` that ranks ' +
+    "`text/event-stream` above `application/json`, the answer comes as server-sent events.",
+  requestBody: {
+    required: true,
+    content: {
+      "application/json": {
+        schema: schemaRef("ChatRequest"),
+        // Without one, Swagger UI would make up a session_uuid, which names no session (404).
+        examples: {
+          newSession: {
+            summary: "A first question: starts a session",
+            value: { question: "What is the zero moment point?" },
+          },
+          streamed: {
+            summary: "The answer as server-sent events",
+            value: { question: "How does inverse kinematics place a foot?", stream: true },
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    "200": {
+      description: "The turn, stored; or its events as they happen",
+      headers: headers(sessionHeader, "Cache-Control"),
+      content: {
+        ...json(schemaRef("ChatResponse")),
+        "text/event-stream": { schema: schemaRef("ChatEventStream") },
+      },
+    },
+  },
+  problems: ["session_not_found", "idempotency_conflict", "answer_failed", "answer_unavailable", "answer_timeout"],
+  // Once the question is stored, a problem names its session.
+  problemHeaders: namingSession([
+    "answer_failed",
+    "answer_timeout",
+    "invalid_token",
+    "auth_unavailable",
+    "internal_error",
+    "database_unavailable",
+    "database_timeout",
+  ]),
+}));
+
 export const chatRoutes = new Hono<AppEnv>().post(
   "/",
+  askChatbotDoc,
   rateLimit("CHAT_RATE_LIMITER"),
   jsonBody({ maxBytes: maxChatBodyBytes }),
   validate("json", chatRequestSchema),

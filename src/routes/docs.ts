@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { notFound } from "../http/problem";
-import { openApiDocument } from "../openapi";
+import { describeRoute } from "../openapi/declarations";
+import { headers } from "../openapi/headers";
+import { json } from "../openapi/schemas";
 import swaggerUiVersion from "../vendor/swagger-ui/version.txt";
 
 // The interactive reference is Swagger UI from the pinned swagger-ui-dist package, served from
@@ -90,22 +92,88 @@ function noneMatch(header: string | undefined, etag: string): boolean {
   return [...header.matchAll(new RegExp(entityTag, "g"))].some(([tag]) => tag.replace(/^W\//, "") === etag);
 }
 
-export const docsRoutes = new Hono<AppEnv>()
-  // A newcomer's first request: the service has no page of its own, so it sends them to the reference.
-  .get("/", (c) => c.redirect("/docs", 302))
-  .get("/openapi.json", (c) => c.json(openApiDocument()))
-  .get("/docs", async (c) => {
-    contentSecurityPolicy ??= policy();
-    c.header("Content-Security-Policy", await contentSecurityPolicy);
-    return c.html(referencePage);
-  })
-  .get(`${swaggerUi}/:file`, async (c) => {
-    const name = c.req.param("file");
-    const file = Object.hasOwn(swaggerUiFiles, name) ? swaggerUiFiles[name] : undefined;
-    if (!file) throw notFound();
-    c.header("Cache-Control", "public, max-age=86400");
-    c.header("ETag", swaggerUiEtag);
-    if (noneMatch(c.req.header("If-None-Match"), swaggerUiEtag)) return c.body(null, 304);
-    c.header("Content-Type", file.contentType);
-    return c.body((await file.load()).default);
-  });
+const getRootDoc = describeRoute(() => ({
+  operationId: "getRoot",
+  tags: ["operations"],
+  summary: "Sends a browser to the interactive reference, /docs",
+  responses: { "302": { description: "The reference is at /docs", headers: headers("Location") } },
+}));
+
+const getOpenApiDocumentDoc = describeRoute(() => ({
+  operationId: "getOpenApiDocument",
+  tags: ["operations"],
+  summary: "This description",
+  responses: {
+    "200": {
+      description: "OpenAPI 3.1",
+      headers: headers(),
+      content: json({ type: "object", description: "An OpenAPI 3.1 document" }),
+    },
+  },
+}));
+
+const getDocsPageDoc = describeRoute(() => ({
+  operationId: "getDocsPage",
+  tags: ["operations"],
+  summary: "An interactive reference of this description",
+  responses: {
+    "200": {
+      description: "An HTML page",
+      headers: headers("Content-Security-Policy"),
+      content: { "text/html": { schema: { type: "string" } } },
+    },
+  },
+}));
+
+const getDocsPageFileDoc = describeRoute(() => ({
+  operationId: "getDocsPageFile",
+  tags: ["operations"],
+  summary: "A file of the interactive reference: Swagger UI's script, styles or icon",
+  parameters: [
+    {
+      name: "file",
+      in: "path",
+      required: true,
+      description: "The file's name",
+      schema: { type: "string", enum: Object.keys(swaggerUiFiles) },
+    },
+  ],
+  responses: {
+    "200": {
+      description: "The file, from the pinned swagger-ui-dist package",
+      headers: headers("Cache-Control", "ETag"),
+      content: {
+        "text/javascript": { schema: { type: "string" } },
+        "text/css": { schema: { type: "string" } },
+        "image/png": { schema: { type: "string", contentMediaType: "image/png" } },
+      },
+    },
+    "304": {
+      description: "The file has not changed since the version named in If-None-Match",
+      headers: headers("Cache-Control", "ETag"),
+    },
+  },
+  problems: ["not_found"],
+}));
+
+/** The reference and the document it reads, which the app generates from its own routes (src/app.ts). */
+export const docsRoutes = (openApiDocument: () => Record<string, unknown>) =>
+  new Hono<AppEnv>()
+    // A newcomer's first request: the service has no page of its own, so it sends them to the reference.
+    .get("/", getRootDoc, (c) => c.redirect("/docs", 302))
+    .get("/openapi.json", getOpenApiDocumentDoc, (c) => c.json(openApiDocument()))
+    .get("/docs", getDocsPageDoc, async (c) => {
+      contentSecurityPolicy ??= policy();
+      c.header("Content-Security-Policy", await contentSecurityPolicy);
+      return c.html(referencePage);
+    })
+    .get(`${swaggerUi}/:file`, getDocsPageFileDoc, async (c) => {
+      const name = c.req.param("file");
+      const file = Object.hasOwn(swaggerUiFiles, name) ? swaggerUiFiles[name] : undefined;
+      if (!file) throw notFound();
+      c.header("Cache-Control", "public, max-age=86400");
+      c.header("ETag", swaggerUiEtag);
+      if (noneMatch(c.req.header("If-None-Match"), swaggerUiEtag)) return c.body(null, 304);
+      c.header("Content-Type", file.contentType);
+      return c.body((await file.load()).default);
+    });

@@ -5,12 +5,25 @@ import type { AppEnv } from "../context";
 import { pingDatabase } from "../db/client";
 import { withDeadline } from "../deadline";
 import { ApiError } from "../http/problem";
+import { describeRoute } from "../openapi/declarations";
+import { headers } from "../openapi/headers";
+import { json, schemaRef } from "../openapi/schemas";
 import type { healthSchema } from "../schemas/responses";
 
 // Well under the 5 s an uptime check waits, and longer than a connect to a healthy database.
 const healthDeadlineMs = 2_500;
 
-export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
+const getHealthDoc = describeRoute(() => ({
+  operationId: "getHealth",
+  tags: ["operations"],
+  summary: "Whether the database answers, which answer model is in use, and which settings were refused",
+  responses: {
+    "200": { description: "The database answers", headers: headers(), content: json(schemaRef("Health")) },
+  },
+  problems: ["database_unavailable"],
+}));
+
+export const healthRoutes = new Hono<AppEnv>().get("/", getHealthDoc, async (c) => {
   try {
     await withDeadline(healthDeadlineMs, () => pingDatabase(c.var.db));
   } catch (error) {

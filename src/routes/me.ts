@@ -16,40 +16,117 @@ import { validate } from "../http/validate";
 import { exportMediaTypes, readerExportStream } from "../lifecycle/export";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
+import { describeRoute, documented } from "../openapi/declarations";
+import { headers } from "../openapi/headers";
+import { json, schemaRef } from "../openapi/schemas";
 import { encodeSessionsCursor, pageOf } from "../schemas/cursor";
 import { claimRequestSchema, readerSessionsQuerySchema, toReaderSession } from "../schemas/readers";
 
 type ReaderEnv = AppEnv & { Variables: { signedIn: Reader } };
 
 /** The request's reader, or 401: these routes are a reader's own and nobody else's. */
-const signedIn = createMiddleware<ReaderEnv>(async (c, next) => {
-  const reader = c.get("reader");
-  if (!reader) {
-    throw new ApiError("unauthorized", "sign in: this route needs the reader's token (Authorization: Bearer)", {
-      headers: { "WWW-Authenticate": 'Bearer realm="readers"' },
-    });
-  }
-  c.set("signedIn", reader);
-  await next();
-});
+const signedIn = documented(
+  createMiddleware<ReaderEnv>(async (c, next) => {
+    const reader = c.get("reader");
+    if (!reader) {
+      throw new ApiError("unauthorized", "sign in: this route needs the reader's token (Authorization: Bearer)", {
+        headers: { "WWW-Authenticate": 'Bearer realm="readers"' },
+      });
+    }
+    c.set("signedIn", reader);
+    await next();
+  }),
+  {
+    problems: ["unauthorized"],
+    problemHeaders: { unauthorized: ["WWW-Authenticate"] },
+    security: [{ readerToken: [] }],
+  },
+);
+
+const listMySessionsDoc = describeRoute(() => ({
+  operationId: "listMySessions",
+  tags: ["readers"],
+  summary: "The reader's conversations, newest activity first, a page at a time",
+  responses: {
+    "200": { description: "One page", headers: headers(), content: json(schemaRef("ReaderSessionsPage")) },
+  },
+}));
+
+const claimSessionsDoc = describeRoute(() => ({
+  operationId: "claimSessions",
+  tags: ["readers"],
+  summary: "Make the browser's anonymous sessions the reader's, at sign-in",
+  description:
+    "Each anonymous live session among `session_uuids` becomes the reader's, all in one statement. " +
+    "Idempotent. Unknown, expired and other readers' sessions are left alone and reported alike.",
+  requestBody: {
+    required: true,
+    content: {
+      "application/json": {
+        schema: schemaRef("ClaimRequest"),
+        examples: {
+          unknown: {
+            summary: "A session this database does not hold: reported under not_found",
+            value: { session_uuids: ["00000000-0000-4000-8000-000000000000"] },
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    "200": { description: "What was claimed", headers: headers(), content: json(schemaRef("ClaimResponse")) },
+  },
+}));
+
+const exportMySessionsDoc = describeRoute(() => ({
+  operationId: "exportMySessions",
+  tags: ["readers"],
+  summary: "Download all of the reader's conversations",
+  description:
+    "One JSON document, `{exported_at, sessions: [...]}`, each session in the form of its own JSON export " +
+    "(docs/api.md §16), streamed.",
+  responses: {
+    "200": {
+      description: "Every live session of the reader, as an attachment",
+      headers: headers("Content-Disposition"),
+      content: { "application/json": { schema: { type: "object" } } },
+    },
+  },
+}));
+
+const eraseMeDoc = describeRoute(() => ({
+  operationId: "eraseMe",
+  tags: ["readers"],
+  summary: "Erase every conversation of the reader, for good",
+  responses: {
+    "200": { description: "Erased", headers: headers(), content: json(schemaRef("Erased")) },
+  },
+}));
 
 export const meRoutes = new Hono<ReaderEnv>()
   .use(signedIn)
-  .get("/sessions", rateLimit("READ_RATE_LIMITER"), validate("query", readerSessionsQuerySchema), async (c) => {
-    const query = c.req.valid("query");
-    const rows = await listReaderSessions(c.var.db, {
-      reader: c.get("signedIn"),
-      retentionDays: readConfig(c.env).retentionDays,
-      after: query.after,
-      limit: query.limit + 1,
-    });
-    const page = pageOf(rows, query.limit, (last) =>
-      encodeSessionsCursor({ activity: last.session.lastMessageAt ?? last.session.createdAt, id: last.session.id }),
-    );
-    return c.json({ sessions: page.rows.map(toReaderSession), next_cursor: page.nextCursor }, 200);
-  })
+  .get(
+    "/sessions",
+    listMySessionsDoc,
+    rateLimit("READ_RATE_LIMITER"),
+    validate("query", readerSessionsQuerySchema),
+    async (c) => {
+      const query = c.req.valid("query");
+      const rows = await listReaderSessions(c.var.db, {
+        reader: c.get("signedIn"),
+        retentionDays: readConfig(c.env).retentionDays,
+        after: query.after,
+        limit: query.limit + 1,
+      });
+      const page = pageOf(rows, query.limit, (last) =>
+        encodeSessionsCursor({ activity: last.session.lastMessageAt ?? last.session.createdAt, id: last.session.id }),
+      );
+      return c.json({ sessions: page.rows.map(toReaderSession), next_cursor: page.nextCursor }, 200);
+    },
+  )
   .post(
     "/sessions/claim",
+    claimSessionsDoc,
     rateLimit("SESSION_RATE_LIMITER"),
     jsonBody(),
     validate("json", claimRequestSchema),
@@ -63,7 +140,7 @@ export const meRoutes = new Hono<ReaderEnv>()
       );
     },
   )
-  .get("/export", rateLimit("READ_RATE_LIMITER"), async (c) => {
+  .get("/export", exportMySessionsDoc, rateLimit("READ_RATE_LIMITER"), async (c) => {
     const startedAt = Date.now();
     const exportedAt = new Date();
     const request = {
@@ -78,7 +155,7 @@ export const meRoutes = new Hono<ReaderEnv>()
       "Content-Disposition": `attachment; filename="chat-history-${exportedAt.toISOString().slice(0, 10)}.json"`,
     });
   })
-  .delete("/", rateLimit("SESSION_RATE_LIMITER"), async (c) => {
+  .delete("/", eraseMeDoc, rateLimit("SESSION_RATE_LIMITER"), async (c) => {
     const erased = await eraseReader(c.var.db, c.get("signedIn"));
     return c.json({ sessions_erased: erased }, 200);
   });

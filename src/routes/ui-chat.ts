@@ -16,7 +16,10 @@ import { logStreamFailure } from "../http/request-log";
 import { validate } from "../http/validate";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
-import { nameSession, session, sessionAccess } from "../middleware/session";
+import { nameSession, session, sessionAccess, sessionHeader, sessionPath } from "../middleware/session";
+import { describeRoute } from "../openapi/declarations";
+import { headers } from "../openapi/headers";
+import { json, schemaRef } from "../openapi/schemas";
 import { historyQuerySchema } from "../schemas/history";
 import {
   toUiMessage,
@@ -26,13 +29,65 @@ import {
   type UiMessageChunk,
   uiAnswerId,
 } from "../schemas/responses";
-import { sessionPathSchema } from "../schemas/session";
 import { maxUiChatBodyBytes, type UiChatRequest, uiChatRequestSchema } from "../schemas/ui-chat";
 import { readHistoryPage } from "./history-page";
+
+const chatWithUseChatDoc = describeRoute(() => ({
+  operationId: "chatWithUseChat",
+  tags: ["chat"],
+  summary: "Ask the chatbot from the AI SDK's useChat",
+  description:
+    "A turn of POST /api/chat, taking the body of the AI SDK's DefaultChatTransport (or its last message " +
+    "only) and answering as the SDK's UI message stream (docs/api.md §12). The chat's `id` is the session " +
+    "UUID; an absent or unknown one starts a session, which the `start` chunk names.",
+  requestBody: {
+    required: true,
+    content: {
+      "application/json": {
+        schema: schemaRef("UiChatRequest"),
+        examples: {
+          lastMessageOnly: {
+            summary: "The question alone: starts a session",
+            value: {
+              message: {
+                id: "msg-1",
+                role: "user",
+                parts: [{ type: "text", text: "What is the zero moment point?" }],
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    "200": {
+      description: "The answer's chunks as they happen",
+      headers: headers(sessionHeader, "X-Vercel-AI-UI-Message-Stream", "Cache-Control"),
+      content: { "text/event-stream": { schema: schemaRef("UiMessageStream") } },
+    },
+  },
+  problems: ["idempotency_conflict", "answer_unavailable"],
+}));
+
+const listUiMessagesDoc = describeRoute(() => ({
+  operationId: "listUiMessages",
+  tags: ["sessions"],
+  summary: "Read a session's messages as the AI SDK's UI messages, a page at a time",
+  description: "The history (docs/api.md §5) in the form useChat restores a conversation from (§12.5).",
+  responses: {
+    "200": {
+      description: "One page, in seq order",
+      headers: headers(sessionHeader),
+      content: json(schemaRef("UiMessagePage")),
+    },
+  },
+}));
 
 export const uiChatRoutes = new Hono<AppEnv>()
   .post(
     "/",
+    chatWithUseChatDoc,
     rateLimit("CHAT_RATE_LIMITER"),
     jsonBody({ maxBytes: maxUiChatBodyBytes }),
     validate("json", uiChatRequestSchema),
@@ -45,8 +100,9 @@ export const uiChatRoutes = new Hono<AppEnv>()
   )
   .get(
     "/:session_uuid/messages",
+    listUiMessagesDoc,
     rateLimit("READ_RATE_LIMITER"),
-    validate("param", sessionPathSchema),
+    sessionPath(),
     validate("query", historyQuerySchema),
     session({ issue: false }),
     async (c) => {

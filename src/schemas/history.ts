@@ -4,9 +4,17 @@ import { queryInteger } from "./query";
 
 export const historyQuerySchema = z
   .object({
-    limit: queryInteger(1, 1000, 100),
-    order: z.enum(["asc", "desc"], { error: 'must be "asc" or "desc"' }).default("asc"),
-    cursor: z.string({ error: "must be given once" }).optional(),
+    limit: queryInteger(1, 1000, 100).describe(
+      "How many messages at most, 1 to 1000; a page also stops before 1 MiB (docs/api.md §5)",
+    ),
+    order: z
+      .enum(["asc", "desc"], { error: 'must be "asc" or "desc"' })
+      .default("asc")
+      .describe("asc (oldest first) or desc (newest first)"),
+    cursor: z
+      .string({ error: "must be given once" })
+      .optional()
+      .describe("next_cursor of the previous page, unchanged; bound to its order"),
   })
   .transform((query, context) => {
     if (query.cursor === undefined) return { limit: query.limit, order: query.order, afterSeq: null };

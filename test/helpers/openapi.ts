@@ -42,9 +42,16 @@ export function documentChecker(document: Json) {
   const pointer = (...parts: string[]) =>
     `${documentUri}#/${parts.map((part) => part.replace(/~/g, "~0").replace(/\//g, "~1")).join("/")}`;
 
+  // One validator per schema: adding the document to a validator reads all of it, which a
+  // property test checking hundreds of responses would otherwise pay for each time.
+  const validators = new Map<string, Validator>();
   function validate(schemaPointer: string, value: unknown, what: string) {
-    const validator = new Validator({ $ref: schemaPointer }, "2020-12", false);
-    validator.addSchema({ ...document, $id: documentUri }, documentUri);
+    let validator = validators.get(schemaPointer);
+    if (!validator) {
+      validator = new Validator({ $ref: schemaPointer }, "2020-12", false);
+      validator.addSchema({ ...document, $id: documentUri }, documentUri);
+      validators.set(schemaPointer, validator);
+    }
     const result = validator.validate(value);
     expect(result.errors.slice(0, 5), `${what}: ${JSON.stringify(value).slice(0, 300)}`).toEqual([]);
   }
