@@ -1,7 +1,7 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { AnswerSetup } from "./answers/select";
-import type { Reader } from "./auth/reader";
 import type { Database } from "./db/client";
+import type { Reader } from "./reader";
 
 /** The session a request concerns, as the session middleware resolved it. */
 export type RequestSession = {

@@ -2,7 +2,8 @@
 // integers in plain digits, and pages of messages bounded in bytes as well as in count. Long
 // conversations are written by SQL as the service stores them; calls the Worker's fetch handler.
 import { describe, expect, it } from "vitest";
-import { maxPageBytes, pageOf } from "../src/schemas/cursor";
+import { maxPageBytes } from "../src/db/pages";
+import { pageOf } from "../src/schemas/cursor";
 import { callAdmin } from "./helpers/admin";
 import { openSql } from "./helpers/database";
 import { call, expectProblem } from "./helpers/http";

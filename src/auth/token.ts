@@ -1,8 +1,8 @@
 import { errors, jwtVerify } from "jose";
 import type { AuthConfig } from "../config";
 import { type ApiError, authUnavailable, invalidToken } from "../http/problem";
+import type { Reader } from "../reader";
 import { KeySetUnavailable, keySetFor } from "./key-set";
-import type { Reader } from "./reader";
 
 /** The longest subject kept; every provider we know of uses far fewer (UUIDs, "user_…" ids). */
 export const maxSubjectLength = 255;

@@ -7,12 +7,12 @@
  * leaves out, which keeps the indexes usable for those it sets.
  */
 import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
-import { maxPageBytes } from "../schemas/cursor";
 import type { Database } from "./client";
 import { importedMessage, lastActivity, messageColumns, placeholder } from "./fragments";
 import {
   fieldBytes,
   fieldsNamedAs,
+  maxPageBytes,
   type PageQuery,
   pageMessages,
   pageStatements,

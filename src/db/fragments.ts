@@ -7,7 +7,7 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import type { Reader } from "../auth/reader";
+import type { Reader } from "../reader";
 import { chatMessages, chatSessions, readers, sessionActivity } from "./schema";
 
 /** A value that `execute` fills by name each time the statement runs: `${placeholder("sessionUuid")}`. */

@@ -3,8 +3,8 @@
  * (lifecycle/import.ts) and the expired sessions purged in batches (lifecycle/retention.ts).
  */
 import { eq, getTableColumns, sql } from "drizzle-orm";
-import type { Reader } from "../auth/reader";
 import type { FeedbackRating, MessageStatus, Sender, Source } from "../conversation";
+import type { Reader } from "../reader";
 import type { Database } from "./client";
 import {
   accessValues,

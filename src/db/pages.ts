@@ -4,10 +4,16 @@
  */
 import { and, asc, desc, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import { maxPageBytes } from "../schemas/cursor";
 import { messageColumns, placeholder } from "./fragments";
 import { chatMessages, chatSessions } from "./schema";
 import { type Prepared, statement } from "./statement";
+
+/**
+ * How large a page of messages may grow, in bytes of its body: a page stops before the message
+ * that would take it past this (sizedPage counts them), and always holds at least one message, so
+ * a long one cannot stall the paging. docs/api.md §5.
+ */
+export const maxPageBytes = 1_048_576;
 
 /**
  * What a message adds to a page's body, counted by PostgreSQL from what is stored: the UTF-8

@@ -4,7 +4,7 @@
  * They share the session access rules of fragments.ts.
  */
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Reader } from "../auth/reader";
+import type { Reader } from "../reader";
 import type { Database } from "./client";
 import {
   accessValues,

@@ -4,8 +4,8 @@
  * one statement, and each sees only a session the request may use (./fragments.ts, `usable`).
  */
 import { and, eq, sql } from "drizzle-orm";
-import type { Reader } from "../auth/reader";
 import type { FeedbackRating, Sender } from "../conversation";
+import type { Reader } from "../reader";
 import type { Database } from "./client";
 import {
   accessValues,

@@ -61,7 +61,6 @@ export type ProblemOptions = {
   cause?: unknown;
 };
 
-/** The one error type of the service: whatever is thrown ends up as one of these. */
 /**
  * How long a client should wait before trying again, sent as Retry-After. The database's
  * troubles (a restart, Neon waking a suspended compute, a burst of connections) pass in seconds;
@@ -74,6 +73,7 @@ export const retryAfterSeconds: Partial<Record<ProblemCode, number>> = {
   auth_unavailable: 30,
 };
 
+/** The one error type of the service: whatever is thrown ends up as one of these. */
 export class ApiError extends Error {
   readonly status: (typeof problemStatus)[ProblemCode];
 
@@ -86,6 +86,19 @@ export class ApiError extends Error {
     this.name = "ApiError";
     this.status = problemStatus[code];
   }
+}
+
+type Issue = { path: PropertyKey[]; message: string };
+
+/** A schema's issues as the problem's `errors[]`: each path joined with dots. */
+export function fieldErrors(issues: readonly Issue[]): FieldError[] {
+  return issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+}
+
+export function validationError(errors: FieldError[]): ApiError {
+  const [first] = errors;
+  const detail = first ? `${first.path || "body"} ${first.message}` : "the request is not valid";
+  return new ApiError("validation_error", detail, { errors });
 }
 
 export function sessionNotFound(): ApiError {

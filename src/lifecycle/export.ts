@@ -4,13 +4,14 @@
  * one before: a Worker never holds more than a page of a long session (docs/benchmarks.md
  * measures a 10,000-message export).
  */
-import type { Reader } from "../auth/reader";
+
 import type { Database } from "../db/client";
 import type { RetentionDays, SessionAccess } from "../db/fragments";
 import { listReaderSessions } from "../db/readers";
 import type { ChatSession } from "../db/schema";
 import { listMessages, type ShownMessage } from "../db/sessions";
 import { ApiError, sessionNotFound } from "../http/problem";
+import type { Reader } from "../reader";
 import type { ExportFormat } from "../schemas/export";
 import { shortSessionId, toExportHead, toMessage } from "../schemas/responses";
 

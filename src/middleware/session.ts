@@ -3,12 +3,12 @@ import { createMiddleware } from "hono/factory";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import type { SessionAccess } from "../db/fragments";
-import { ApiError } from "../http/problem";
-import { fieldErrors, validate, validationError } from "../http/validate";
+import { ApiError, fieldErrors, validationError } from "../http/problem";
 import { documented } from "../openapi/declarations";
 import { sessionPathParameter, uuidParameter } from "../openapi/parameters";
 import { sessionPathSchema } from "../schemas/session";
 import { uuidSchema } from "../schemas/uuid";
+import { validate } from "./validate";
 
 export const sessionHeader = "X-Session-Id";
 

@@ -5,20 +5,20 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Reader } from "../auth/reader";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { claimSessions, eraseReader, listReaderSessions } from "../db/readers";
 import { toApiError } from "../http/error-handler";
 import { ApiError } from "../http/problem";
 import { logStreamFailure } from "../http/request-log";
-import { validate } from "../http/validate";
 import { exportMediaTypes, readerExportStream } from "../lifecycle/export";
 import { jsonBody } from "../middleware/json-body";
 import { rateLimit } from "../middleware/rate-limit";
+import { validate } from "../middleware/validate";
 import { describeRoute, documented } from "../openapi/declarations";
 import { headers } from "../openapi/headers";
 import { json, schemaRef } from "../openapi/schemas";
+import type { Reader } from "../reader";
 import { encodeSessionsCursor, pageOf } from "../schemas/cursor";
 import { claimRequestSchema, readerSessionsQuerySchema, toReaderSession } from "../schemas/readers";
 

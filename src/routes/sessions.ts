@@ -6,7 +6,6 @@ import { createSession, deleteSession, type FeedbackInput, findSession, writeFee
 import { toApiError } from "../http/error-handler";
 import { messageNotFound, notAnAnswer, sessionNotFound } from "../http/problem";
 import { logStreamFailure } from "../http/request-log";
-import { validate } from "../http/validate";
 import { exportFileName, exportMediaTypes, exportStream } from "../lifecycle/export";
 import { importTranscript } from "../lifecycle/import";
 import { jsonBody } from "../middleware/json-body";
@@ -18,6 +17,7 @@ import {
   sessionHeader,
   sessionPath as sessionPathValidator,
 } from "../middleware/session";
+import { validate } from "../middleware/validate";
 import { describeRoute, documented } from "../openapi/declarations";
 import { headers } from "../openapi/headers";
 import { messageIdPathParameter, sessionPathParameter } from "../openapi/parameters";

@@ -3,6 +3,7 @@
  * clients treat them as opaque. The order is inside so a cursor cannot be replayed with the
  * other order, which would silently return the wrong page.
  */
+import { maxPageBytes } from "../db/pages";
 import { isQueryTime } from "./query";
 
 export type Cursor = { order: "asc" | "desc"; afterSeq: number };
@@ -20,13 +21,6 @@ export function decodeCursor(text: string): Cursor | null {
   if (afterSeq > 2_147_483_647) return null;
   return { order: match[1] as Cursor["order"], afterSeq };
 }
-
-/**
- * How large a page of messages may grow, in bytes of its body: a page stops before the message
- * that would take it past this (db/pages.ts, sizedPage, counts them), and always holds at least
- * one message, so a long one cannot stall the paging. docs/api.md §5.
- */
-export const maxPageBytes = 1_048_576;
 
 /**
  * A page out of the rows a paged query read, the page's and one more when more follow: the first
