@@ -11,7 +11,14 @@ import type { HistoryMessage } from "../conversation";
 import type { Database } from "../db/client";
 import type { SessionAccess } from "../db/fragments";
 import type { ChatMessage } from "../db/schema";
-import { appendQuestion, findTurn, recentMessages, startSessionWithQuestion, storeAnswer } from "../db/turns";
+import {
+  appendQuestion,
+  findTurn,
+  type QuestionInput,
+  recentMessages,
+  startSessionWithQuestion,
+  storeAnswer,
+} from "../db/turns";
 import { DeadlineExceeded, withDeadline } from "../deadline";
 import { toApiError } from "../http/error-handler";
 import { ApiError, sessionNotFound } from "../http/problem";
@@ -90,7 +97,7 @@ type StoredOrReplayed = Pick<Turn, "question" | "storedAnswer" | "history">;
 async function storeQuestion(
   db: Database,
   session: RequestSession,
-  input: Parameters<typeof appendQuestion>[1],
+  input: QuestionInput,
 ): Promise<StoredOrReplayed | null> {
   if (session.issued) return { ...(await startSessionWithQuestion(db, input)), storedAnswer: null };
   const appended = await appendQuestion(db, input);

@@ -53,7 +53,7 @@ function nextSeq(where: SQL): SQL {
 /** The new user message and, for the model's memory, up to `historyLimit` messages before it. */
 export type StoredQuestion = { question: ChatMessage; history: HistoryMessage[] };
 
-type QuestionInput = {
+export type QuestionInput = {
   sessionUuid: string;
   question: string;
   clientMessageId: string | null;
