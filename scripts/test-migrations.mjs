@@ -91,6 +91,57 @@ test("a concurrent index build that failed records nothing, and the next run dro
   assert.equal((await recorded(url)).length, 8);
 });
 
+test("a no-transaction migration can add a column, backfill it in batches that commit one by one, index it and make it NOT NULL", async () => {
+  const fixtureTable = {
+    tag: "0006_fixture",
+    sql: 'CREATE TABLE "migration_fixture" ("id" integer PRIMARY KEY, "v" integer NOT NULL);',
+  };
+  const url = await freshDatabase();
+  await applyMigrations(url, { migrationsFolder: await migrationsWith([fixtureTable]) });
+  await withClient(url, (sql) => sql`insert into migration_fixture select g, g from generate_series(1, 2500) as g`);
+  const folder = await migrationsWith([
+    fixtureTable,
+    {
+      tag: "0007_fixture_doubled",
+      sql: `${NO_TRANSACTION_MARKER}
+ALTER TABLE "migration_fixture" ADD COLUMN IF NOT EXISTS "doubled" integer;--> statement-breakpoint
+DO $$
+DECLARE
+  updated integer;
+BEGIN
+  LOOP
+    UPDATE "migration_fixture" SET "doubled" = "v" * 2
+    WHERE "id" IN (SELECT "id" FROM "migration_fixture" WHERE "doubled" IS NULL ORDER BY "id" LIMIT 1000);
+    GET DIAGNOSTICS updated = ROW_COUNT;
+    COMMIT;
+    EXIT WHEN updated = 0;
+  END LOOP;
+END $$;--> statement-breakpoint
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "migration_fixture_doubled_idx" ON "migration_fixture" ("doubled");--> statement-breakpoint
+ALTER TABLE "migration_fixture" DROP CONSTRAINT IF EXISTS "migration_fixture_doubled_not_null";--> statement-breakpoint
+ALTER TABLE "migration_fixture" ADD CONSTRAINT "migration_fixture_doubled_not_null" CHECK ("doubled" IS NOT NULL) NOT VALID;--> statement-breakpoint
+ALTER TABLE "migration_fixture" VALIDATE CONSTRAINT "migration_fixture_doubled_not_null";--> statement-breakpoint
+ALTER TABLE "migration_fixture" ALTER COLUMN "doubled" SET NOT NULL;--> statement-breakpoint
+ALTER TABLE "migration_fixture" DROP CONSTRAINT "migration_fixture_doubled_not_null";`,
+    },
+  ]);
+
+  assert.equal(await applyMigrations(url, { migrationsFolder: folder }), 1);
+  const [counts] = await withClient(
+    url,
+    (sql) => sql`select count(*)::int as rows, count(*) filter (where doubled = v * 2)::int as filled,
+      count(distinct xmin::text)::int as transactions from migration_fixture`,
+  );
+  assert.deepEqual(counts, { rows: 2500, filled: 2500, transactions: 3 });
+  assert.equal(await indexValidity(url, "migration_fixture_doubled_idx"), true);
+  const [column] = await withClient(
+    url,
+    (sql) => sql`select is_nullable from information_schema.columns
+      where table_name = 'migration_fixture' and column_name = 'doubled'`,
+  );
+  assert.equal(column.is_nullable, "NO");
+});
+
 test("a migration that would fail half-way or could not be repeated is refused before anything runs", async () => {
   const url = await freshDatabase();
   const withoutMarker = await migrationsWith([
