@@ -34,6 +34,7 @@ const MIGRATIONS_TABLE = "__drizzle_migrations";
 // first run's index, still being built and so not yet valid, for a failed build and drop it.
 // Any fixed bigint; this one is "drizzle" in ASCII.
 const MIGRATION_LOCK_KEY = 0x6472697a7a6c65n;
+const MIGRATION_LOCK_RETRY_MS = 500;
 
 const CONCURRENTLY = /\b(?:create|drop|reindex)\b[^;]*?\bconcurrently\b/i;
 // A concurrent index build, with its index name (optionally schema-qualified, optionally quoted).
@@ -64,7 +65,7 @@ export async function applyMigrations(url, { migrationsFolder = MIGRATIONS_DIR, 
   try {
     await sql`set statement_timeout = 0`;
     await sql`set lock_timeout = 0`;
-    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+    await takeMigrationLock(sql, log);
     const pending = await pendingMigrations(sql, migrations);
     let applied = 0;
     while (applied < pending.length) {
@@ -125,6 +126,24 @@ function readMigrations(migrationsFolder) {
     }
     return { ...migration, tag, noTransaction };
   });
+}
+
+/**
+ * Takes the migration lock, trying again until the run that holds it has finished. Not with
+ * pg_advisory_lock(), which would wait inside a statement: a concurrent index build waits for
+ * every transaction older than it to end, so the holder's build would wait for our wait, and
+ * PostgreSQL would end both with "deadlock detected". Each try here ends at once.
+ *
+ * @param {import("postgres").Sql} sql
+ * @param {(message: string) => void} log
+ */
+async function takeMigrationLock(sql, log) {
+  for (let attempt = 0; ; attempt++) {
+    const [{ locked }] = await sql`select pg_try_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint) as locked`;
+    if (locked) return;
+    if (attempt === 0) log("Another migration run holds the migration lock: waiting for it to finish...");
+    await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_RETRY_MS));
+  }
 }
 
 /**

@@ -142,6 +142,26 @@ ALTER TABLE "migration_fixture" DROP CONSTRAINT "migration_fixture_doubled_not_n
   assert.equal(column.is_nullable, "NO");
 });
 
+test("two runs at once apply each migration once: the second waits for the first", async () => {
+  const folder = await migrationsWith([
+    {
+      tag: "0006_sender_index",
+      sql: `${NO_TRANSACTION_MARKER}\nCREATE INDEX CONCURRENTLY IF NOT EXISTS "chat_messages_sender_idx" ON "chat_messages" ("sender");`,
+    },
+  ]);
+  const url = await freshDatabase();
+  const applied = await Promise.all([
+    applyMigrations(url, { migrationsFolder: folder }),
+    applyMigrations(url, { migrationsFolder: folder }),
+  ]);
+  assert.deepEqual(
+    applied.sort((a, b) => a - b),
+    [0, 7],
+  );
+  assert.equal((await recorded(url)).length, 7);
+  assert.equal(await indexValidity(url, "chat_messages_sender_idx"), true);
+});
+
 test("a migration that would fail half-way or could not be repeated is refused before anything runs", async () => {
   const url = await freshDatabase();
   const withoutMarker = await migrationsWith([
