@@ -175,6 +175,10 @@ async function pendingMigrations(sql, migrations) {
  * @param {(message: string) => void} log
  */
 async function applyOutsideTransaction(sql, migration, log) {
+  // It may take minutes on a large table (docs/deploy.md has figures), so say what is going on.
+  log(
+    `${migration.tag}: applying outside a transaction (${migration.sql.length} statement${migration.sql.length === 1 ? "" : "s"})...`,
+  );
   for (const statement of migration.sql) {
     const build = CONCURRENT_INDEX_BUILD.exec(statement);
     if (build) {
