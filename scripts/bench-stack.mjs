@@ -15,8 +15,9 @@ import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { build } from "esbuild";
-import { applyMigrations, findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
+import { findFreePort, REPO_ROOT, startLocalDatabase } from "./local-database.mjs";
 import { startLocalPool } from "./local-pool.mjs";
+import { applyMigrations } from "./migrations.mjs";
 import { startRoundTripCounter } from "./pg-roundtrips.mjs";
 
 export const SERVICE_CONFIG = path.join(REPO_ROOT, "wrangler.toml");

@@ -12,7 +12,6 @@ import { constants } from "node:os";
 import path from "node:path";
 import { startFakeModel } from "./fake-model.mjs";
 import {
-  applyMigrations,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
   describeDatabaseUrl,
@@ -23,6 +22,7 @@ import {
   startLocalDatabase,
 } from "./local-database.mjs";
 import { startLocalPool } from "./local-pool.mjs";
+import { applyMigrations } from "./migrations.mjs";
 
 const WRANGLER = path.join(REPO_ROOT, "node_modules", ".bin", "wrangler");
 const KILL_AFTER_MS = 5_000;

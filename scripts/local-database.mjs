@@ -1,7 +1,7 @@
-// Manages the embedded PostgreSQL 17 cluster used for local development and tests,
-// and applies the drizzle migrations in <repo>/drizzle to any database URL.
+// Manages the embedded PostgreSQL 17 cluster used for local development and tests.
+// (scripts/migrations.mjs applies the migrations to it, or to any database URL.)
 //
-// `postgres` and drizzle-orm are loaded with require(): this module is also imported from
+// `postgres` is loaded with require(): this module is also imported from
 // a vitest global-setup file, where `import` resolves with the `workerd` export condition
 // and would give us postgres.js's Cloudflare build, which cannot run in Node.
 import { execFileSync } from "node:child_process";
@@ -15,7 +15,6 @@ import { fileURLToPath } from "node:url";
 const require = createRequire(import.meta.url);
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const MIGRATIONS_DIR = path.join(REPO_ROOT, "drizzle");
 export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, ".data", "postgres");
 /** NaN when LOCAL_DATABASE_PORT is not a number; startLocalDatabase reports that clearly. */
 export const DEFAULT_PORT = process.env.LOCAL_DATABASE_PORT ? Number(process.env.LOCAL_DATABASE_PORT) : 54329;
@@ -244,31 +243,6 @@ export function findFreePort() {
       server.close(() => resolve(port));
     });
   });
-}
-
-/**
- * Applies the pending migrations in <repo>/drizzle.
- *
- * @param {string} url
- * @returns {Promise<number>} how many migrations were applied
- */
-export async function applyMigrations(url) {
-  const postgres = require("postgres");
-  const { drizzle } = require("drizzle-orm/postgres-js");
-  const { migrate } = require("drizzle-orm/postgres-js/migrator");
-
-  // One connection, so that the SET below holds for the migrations: a migration may take longer
-  // than the statement_timeout the service's sessions get (drizzle/0001).
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await sql`set statement_timeout = 0`;
-    await sql`set lock_timeout = 0`;
-    const before = await countAppliedMigrations(sql);
-    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR });
-    return (await countAppliedMigrations(sql)) - before;
-  } finally {
-    await closeClient(sql);
-  }
 }
 
 /**
@@ -502,7 +476,7 @@ async function createDatabaseIfMissing(port) {
 // When the server goes away mid-handshake (Ctrl-C reaches postgres too), postgres.js's end()
 // can stay pending forever with nothing keeping Node alive, so the process would just stop.
 /** @param {import("postgres").Sql} sql */
-async function closeClient(sql) {
+export async function closeClient(sql) {
   let timer;
   await Promise.race([
     sql.end({ timeout: 2 }).catch(() => {}),
@@ -511,17 +485,6 @@ async function closeClient(sql) {
     }),
   ]);
   clearTimeout(timer);
-}
-
-/**
- * @param {import("postgres").Sql} sql
- * @returns {Promise<number>}
- */
-async function countAppliedMigrations(sql) {
-  const [{ exists }] = await sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;
-  if (!exists) return 0;
-  const [{ count }] = await sql`select count(*)::int as count from drizzle.__drizzle_migrations`;
-  return count;
 }
 
 /** @param {string} dir */

@@ -2,7 +2,6 @@
 // set (environment or .dev.vars), otherwise to the local embedded PostgreSQL.
 // `--remote` (used by predeploy) requires NEON_DATABASE_URL instead of falling back to local.
 import {
-  applyMigrations,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
   describeDatabaseUrl,
@@ -10,6 +9,7 @@ import {
   localSetting,
   startLocalDatabase,
 } from "./local-database.mjs";
+import { applyMigrations } from "./migrations.mjs";
 
 /** @type {{ url: string, stop: () => Promise<void> } | undefined} */
 let db;
