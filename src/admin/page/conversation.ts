@@ -1,4 +1,5 @@
 /** One conversation, as an operator reads it: every message with its sources, metadata and feedback. */
+import { addressOf } from "./address";
 import { type AdminMessage, readConversation } from "./api";
 import { byId, clear, element, sourceLink } from "./dom";
 import { number, utc } from "./format";
@@ -20,12 +21,6 @@ export async function moreMessages(): Promise<void> {
   if (shown) await showPage(shown);
 }
 
-export function closeConversation(): void {
-  shown = null;
-  byId("conversation").hidden = true;
-  clear(byId("messages"));
-}
-
 async function showPage(conversation: { sessionUuid: string; cursor: string | null }): Promise<HTMLElement> {
   const page = await readConversation(conversation.sessionUuid, conversation.cursor);
   const s = page.session;
@@ -34,7 +29,7 @@ async function showPage(conversation: { sessionUuid: string; cursor: string | nu
     `Started ${utc(s.created_at)} · last message ${s.last_message_at ? utc(s.last_message_at) : "none"} · ` +
     `${number(s.message_count)} messages · ${s.reader === null ? "anonymous" : `reader ${s.reader}`}`;
   const list = byId("messages");
-  for (const message of page.messages) list.append(messageView(message));
+  for (const message of page.messages) list.append(messageView(s.session_uuid, message));
   conversation.cursor = page.next_cursor;
   byId("messages-more").hidden = page.next_cursor === null;
   byId("conversation").hidden = false;
@@ -51,11 +46,14 @@ function fields(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-function messageView(message: AdminMessage): HTMLElement {
+function messageView(sessionUuid: string, message: AdminMessage): HTMLElement {
   const article = element("article", `message ${message.sender}`);
   article.dataset.message = String(message.id);
   const head = element("p", "muted");
-  head.append(`${message.sender === "user" ? "Question" : "Answer"} #${message.seq} · ${utc(message.timestamp)} `);
+  // The message's own address, to send to a colleague: the conversation opens on it.
+  const here = element("a", "permalink", `${message.sender === "user" ? "Question" : "Answer"} #${message.seq}`);
+  here.href = addressOf({ view: "conversation", sessionUuid, messageId: message.id });
+  head.append(here, ` · ${utc(message.timestamp)} `);
   if (message.status === "incomplete") head.append(element("span", "badge incomplete", "incomplete"));
   article.append(head, element("div", "text", message.message));
   if (message.sender === "bot") article.append(...answerDetails(message));
