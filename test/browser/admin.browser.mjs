@@ -209,6 +209,32 @@ export default async function admin(t) {
   assert.match((await page.textContent(`${later} .feedback`)) ?? "", /rated down.*Too vague for a beginner\./);
   assert.equal(new URL(page.url()).hash, conversationAddress);
 
+  // A link to the last message of a conversation longer than a page (200 messages): the page reads
+  // on until it holds that message. Written by SQL after the counts above were checked.
+  const long = await stack.sql(async (/** @type {any} */ sql) => {
+    const [session] = await sql`
+        insert into chat_sessions (session_uuid, message_count, last_message_at)
+        values (gen_random_uuid(), 250, now()) returning id, session_uuid`;
+    const rows = await sql`
+        insert into chat_messages (session_id, seq, sender, message, timestamp)
+        select ${session.id}, n, 'user', 'Question number ' || n, now() - (250 - n) * interval '1 second'
+        from generate_series(1, 250) as n
+        returning id, seq`;
+    const last = rows.find((/** @type {{ seq: number }} */ row) => row.seq === 250);
+    return { sessionUuid: String(session.session_uuid), lastId: Number(last.id) };
+  });
+  await page.evaluate((address) => {
+    location.hash = address;
+  }, `#/conversations/${long.sessionUuid}?message=${long.lastId}`);
+  await page.waitForSelector(`#messages article.focused[data-message="${long.lastId}"]`);
+  assert.equal(await page.$$eval("#messages article", (shown) => shown.length), 250);
+  assert.match(
+    (await page.textContent(`#messages article[data-message="${long.lastId}"]`)) ?? "",
+    /Question number 250/,
+  );
+  await page.goBack();
+  await page.waitForSelector(question);
+
   // "Open in new tab" (here Ctrl+click on the answer's own link): Chromium gives the new tab no
   // copy of this tab's sessionStorage, so it asks for the token, then shows the linked message.
   const laterAddress = `#/conversations/${seeded.conversation}?message=${seeded.laterAnswerId}`;

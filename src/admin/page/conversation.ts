@@ -4,15 +4,31 @@ import { type AdminMessage, readConversation } from "./api";
 import { byId, clear, element, sourceLink } from "./dom";
 import { number, utc } from "./format";
 
-/** The conversation shown, and where its next page starts; null while none is open. */
-let shown: { sessionUuid: string; cursor: string | null } | null = null;
+/** A conversation open on the page, and where its next page starts. */
+type Opened = { sessionUuid: string; cursor: string | null };
+
+/** The conversation shown; null while none is open. */
+let shown: Opened | null = null;
+
+/**
+ * A linked message deep in a long conversation is read up to, a page at a time, but no further
+ * than this: a link to a message that is not there must not read a whole conversation.
+ */
+const pagesToFindAMessage = 10;
 
 /** Shows a conversation from its start; focusId names the message to scroll to, if any. */
 export async function openConversation(sessionUuid: string, focusId: number | null): Promise<void> {
-  shown = { sessionUuid, cursor: null };
-  clear(byId("messages"));
-  const list = await showPage(shown);
-  const focused = focusId === null ? null : list.querySelector(`[data-message="${focusId}"]`);
+  const opened: Opened = { sessionUuid, cursor: null };
+  shown = opened;
+  const list = byId("messages");
+  clear(list);
+  const find = () => (focusId === null ? null : list.querySelector(`[data-message="${focusId}"]`));
+  for (let page = 0; page < pagesToFindAMessage; page++) {
+    // Another view or conversation was chosen while this page was on its way: leave it be.
+    if (!(await showPage(opened))) return;
+    if (focusId === null || find() || opened.cursor === null) break;
+  }
+  const focused = find();
   if (focused) focused.classList.add("focused");
   (focused ?? byId("conversation")).scrollIntoView({ block: "start" });
 }
@@ -21,8 +37,10 @@ export async function moreMessages(): Promise<void> {
   if (shown) await showPage(shown);
 }
 
-async function showPage(conversation: { sessionUuid: string; cursor: string | null }): Promise<HTMLElement> {
+/** Reads the conversation's next page and shows it; false if another was opened meanwhile. */
+async function showPage(conversation: Opened): Promise<boolean> {
   const page = await readConversation(conversation.sessionUuid, conversation.cursor);
+  if (conversation !== shown) return false;
   const s = page.session;
   byId("conversation-title").textContent = `Conversation ${s.session_uuid}`;
   byId("conversation-summary").textContent =
@@ -32,8 +50,7 @@ async function showPage(conversation: { sessionUuid: string; cursor: string | nu
   for (const message of page.messages) list.append(messageView(s.session_uuid, message));
   conversation.cursor = page.next_cursor;
   byId("messages-more").hidden = page.next_cursor === null;
-  byId("conversation").hidden = false;
-  return list;
+  return true;
 }
 
 function detail(list: HTMLElement, term: string, value: unknown): void {

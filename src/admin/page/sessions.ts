@@ -5,20 +5,21 @@ import { byId, clear, element, formFields } from "./dom";
 import { number, utc } from "./format";
 
 /** The filter of the list shown, and where its next page starts. */
-let filter: Record<string, string> = {};
-let cursor: string | null = null;
+let listed: { filter: Record<string, string>; cursor: string | null } = { filter: {}, cursor: null };
 
 /** The first page of the form's filter, or (more) the next page of the list shown. */
 export async function loadSessions(more: boolean): Promise<void> {
   const rows = byId("session-rows");
   if (!more) {
-    filter = formFields("sessions-form");
-    cursor = null;
+    listed = { filter: formFields("sessions-form"), cursor: null };
     clear(rows);
   }
-  const page = await listSessions(filter, cursor);
+  const reading = listed;
+  const page = await listSessions(reading.filter, reading.cursor);
+  // Another filter was chosen (or back, or forward) while this page was on its way: not shown.
+  if (reading !== listed) return;
   for (const session of page.sessions) rows.append(sessionRow(session));
-  cursor = page.next_cursor;
+  reading.cursor = page.next_cursor;
   byId("sessions-more").hidden = page.next_cursor === null;
   byId("sessions-empty").hidden = rows.childElementCount > 0;
 }
