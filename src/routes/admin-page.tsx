@@ -63,6 +63,7 @@ function AdminPage({ nonce }: { nonce: string }) {
             </label>
             <button type="submit">Open</button>
           </form>
+          <p id="login-next" class="muted"></p>
           <p id="login-error" class="alert" role="alert"></p>
           <noscript>
             <p>This page needs JavaScript: it reads the admin API with your token.</p>

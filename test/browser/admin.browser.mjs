@@ -244,6 +244,10 @@ export default async function admin(t) {
   ]);
   await newTab.waitForSelector("#login-form");
   assert.equal(new URL(newTab.url()).hash, laterAddress);
+  assert.equal(
+    await newTab.textContent("#login-next"),
+    `Then this tab shows: Conversation ${seeded.conversation.slice(0, 8)}….`,
+  );
   assert.equal(await newTab.evaluate(() => sessionStorage.length), 0, "Chromium copied the token to a new tab");
   assert.equal(await newTab.isVisible("#dashboard"), false);
   await newTab.fill("#token", token);
@@ -268,6 +272,7 @@ export default async function admin(t) {
   await fresh.setViewportSize(phone);
   assert.equal(await fresh.isVisible("#login-form"), true);
   assert.equal(await fresh.isVisible("#dashboard"), false);
+  assert.equal(await fresh.textContent("#login-next"), `Then this tab shows: Search for “${WORD}”.`);
   await fresh.fill("#token", token);
   await fresh.click("#login-form button[type=submit]");
   await fresh.waitForSelector(`#hits li[data-message="${seeded.wordQuestionId}"]`);

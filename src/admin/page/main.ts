@@ -4,13 +4,15 @@
  * forms and buttons, and shows the view the address names (src/admin/page/address.ts) when this
  * tab holds the admin token already, or once the operator has given it.
  */
+
+import { readAddress } from "./address";
 import { adminToken } from "./api";
 import { moreMessages } from "./conversation";
 import { byId, formFields } from "./dom";
 import { attempt, showLogin } from "./login";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
-import { go, showAddressed } from "./views";
+import { go, showAddressed, titleOf } from "./views";
 
 function start(): Promise<void> {
   byId("login").hidden = true;
@@ -45,11 +47,20 @@ goOnSubmit("search");
 byId("sessions-more").addEventListener("click", () => attempt(() => loadSessions(true)));
 byId("hits-more").addEventListener("click", () => attempt(() => search(true)));
 byId("messages-more").addEventListener("click", () => attempt(moreMessages));
+/** Without the token, the sign-in form says which view a link opened in this tab leads to. */
+function sayWhereSigningInLeads(): void {
+  byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";
+}
+
 // Links, back and forward: while signed in, the view follows the address; without the token the
 // sign-in form stays, and the address it was given is shown after it.
 window.addEventListener("hashchange", () => {
   if (adminToken.read()) void showAddressed();
+  else sayWhereSigningInLeads();
 });
 
 if (adminToken.read()) void start();
-else tokenInput.focus();
+else {
+  sayWhereSigningInLeads();
+  tokenInput.focus();
+}

@@ -21,6 +21,13 @@ const views: Record<View, { section: string; nav: string | null; title: string }
   conversation: { section: "conversation", nav: null, title: "Conversation" },
 };
 
+/** What an address shows, in words: the tab's title, and what signing in leads to. */
+export function titleOf(address: Address): string {
+  if (address.view === "conversation") return `Conversation ${address.sessionUuid.slice(0, 8)}…`;
+  if (address.view === "search" && address.fields.q) return `Search for “${address.fields.q}”`;
+  return views[address.view].title;
+}
+
 /** Puts the address's fields into the form; a field the address leaves out gets its default. */
 function fillForm(view: FormView, fields: Record<string, string>): void {
   for (const control of byId(`${view}-form`, HTMLFormElement).elements) {
@@ -66,7 +73,7 @@ export function showAddressed(): Promise<void> {
       else byId(nav).removeAttribute("aria-current");
     }
   }
-  document.title = `${views[address.view].title} — Chat history operators`;
+  document.title = `${titleOf(address)} — Chat history operators`;
   if (address.view !== "conversation") {
     fillForm(address.view, address.fields);
     // The navigation returns to a view as it was last shown here, its range or filters kept.
