@@ -174,6 +174,7 @@ export default async function admin(t) {
   assert.equal(new URL(page.url()).hash, `#/search?q=${WORD}`);
   assert.equal(await page.textContent("#hits li mark"), WORD);
   assert.equal(await page.getAttribute("#hits li", "data-message"), String(seeded.wordQuestionId));
+  await assertFits(page, "a search at 1366 px");
   await page.click("#hits li a");
   const question = `#messages article.focused[data-message="${seeded.wordQuestionId}"]`;
   await page.waitForSelector(question);
@@ -273,6 +274,8 @@ export default async function admin(t) {
   assert.equal(await fresh.isVisible("#login-form"), true);
   assert.equal(await fresh.isVisible("#dashboard"), false);
   assert.equal(await fresh.textContent("#login-next"), `Then this tab shows: Search for “${WORD}”.`);
+  await assertFits(fresh, "the sign-in form at 390 px");
+  console.log(`    sign-in for a link, on a phone: ${await t.screenshot(fresh, "admin-sign-in-phone")}`);
   await fresh.fill("#token", token);
   await fresh.click("#login-form button[type=submit]");
   await fresh.waitForSelector(`#hits li[data-message="${seeded.wordQuestionId}"]`);
