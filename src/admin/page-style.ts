@@ -26,7 +26,6 @@ button, input, select { font: inherit; }
 button { border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: .3rem;
   padding: .35rem .8rem; cursor: pointer; }
 button.secondary { background: #fff; color: var(--accent); }
-button.link { border: 0; background: none; color: var(--accent); padding: 0; text-align: left; text-decoration: underline; }
 input[type=text], input[type=password], input[type=search], input[type=date], input[type=number], select {
   border: 1px solid var(--line); border-radius: .3rem; padding: .35rem .5rem; max-width: 100%; }
 form.row { display: flex; flex-wrap: wrap; gap: .5rem .9rem; align-items: end; margin-bottom: .75rem; }
