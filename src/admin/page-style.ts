@@ -9,18 +9,23 @@ export const adminPageStyle = `
 * { box-sizing: border-box; }
 body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
   background: #fff; line-height: 1.4; }
-header { display: flex; align-items: center; justify-content: space-between; gap: 1rem; padding: .75rem 1rem;
+header { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 1rem; padding: .75rem 1rem;
   border-bottom: 1px solid var(--line); background: var(--panel); }
 header h1 { font-size: 1.15rem; margin: 0; }
 main, #login { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 section { margin: 0 0 2rem; }
+nav.views { display: flex; flex-wrap: wrap; gap: .25rem; border-bottom: 1px solid var(--line); margin-bottom: .5rem; }
+nav.views a { padding: .4rem .8rem; color: var(--accent); text-decoration: none; border: 1px solid transparent;
+  border-radius: .3rem .3rem 0 0; margin-bottom: -1px; }
+nav.views a[aria-current=page] { color: var(--ink); font-weight: 600; border-color: var(--line); border-bottom-color: #fff; }
+a { color: var(--accent); }
+a.permalink { color: inherit; }
 h2 { font-size: 1.1rem; margin: 0 0 .75rem; }
 h3 { font-size: .95rem; margin: 1rem 0 .25rem; }
 button, input, select { font: inherit; }
 button { border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: .3rem;
   padding: .35rem .8rem; cursor: pointer; }
 button.secondary { background: #fff; color: var(--accent); }
-button.link { border: 0; background: none; color: var(--accent); padding: 0; text-align: left; text-decoration: underline; }
 input[type=text], input[type=password], input[type=search], input[type=date], input[type=number], select {
   border: 1px solid var(--line); border-radius: .3rem; padding: .35rem .5rem; max-width: 100%; }
 form.row { display: flex; flex-wrap: wrap; gap: .5rem .9rem; align-items: end; margin-bottom: .75rem; }
@@ -55,6 +60,8 @@ th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(-
 th { font-weight: 600; color: var(--muted); white-space: nowrap; }
 td.number, th.number { text-align: right; white-space: nowrap; }
 td.reader { white-space: nowrap; }
+td.title { overflow-wrap: anywhere; }
+td.time { min-width: 6.5rem; }
 ol.sources { margin: 0; padding-left: 1.4rem; }
 ol.sources li { margin: .2rem 0; }
 .hits { list-style: none; padding: 0; margin: 0; }
@@ -77,5 +84,17 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; backgrou
   main, #login { padding: .75rem; }
   header { padding: .6rem .75rem; }
   .hide-narrow { display: none; }
+  /* The sessions table as cards: one row a card, its values named by their columns. */
+  table.sessions, table.sessions tbody, table.sessions tr, table.sessions td { display: block; }
+  table.sessions thead { display: none; }
+  table.sessions tr { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: .1rem .4rem;
+    padding: .5rem 0; border-bottom: 1px solid var(--line); }
+  table.sessions td { border: 0; padding: 0; text-align: left; }
+  table.sessions td.title { grid-column: 1 / -1; }
+  table.sessions td.time { grid-column: span 3; }
+  table.sessions td.reader { grid-column: span 2; }
+  table.sessions td[data-label]::before { content: attr(data-label); display: block; font-size: .7rem; color: var(--muted);
+    overflow-wrap: anywhere; }
+  table.sessions td.title::before { content: none; }
 }
 `;

@@ -54,7 +54,7 @@ function AdminPage({ nonce }: { nonce: string }) {
           <h2 id="login-title">Sign in</h2>
           <p class="muted">
             The admin token (ADMIN_TOKEN) opens every conversation. It is kept in this tab only, until you log out or
-            close it.
+            close it: a link opened in a new tab asks for it again, then shows what it links to.
           </p>
           <form id="login-form" class="row">
             <label>
@@ -63,12 +63,25 @@ function AdminPage({ nonce }: { nonce: string }) {
             </label>
             <button type="submit">Open</button>
           </form>
+          <p id="login-next" class="muted"></p>
           <p id="login-error" class="alert" role="alert"></p>
           <noscript>
             <p>This page needs JavaScript: it reads the admin API with your token.</p>
           </noscript>
         </section>
         <main id="dashboard" hidden>
+          {/* Real links to each view's address (src/admin/page/address.ts): they open in a new tab too. */}
+          <nav class="views" aria-label="Views">
+            <a id="nav-stats" href="#/stats">
+              Activity
+            </a>
+            <a id="nav-sessions" href="#/sessions">
+              Sessions
+            </a>
+            <a id="nav-search" href="#/search">
+              Search
+            </a>
+          </nav>
           <p id="error" class="alert" role="alert"></p>
           <section id="stats" aria-labelledby="stats-title">
             <h2 id="stats-title">Activity</h2>
@@ -129,7 +142,7 @@ function AdminPage({ nonce }: { nonce: string }) {
               <button type="submit">Filter</button>
             </form>
             <div class="scroll">
-              <table>
+              <table class="sessions">
                 <thead>
                   <tr>
                     <th>First question</th>
@@ -175,9 +188,6 @@ function AdminPage({ nonce }: { nonce: string }) {
             <div id="messages" class="messages"></div>
             <button type="button" id="messages-more" class="secondary" hidden>
               More messages
-            </button>
-            <button type="button" id="conversation-close" class="secondary">
-              Close
             </button>
           </section>
         </main>

@@ -5,7 +5,10 @@
 // opens its conversation with sources, metadata and feedback, and shows a rating given meanwhile.
 // One conversation is given to a signed-in reader by SQL: the page names the reader by its opaque
 // reference only, counts the reader, and lists that reader's sessions alone when asked.
-// Screenshots at laptop and phone sizes.
+// Every view has its address (issue 20): filters, a search and a conversation survive a reload,
+// back and forward move between views, and a deep link opened in a new tab (no token: sign-in,
+// then the view) or in a tab with a copy of the token shows its view. Each view fits 1366 px and
+// 390 px without sideways scrolling; screenshots at both sizes.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
@@ -13,10 +16,13 @@ import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
 export const title =
   "the operators' page: a wrong token refused, charts and counts that match the seeded data, search, a conversation, a rating";
 
-const laptop = { width: 1280, height: 800 };
+const laptop = { width: 1366, height: 768 };
 const phone = { width: 390, height: 844 };
 /** The fake model's key: the scenario of each answer is set for it. */
 const FAKE_KEY = "browser-admin";
+/** A word no browser can break, in a session's title. */
+const LONG_PATH =
+  "ros2_ws/src/humanoid_description/urdf/humanoid_v2_full_body_with_backpack_and_head_camera.urdf.xacro";
 /** Found in one question only. */
 const WORD = "exoskeleton";
 
@@ -77,15 +83,15 @@ export default async function admin(t) {
   assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a refused token was kept");
   console.log(`    refused: ${await t.screenshot(page, "admin-refused-laptop")}`);
 
-  // The right token opens it; the token is kept for this tab only.
+  // The right token opens the activity view; the token is kept for this tab only.
   await page.fill("#token", token);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#chart-questions svg");
-  await page.waitForSelector("#session-rows tr");
   assert.deepEqual(await page.evaluate(() => ({ session: Object.keys(sessionStorage), local: localStorage.length })), {
     session: ["chat-history-admin-token"],
     local: 0,
   });
+  assert.equal(await page.getAttribute("#nav-stats", "aria-current"), "page");
 
   // The tiles and the charts say what was seeded.
   const tile = (/** @type {string} */ id) => page.textContent(`#${id}`).then((text) => Number(text?.replace(/,/g, "")));
@@ -105,14 +111,28 @@ export default async function admin(t) {
   assert.equal(await charted("#chart-ratings rect[data-series=down]"), expected.down);
   assert.ok((await page.$$("#chart-latency circle")).length >= 1, "no p95 latency point");
   assert.match((await page.textContent("#top-sources")) ?? "", /Chapter 3: Balance/);
+  await assertFits(page, "activity at 1366 px");
+  console.log(`    activity: ${await t.screenshot(page, "admin-activity-laptop")}`);
+
+  // The range is part of the address: choosing one goes there.
+  await page.selectOption("#stats-range", "7d");
+  await page.click("#stats-form button[type=submit]");
+  await page.waitForFunction(() => location.hash === "#/stats?range=7d");
+  await page.waitForFunction(() => document.querySelector("#stats-range-label")?.textContent?.includes("by day"));
+
+  // The sessions, a link of the navigation: every seeded session listed, the table as wide as the screen.
+  await page.click("#nav-sessions");
+  await page.waitForSelector(`#session-rows tr[data-session="${seeded.failed}"]`);
+  assert.equal(new URL(page.url()).hash, "#/sessions");
+  assert.equal(await page.isVisible("#stats"), false, "the activity view shows with the sessions");
   const listed = await page.$$eval("#session-rows tr", (rows) => rows.map((row) => row.getAttribute("data-session")));
   for (const uuid of seeded.sessions) assert.ok(listed.includes(uuid), `session ${uuid} is not listed`);
-  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
-  console.log(`    dashboard: ${await t.screenshot(page, "admin-laptop")}`);
+  await assertFits(page, "sessions at 1366 px");
+  console.log(`    sessions: ${await t.screenshot(page, "admin-sessions-laptop")}`);
 
   // The owned session names its reader by the reference's first characters, the whole reference in
-  // its title, never by the subject; an anonymous one says so. Choosing the reader lists theirs only.
-  const readerCell = `#session-rows tr[data-session="${owned}"] td.reader button`;
+  // its title, never by the subject; an anonymous one says so. The reader's link lists theirs only.
+  const readerCell = `#session-rows tr[data-session="${owned}"] td.reader a`;
   assert.equal(await page.textContent(readerCell), `reader ${reader.reference.slice(0, 8)}`);
   assert.equal(await page.getAttribute(readerCell, "title"), reader.reference);
   assert.equal(await page.textContent(`#session-rows tr[data-session="${seeded.failed}"] td.reader`), "anonymous");
@@ -122,31 +142,45 @@ export default async function admin(t) {
     const rows = [...document.querySelectorAll("#session-rows tr")];
     return rows.length === 1 && rows[0]?.getAttribute("data-session") === uuid;
   }, owned);
+  assert.equal(new URL(page.url()).hash, `#/sessions?reader=${reader.reference}`);
   assert.equal(await page.inputValue("#sessions-reader"), reader.reference);
-  await page.fill("#sessions-reader", "");
-  await page.click("#sessions-form button[type=submit]");
-  await page.waitForSelector(`#session-rows tr[data-session="${seeded.failed}"]`);
 
-  // The failed-answers filter keeps the session whose answer failed.
+  // Back: the whole list again, and the filter's field empty again.
+  await page.goBack();
+  await page.waitForSelector(`#session-rows tr[data-session="${seeded.failed}"]`);
+  assert.equal(new URL(page.url()).hash, "#/sessions");
+  assert.equal(await page.inputValue("#sessions-reader"), "");
+
+  // The failed-answers filter keeps the session whose answer failed, in the address, past a reload.
+  const onlyFailed = (/** @type {string} */ uuid) =>
+    page.waitForFunction((failed) => {
+      const rows = [...document.querySelectorAll("#session-rows tr")];
+      return rows.length > 0 && rows.every((row) => row.getAttribute("data-session") === failed);
+    }, uuid);
   await page.check("#sessions-form input[name=has_failures]");
   await page.click("#sessions-form button[type=submit]");
-  await page.waitForFunction(
-    (uuid) =>
-      [...document.querySelectorAll("#session-rows tr")].every((row) => row.getAttribute("data-session") === uuid),
-    seeded.failed,
-  );
-  await page.uncheck("#sessions-form input[name=has_failures]");
-  await page.click("#sessions-form button[type=submit]");
+  await onlyFailed(seeded.failed);
+  assert.match(new URL(page.url()).hash, /^#\/sessions\?(.*&)?has_failures=true/);
+  await page.reload();
+  await onlyFailed(seeded.failed);
+  assert.equal(await page.isChecked("#sessions-form input[name=has_failures]"), true);
 
-  // A search finds the word, marked, and opens its conversation on that message.
+  // A search finds the word, marked; its address holds the words; its link opens the conversation
+  // on that message, at that message's address.
+  await page.click("#nav-search");
   await page.fill("#search-q", WORD);
   await page.click("#search-form button[type=submit]");
   await page.waitForSelector("#hits li");
+  assert.equal(new URL(page.url()).hash, `#/search?q=${WORD}`);
   assert.equal(await page.textContent("#hits li mark"), WORD);
   assert.equal(await page.getAttribute("#hits li", "data-message"), String(seeded.wordQuestionId));
-  await page.click("#hits li button");
+  await assertFits(page, "a search at 1366 px");
+  await page.click("#hits li a");
   const question = `#messages article.focused[data-message="${seeded.wordQuestionId}"]`;
   await page.waitForSelector(question);
+  const conversationAddress = `#/conversations/${seeded.conversation}?message=${seeded.wordQuestionId}`;
+  assert.equal(new URL(page.url()).hash, conversationAddress);
+  assert.equal(await page.isVisible("#search"), false, "the search shows with the conversation");
   assert.match((await page.textContent("#conversation-summary")) ?? "", /· anonymous$/);
   // A reader's markup is text on this page.
   assert.match((await page.textContent(question)) ?? "", /change how the <i>ZMP<\/i> is computed/);
@@ -157,33 +191,157 @@ export default async function admin(t) {
   assert.match((await page.textContent(`${answer} .feedback`)) ?? "", /rated up/);
   const later = `#messages article[data-message="${seeded.laterAnswerId}"]`;
   assert.match((await page.textContent(`${later} .feedback`)) ?? "", /none/);
+  await assertFits(page, "a conversation at 1366 px");
   console.log(`    conversation: ${await t.screenshot(page, "admin-conversation-laptop")}`);
 
-  // A reader rates an answer through the public API; the page shows it once it reads again.
+  // Back to the hits, forward to the conversation again.
+  await page.goBack();
+  await page.waitForSelector("#hits li a");
+  assert.equal(await page.isVisible("#conversation"), false);
+  assert.equal(await page.inputValue("#search-q"), WORD);
+  await page.goForward();
+  await page.waitForSelector(question);
+
+  // A reader rates an answer through the public API; a reload shows the same conversation, with it.
   await api.rate(seeded.conversation, seeded.laterAnswerId, { rating: "down", comment: "Too vague for a beginner." });
   await page.reload();
-  await page.waitForSelector("#chart-ratings svg");
-  assert.equal(await tile("total-down"), expected.down + 1, "the new rating is not counted");
-  await page.fill("#search-q", WORD);
-  await page.click("#search-form button[type=submit]");
-  await page.waitForSelector("#hits li button");
-  await page.click("#hits li button");
   await page.waitForSelector(`${later} .feedback .badge.down`);
+  await page.waitForSelector(question);
   assert.match((await page.textContent(`${later} .feedback`)) ?? "", /rated down.*Too vague for a beginner\./);
+  assert.equal(new URL(page.url()).hash, conversationAddress);
 
-  // Readable on a phone: nothing wider than the screen.
+  // A link to the last message of a conversation longer than a page (200 messages): the page reads
+  // on until it holds that message. Written by SQL after the counts above were checked.
+  const long = await stack.sql(async (/** @type {any} */ sql) => {
+    const [session] = await sql`
+        insert into chat_sessions (session_uuid, message_count, last_message_at)
+        values (gen_random_uuid(), 250, now()) returning id, session_uuid`;
+    const rows = await sql`
+        insert into chat_messages (session_id, seq, sender, message, timestamp)
+        select ${session.id}, n, 'user', 'Question number ' || n, now() - (250 - n) * interval '1 second'
+        from generate_series(1, 250) as n
+        returning id, seq`;
+    const last = rows.find((/** @type {{ seq: number }} */ row) => row.seq === 250);
+    return { sessionUuid: String(session.session_uuid), lastId: Number(last.id) };
+  });
+  await page.evaluate((address) => {
+    location.hash = address;
+  }, `#/conversations/${long.sessionUuid}?message=${long.lastId}`);
+  await page.waitForSelector(`#messages article.focused[data-message="${long.lastId}"]`);
+  assert.equal(await page.$$eval("#messages article", (shown) => shown.length), 250);
+  assert.match(
+    (await page.textContent(`#messages article[data-message="${long.lastId}"]`)) ?? "",
+    /Question number 250/,
+  );
+  await page.goBack();
+  await page.waitForSelector(question);
+
+  // "Open in new tab" (here Ctrl+click on the answer's own link): Chromium gives the new tab no
+  // copy of this tab's sessionStorage, so it asks for the token, then shows the linked message.
+  const laterAddress = `#/conversations/${seeded.conversation}?message=${seeded.laterAnswerId}`;
+  const [newTab] = await Promise.all([
+    page.context().waitForEvent("page"),
+    page.click(`${later} a.permalink`, { modifiers: ["Control"] }),
+  ]);
+  await newTab.waitForSelector("#login-form");
+  assert.equal(new URL(newTab.url()).hash, laterAddress);
+  assert.equal(
+    await newTab.textContent("#login-next"),
+    `Then this tab shows: Conversation ${seeded.conversation.slice(0, 8)}….`,
+  );
+  assert.equal(await newTab.evaluate(() => sessionStorage.length), 0, "Chromium copied the token to a new tab");
+  assert.equal(await newTab.isVisible("#dashboard"), false);
+  await newTab.fill("#token", token);
+  await newTab.click("#login-form button[type=submit]");
+  await newTab.waitForSelector(`#messages article.focused[data-message="${seeded.laterAnswerId}"]`);
+  assert.equal(new URL(newTab.url()).hash, laterAddress);
+  await newTab.close();
+  assert.equal(new URL(page.url()).hash, conversationAddress, "Ctrl+click navigated this tab");
+
+  // A tab this one opens with an opener (as a duplicated tab) has a copy of its sessionStorage:
+  // it shows the linked view at once.
+  const [copiedTab] = await Promise.all([
+    page.context().waitForEvent("page"),
+    page.evaluate((address) => void window.open(address), laterAddress),
+  ]);
+  await copiedTab.waitForSelector(`#messages article.focused[data-message="${seeded.laterAnswerId}"]`);
+  assert.equal(await copiedTab.isVisible("#login-form"), false);
+  await copiedTab.close();
+
+  // A deep link in a fresh browser (no token anywhere): the sign-in form, then the linked search.
+  const fresh = await t.open(`${service.base}/admin#/search?q=${WORD}`);
+  await fresh.setViewportSize(phone);
+  assert.equal(await fresh.isVisible("#login-form"), true);
+  assert.equal(await fresh.isVisible("#dashboard"), false);
+  assert.equal(await fresh.textContent("#login-next"), `Then this tab shows: Search for “${WORD}”.`);
+  await assertFits(fresh, "the sign-in form at 390 px");
+  console.log(`    sign-in for a link, on a phone: ${await t.screenshot(fresh, "admin-sign-in-phone")}`);
+  await fresh.fill("#token", token);
+  await fresh.click("#login-form button[type=submit]");
+  await fresh.waitForSelector(`#hits li[data-message="${seeded.wordQuestionId}"]`);
+  assert.equal(await fresh.inputValue("#search-q"), WORD);
+  await assertFits(fresh, "a search at 390 px");
+  console.log(`    search on a phone: ${await t.screenshot(fresh, "admin-search-phone")}`);
+
+  // Readable on a phone: nothing wider than the screen, in every view.
   await page.setViewportSize(phone);
   await page.evaluate(() => window.scrollTo(0, 0));
-  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
-  console.log(`    phone: ${await t.screenshot(page, "admin-phone")}`);
+  await assertFits(page, "a conversation at 390 px");
+  console.log(`    conversation on a phone: ${await t.screenshot(page, "admin-conversation-phone")}`);
+  await page.click("#nav-sessions");
+  await page.waitForSelector(`#session-rows tr[data-session="${seeded.failed}"]`);
+  await assertFits(page, "sessions at 390 px");
+  console.log(`    sessions on a phone: ${await t.screenshot(page, "admin-sessions-phone")}`);
+  await page.click("#nav-stats");
+  await page.waitForSelector("#chart-questions svg");
+  await assertFits(page, "activity at 390 px");
+  console.log(`    activity on a phone: ${await t.screenshot(page, "admin-activity-phone")}`);
 
-  // Another tab has no token: it asks for one; logging out forgets it here too.
-  const other = await t.open(`${service.base}/admin`);
-  assert.equal(await other.isVisible("#login-form"), true);
-  assert.equal(await other.isVisible("#dashboard"), false);
+  // Logging out forgets the token; a link followed then asks for it again.
   await page.click("#logout");
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   assert.equal(await page.isVisible("#login-form"), true);
+  await page.evaluate(() => {
+    location.hash = "#/sessions";
+  });
+  await page.waitForFunction(() => location.hash === "#/sessions");
+  assert.equal(await page.isVisible("#dashboard"), false);
+  assert.equal(await page.isVisible("#login-form"), true);
+}
+
+/**
+ * The page as shown fits the viewport's width: the document does not scroll sideways, no element
+ * reaches past either edge, and no box (the sessions table's) scrolls sideways inside itself.
+ *
+ * @param {import("playwright-core").Page} page @param {string} where
+ */
+async function assertFits(page, where) {
+  const found = await page.evaluate(() => {
+    const width = window.innerWidth;
+    const name = (/** @type {Element} */ node) =>
+      `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ""}${node.classList.length ? `.${[...node.classList].join(".")}` : ""}`;
+    /** @type {string[]} */
+    const wide = [];
+    for (const node of document.querySelectorAll("body *")) {
+      const box = node.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      if (box.left < -1 || box.right > width + 1)
+        wide.push(`${name(node)} spans ${Math.round(box.left)}–${Math.round(box.right)} px`);
+      // A box whose content is wider than itself: it scrolls sideways, or its text runs out of it.
+      // (An SVG's text is drawn to its viewBox, scaled: its box, checked above, is what shows.)
+      if (node instanceof HTMLElement && node.clientWidth > 0 && node.scrollWidth > node.clientWidth + 1) {
+        const overflow = getComputedStyle(node).overflowX;
+        wide.push(`${name(node)} is ${node.scrollWidth} px wide in ${node.clientWidth} px (overflow-x ${overflow})`);
+      }
+    }
+    const scrolling = document.scrollingElement ?? document.documentElement;
+    return { width, scrollWidth: scrolling.scrollWidth, wide: wide.slice(0, 10) };
+  });
+  assert.ok(
+    found.scrollWidth <= found.width,
+    `${where}: the page is ${found.scrollWidth} px wide in ${found.width} px`,
+  );
+  assert.deepEqual(found.wide, [], `${where}: wider than the viewport`);
 }
 
 /**
@@ -277,7 +435,9 @@ async function seed(api) {
 
   // The model fails before it writes anything: the question stays without an answer.
   await api.script({ status: 500 });
-  const failed = await api.ask("Why did my robot fall over?", undefined);
+  // A question that opens with a path, no space in it: its session's title must wrap rather than
+  // widen the table.
+  const failed = await api.ask(`${LONG_PATH} makes my robot fall over. Why?`, undefined);
   assert.equal(failed.status, 502, JSON.stringify(failed.body));
   await api.script({});
 

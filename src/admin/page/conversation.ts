@@ -1,17 +1,34 @@
 /** One conversation, as an operator reads it: every message with its sources, metadata and feedback. */
+import { addressOf } from "./address";
 import { type AdminMessage, readConversation } from "./api";
 import { byId, clear, element, sourceLink } from "./dom";
 import { number, utc } from "./format";
 
-/** The conversation shown, and where its next page starts; null while none is open. */
-let shown: { sessionUuid: string; cursor: string | null } | null = null;
+/** A conversation open on the page, and where its next page starts. */
+type Opened = { sessionUuid: string; cursor: string | null };
+
+/** The conversation shown; null while none is open. */
+let shown: Opened | null = null;
+
+/**
+ * A linked message deep in a long conversation is read up to, a page at a time, but no further
+ * than this: a link to a message that is not there must not read a whole conversation.
+ */
+const pagesToFindAMessage = 10;
 
 /** Shows a conversation from its start; focusId names the message to scroll to, if any. */
 export async function openConversation(sessionUuid: string, focusId: number | null): Promise<void> {
-  shown = { sessionUuid, cursor: null };
-  clear(byId("messages"));
-  const list = await showPage(shown);
-  const focused = focusId === null ? null : list.querySelector(`[data-message="${focusId}"]`);
+  const opened: Opened = { sessionUuid, cursor: null };
+  shown = opened;
+  const list = byId("messages");
+  clear(list);
+  const find = () => (focusId === null ? null : list.querySelector(`[data-message="${focusId}"]`));
+  for (let page = 0; page < pagesToFindAMessage; page++) {
+    // Another view or conversation was chosen while this page was on its way: leave it be.
+    if (!(await showPage(opened))) return;
+    if (focusId === null || find() || opened.cursor === null) break;
+  }
+  const focused = find();
   if (focused) focused.classList.add("focused");
   (focused ?? byId("conversation")).scrollIntoView({ block: "start" });
 }
@@ -20,25 +37,20 @@ export async function moreMessages(): Promise<void> {
   if (shown) await showPage(shown);
 }
 
-export function closeConversation(): void {
-  shown = null;
-  byId("conversation").hidden = true;
-  clear(byId("messages"));
-}
-
-async function showPage(conversation: { sessionUuid: string; cursor: string | null }): Promise<HTMLElement> {
+/** Reads the conversation's next page and shows it; false if another was opened meanwhile. */
+async function showPage(conversation: Opened): Promise<boolean> {
   const page = await readConversation(conversation.sessionUuid, conversation.cursor);
+  if (conversation !== shown) return false;
   const s = page.session;
   byId("conversation-title").textContent = `Conversation ${s.session_uuid}`;
   byId("conversation-summary").textContent =
     `Started ${utc(s.created_at)} · last message ${s.last_message_at ? utc(s.last_message_at) : "none"} · ` +
     `${number(s.message_count)} messages · ${s.reader === null ? "anonymous" : `reader ${s.reader}`}`;
   const list = byId("messages");
-  for (const message of page.messages) list.append(messageView(message));
+  for (const message of page.messages) list.append(messageView(s.session_uuid, message));
   conversation.cursor = page.next_cursor;
   byId("messages-more").hidden = page.next_cursor === null;
-  byId("conversation").hidden = false;
-  return list;
+  return true;
 }
 
 function detail(list: HTMLElement, term: string, value: unknown): void {
@@ -51,11 +63,14 @@ function fields(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-function messageView(message: AdminMessage): HTMLElement {
+function messageView(sessionUuid: string, message: AdminMessage): HTMLElement {
   const article = element("article", `message ${message.sender}`);
   article.dataset.message = String(message.id);
   const head = element("p", "muted");
-  head.append(`${message.sender === "user" ? "Question" : "Answer"} #${message.seq} · ${utc(message.timestamp)} `);
+  // The message's own address, to send to a colleague: the conversation opens on it.
+  const here = element("a", "permalink", `${message.sender === "user" ? "Question" : "Answer"} #${message.seq}`);
+  here.href = addressOf({ view: "conversation", sessionUuid, messageId: message.id });
+  head.append(here, ` · ${utc(message.timestamp)} `);
   if (message.status === "incomplete") head.append(element("span", "badge incomplete", "incomplete"));
   article.append(head, element("div", "text", message.message));
   if (message.sender === "bot") article.append(...answerDetails(message));

@@ -35,6 +35,15 @@ export function svg<K extends keyof SVGElementTagNameMap>(
   return node;
 }
 
+/** The fields of a form that are filled in, by their names (the names the admin API's parameters have). */
+export function formFields(formId: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new FormData(byId(formId, HTMLFormElement)).entries()) {
+    if (typeof value === "string" && value !== "") fields[name] = value;
+  }
+  return fields;
+}
+
 export function clear(node: Node): void {
   while (node.firstChild) node.removeChild(node.firstChild);
 }

@@ -1,30 +1,31 @@
 /**
  * The operators' page's script, the entry of its bundle (scripts/admin-page.mjs). It runs in the
  * browser, sent inline with the page's nonce by src/routes/admin-page.tsx; it wires the page's
- * forms and buttons, and opens the dashboard when this tab holds the admin token already.
+ * forms and buttons, and shows the view the address names (src/admin/page/address.ts) when this
+ * tab holds the admin token already, or once the operator has given it.
  */
+
+import { readAddress } from "./address";
 import { adminToken } from "./api";
-import { closeConversation, moreMessages } from "./conversation";
-import { byId } from "./dom";
+import { moreMessages } from "./conversation";
+import { byId, formFields } from "./dom";
 import { attempt, showLogin } from "./login";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
-import { loadStats } from "./stats";
+import { go, showAddressed, titleOf } from "./views";
 
-async function start(): Promise<void> {
+function start(): Promise<void> {
   byId("login").hidden = true;
   byId("dashboard").hidden = false;
   byId("logout").hidden = false;
-  await attempt(loadStats);
-  // A refused token has sent the operator back to the sign-in form: nothing more to load.
-  if (byId("dashboard").hidden) return;
-  await attempt(() => loadSessions(false));
+  return showAddressed();
 }
 
-function onSubmit(formId: string, action: () => Promise<void>): void {
-  byId(formId).addEventListener("submit", (event) => {
+/** A form chooses a view: sending it goes to that view's address with the form's fields. */
+function goOnSubmit(view: "stats" | "sessions" | "search"): void {
+  byId(`${view}-form`).addEventListener("submit", (event) => {
     event.preventDefault();
-    void attempt(action);
+    go({ view, fields: formFields(`${view}-form`) });
   });
 }
 
@@ -36,16 +37,30 @@ byId("login-form").addEventListener("submit", (event) => {
   adminToken.keep(token);
   tokenInput.value = "";
   byId("login-error").textContent = "";
+  // The address is left as it was: a link opened without the token shows its view once signed in.
   void start();
 });
 byId("logout").addEventListener("click", () => showLogin("Logged out."));
-onSubmit("stats-form", loadStats);
-onSubmit("sessions-form", () => loadSessions(false));
-onSubmit("search-form", () => search(false));
+goOnSubmit("stats");
+goOnSubmit("sessions");
+goOnSubmit("search");
 byId("sessions-more").addEventListener("click", () => attempt(() => loadSessions(true)));
 byId("hits-more").addEventListener("click", () => attempt(() => search(true)));
 byId("messages-more").addEventListener("click", () => attempt(moreMessages));
-byId("conversation-close").addEventListener("click", closeConversation);
+/** Without the token, the sign-in form says which view a link opened in this tab leads to. */
+function sayWhereSigningInLeads(): void {
+  byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";
+}
+
+// Links, back and forward: while signed in, the view follows the address; without the token the
+// sign-in form stays, and the address it was given is shown after it.
+window.addEventListener("hashchange", () => {
+  if (adminToken.read()) void showAddressed();
+  else sayWhereSigningInLeads();
+});
 
 if (adminToken.read()) void start();
-else tokenInput.focus();
+else {
+  sayWhereSigningInLeads();
+  tokenInput.focus();
+}

@@ -1,9 +1,8 @@
 /** The search section: hits with their matches marked, each opening its conversation on that message. */
+import { addressOf } from "./address";
 import { type SearchHit, searchMessages } from "./api";
-import { openConversation } from "./conversation";
 import { byId, clear, element } from "./dom";
 import { utc } from "./format";
-import { attempt } from "./login";
 
 /** The query whose hits are shown, and where its next page starts. */
 let query = "";
@@ -25,9 +24,8 @@ function snippetView({ text, highlights }: SearchHit["snippet"]): HTMLElement {
 function hitView(hit: SearchHit): HTMLElement {
   const item = element("li");
   item.dataset.message = String(hit.message_id);
-  const open = element("button", "link", "Open the conversation");
-  open.type = "button";
-  open.addEventListener("click", () => attempt(() => openConversation(hit.session_uuid, hit.message_id)));
+  const open = element("a", null, "Open the conversation");
+  open.href = addressOf({ view: "conversation", sessionUuid: hit.session_uuid, messageId: hit.message_id });
   const meta = element(
     "p",
     "muted",

@@ -14,8 +14,13 @@ function statsRange(choice: string) {
   return { bucket: "day" as const, from: new Date(to - days * day).toISOString(), to: new Date(to).toISOString() };
 }
 
+/** How many reads were asked for: only the latest one's answer is drawn. */
+let reads = 0;
+
 export async function loadStats(): Promise<void> {
-  renderStats(await readStats(statsRange(byId("stats-range", HTMLSelectElement).value)));
+  const read = ++reads;
+  const stats = await readStats(statsRange(byId("stats-range", HTMLSelectElement).value));
+  if (read === reads) renderStats(stats);
 }
 
 function tile(id: string, label: string, value: number | null): HTMLElement {
