@@ -1,10 +1,11 @@
 // `npm run bench:admin`: what each request of the admin API costs on a database of 100,000
-// messages. docs/benchmarks.md ("The admin API on 100,000 messages") explains it.
+// messages, or of as many as --messages says. docs/benchmarks.md ("The admin API on 100,000
+// messages") explains it.
 //
 // Starts, on free 127.0.0.1 ports, a throw-away PostgreSQL 17 (scripts/bench-stack.mjs), writes
-// 10,000 sessions holding exactly 100,000 messages into it with SQL (90 days of conversations:
-// answers with model metadata and sources, some cut short, some questions never answered, some
-// answers rated), runs VACUUM ANALYZE, and starts `wrangler dev` of the service with an
+// 10,000 sessions holding exactly 100,000 messages (or --messages in a tenth as many sessions)
+// into it with SQL (90 days of conversations: answers with model metadata and sources, some cut
+// short, some questions never answered, some answers rated), runs VACUUM ANALYZE, and starts `wrangler dev` of the service with an
 // ADMIN_TOKEN. Then, for each request kind: latency, Worker CPU and PostgreSQL CPU per request on
 // one keep-alive connection after a warm-up; statements and round trips per request through
 // scripts/pg-roundtrips.mjs; and EXPLAIN (ANALYZE, BUFFERS) of the statements the request runs,
@@ -29,10 +30,7 @@ import {
 } from "./bench-stack.mjs";
 import { echoVars, percentile, runLoad } from "./bench-workload.mjs";
 
-/** Messages in the database: 10,000 sessions of 2, 6, 10, 14 or 18 messages, 10 on average. */
-const SESSIONS = 10_000;
-const MESSAGES = 100_000;
-/** A word in 10 questions only, and one in none. */
+/** A word in 10 questions only, whatever the size, and one in none. */
 const RARE_WORD = "exoskeleton";
 const ABSENT_WORD = "xylophone";
 const TOKEN = `bench-admin-${randomBytes(24).toString("hex")}`;
@@ -57,7 +55,7 @@ const KINDS = [
   },
   {
     id: "sessions-none-pass",
-    title: "sessions, a filter none of the 10,000 passes",
+    title: "sessions, a filter no session passes",
     path: () => "/api/admin/sessions?has_negative_feedback=true&min_messages=19",
   },
   {
@@ -102,6 +100,8 @@ const KINDS = [
 
 const HELP = `npm run bench:admin [-- options]
 
+  --messages N         messages in the database, a multiple of 100 up to 10,000,000, in a tenth as
+                       many sessions (default 100000)
   --requests N         timed requests of each kind, after 3 of warm-up (default 30)
   --count-requests N   requests of each kind through the round-trip counter (default 5)
   --kinds a,b,...      only these kinds: ${KINDS.map((kind) => kind.id).join(", ")}
@@ -110,6 +110,7 @@ const HELP = `npm run bench:admin [-- options]
 
 const { values: options } = parseArgs({
   options: {
+    messages: { type: "string", default: "100000" },
     requests: { type: "string", default: "30" },
     "count-requests": { type: "string", default: "5" },
     kinds: { type: "string" },
@@ -137,6 +138,14 @@ function numberOption(name, max) {
   }
   return value;
 }
+// Sessions of 2, 6, 10, 14 or 18 messages in turn, 10 on average: a multiple of 5 sessions holds
+// exactly ten times as many messages, and of 10 lets 10 of them hold RARE_WORD.
+const MESSAGES = numberOption("messages", 10_000_000);
+if (MESSAGES % 100 !== 0) {
+  console.error("bench:admin: --messages must be a multiple of 100 (sessions of 2 to 18 messages in turn)");
+  process.exit(2);
+}
+const SESSIONS = MESSAGES / 10;
 const requests = numberOption("requests", 10_000);
 const countRequests = numberOption("count-requests", 1000);
 const wanted = options.kinds?.split(",").map((id) => id.trim());
@@ -153,9 +162,9 @@ const stack = new BenchStack();
 const progress = (/** @type {string} */ line) => console.error(`bench:admin: ${line}`);
 
 /**
- * 100,000 messages in 10,000 sessions started over the last 90 days, a message every 30 seconds
+ * MESSAGES messages in SESSIONS sessions started over the last 90 days, a message every 30 seconds
  * within a session. Every question holds "humanoid" and three of 50 robotics words; every answer
- * "zero moment point". Each 97th session ends with its last two questions unanswered; each 50th
+ * "zero moment point"; the first questions of 10 sessions hold RARE_WORD. Each 97th session ends with its last two questions unanswered; each 50th
  * answer is cut short; each 20th is rated (each 60th down, with a comment); each answer cites two
  * of 12 chapters. Deterministic but for the session UUIDs and the times.
  *
@@ -180,7 +189,7 @@ async function seed(sql) {
       'How does the ' || w[1 + (hashint4(s.id::int * 31 + q.seq) & 2147483647) % 50]
         || ' relate to ' || w[1 + (hashint4(s.id::int * 17 + q.seq) & 2147483647) % 50]
         || ' in a humanoid ' || w[1 + (hashint4(s.id::int * 7 + q.seq) & 2147483647) % 50] || '?'
-        || case when seeded.i % 1000 = 0 and q.seq = 1 then ${` And an ${RARE_WORD}?`} else '' end,
+        || case when seeded.i % ${SESSIONS / 10} = 0 and q.seq = 1 then ${` And an ${RARE_WORD}?`} else '' end,
       s.created_at + interval '30 seconds' * (q.seq - 1), gen_random_uuid()
     from seeded
     join chat_sessions s on s.session_uuid = seeded.session_uuid
@@ -398,18 +407,23 @@ async function main() {
 /**
  * The indexes the plans read, with how (e.g. "Bitmap Index Scan on chat_messages_message_search"),
  * and whether a table is read whole: the evidence that a request is found through its index.
+ * A plan's branch that never ran (the search's way not taken) is left out.
  *
  * @param {string[]} plans EXPLAIN's text
  */
 function indexesRead(plans) {
   const scans = new Set();
   for (const plan of plans) {
-    for (const match of plan.matchAll(
+    const ran = plan
+      .split("\n")
+      .filter((line) => !line.includes("(never executed)"))
+      .join("\n");
+    for (const match of ran.matchAll(
       /(Bitmap Index Scan|Index Only Scan(?: Backward)?|Index Scan(?: Backward)?) (?:using|on) (\w+)/g,
     )) {
       scans.add(`${match[1]} ${match[1].startsWith("Bitmap") ? "on" : "using"} ${match[2]}`);
     }
-    for (const match of plan.matchAll(/Seq Scan on (\w+)/g)) scans.add(`Seq Scan on ${match[1]}`);
+    for (const match of ran.matchAll(/Seq Scan on (\w+)/g)) scans.add(`Seq Scan on ${match[1]}`);
   }
   return [...scans];
 }
