@@ -49,7 +49,8 @@ describe("GET /api/admin/search", () => {
       hits.map(({ session_uuid, message_id, seq, sender }) => ({ session_uuid, message_id, seq, sender })),
     ).toEqual(expected);
     expect(hits[1]).toMatchObject({ status: "complete", timestamp: third.user_message.timestamp });
-    expect(hits[1]!.snippet).toEqual({ text: `does the ${word} matter`, highlights: [[9, 9 + word.length]] });
+    // A short question is its own snippet, from its first word (wholeSnippetLength).
+    expect(hits[1]!.snippet).toEqual({ text: `Why does the ${word} matter?`, highlights: [[13, 13 + word.length]] });
   });
 
   it("matches English word forms, phrases, or and -not, as websearch_to_tsquery reads them", async () => {
