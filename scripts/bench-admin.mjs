@@ -80,6 +80,16 @@ const KINDS = [
     path: () => `/api/admin/search?q=${encodeURIComponent('"zero moment point" -gear')}`,
   },
   {
+    id: "search-questions",
+    title: 'search "humanoid" in questions only (sender=user), newest 20',
+    path: () => "/api/admin/search?q=humanoid&sender=user",
+  },
+  {
+    id: "search-answers-miss",
+    title: 'search "relate" (every question, no answer) in answers only (sender=bot)',
+    path: () => "/api/admin/search?q=relate&sender=bot",
+  },
+  {
     id: "search-negation",
     title: `search -${RARE_WORD} (every message but 10), newest 20`,
     path: () => `/api/admin/search?q=-${RARE_WORD}`,
