@@ -189,8 +189,9 @@ export const wholeSnippetLength = 200;
 
 /**
  * How many messages, newest first, the search reads before it turns to the GIN index, per hit the
- * page asks for. A word in more than 1 message of 500 fills the page within this walk; a rarer one
- * is read through the index, where it costs what its matches cost: at most 1 in 500 messages.
+ * page asks for. A word in more than 1 of 500 of the newest messages fills the page within this
+ * walk; a rarer one is read through the index, where it costs what its matches cost. That is
+ * little unless the word was common in older messages, or the sender filter drops most of them.
  */
 const walkedPerHit = 500;
 
