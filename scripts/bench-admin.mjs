@@ -193,9 +193,18 @@ async function seed(sql) {
   await sql`
     insert into chat_sessions (session_uuid, created_at, last_message_at, message_count)
     select session_uuid, started, started + interval '30 seconds' * (messages - 1), messages from seeded`;
+  // Ids in the order the messages were written, questions and answers interleaved, as in a real
+  // table: the search reads the newest messages by id first (src/db/admin.ts).
+  await sql.unsafe(`
+    create temp table message_ids as
+    select s.id as session_id, q.seq,
+      row_number() over (order by s.created_at + interval '30 seconds' * (q.seq - 1), s.id, q.seq) as id
+    from chat_sessions s cross join lateral generate_series(1, s.message_count) as q(seq)`);
+  await sql`create index on message_ids (session_id, seq)`;
   await sql`
-    insert into chat_messages (session_id, seq, sender, message, timestamp, client_message_id)
-    select s.id, q.seq, 'user',
+    insert into chat_messages (id, session_id, seq, sender, message, timestamp, client_message_id)
+    overriding system value
+    select (select id from message_ids where session_id = s.id and seq = q.seq), s.id, q.seq, 'user',
       'How does the ' || w[1 + (hashint4(s.id::int * 31 + q.seq) & 2147483647) % 50]
         || ' relate to ' || w[1 + (hashint4(s.id::int * 17 + q.seq) & 2147483647) % 50]
         || ' in a humanoid ' || w[1 + (hashint4(s.id::int * 7 + q.seq) & 2147483647) % 50] || '?'
@@ -212,9 +221,11 @@ async function seed(sql) {
       'impedance', 'force', 'vision', 'speech', 'skin'] as w) words
     where q.seq % 2 = 1 or (seeded.failed and q.seq = s.message_count)`;
   await sql`
-    insert into chat_messages (session_id, seq, sender, message, timestamp, status, reply_to_id, sources,
+    insert into chat_messages (id, session_id, seq, sender, message, timestamp, status, reply_to_id, sources,
       metadata, feedback_rating, feedback_comment, feedback_at)
-    select u.session_id, u.seq + 1, 'bot',
+    overriding system value
+    select (select id from message_ids where session_id = u.session_id and seq = u.seq + 1),
+      u.session_id, u.seq + 1, 'bot',
       'The ' || split_part(u.message, ' ', 4) || ' matters because a humanoid keeps its balance by moving '
         || 'its zero moment point: the controller reads the sensors and adjusts the torque at each joint. '
         || repeat('More on gait and stability follows. ', 3),
@@ -239,6 +250,7 @@ async function seed(sql) {
     join seeded on seeded.session_uuid = s.session_uuid
     where u.sender = 'user' and u.seq % 2 = 1
       and (u.seq + 1 < s.message_count or (u.seq + 1 = s.message_count and not seeded.failed))`;
+  await sql`select setval('chat_messages_id_seq', (select max(id) from chat_messages))`;
   const [{ messages, sessions, conversation }] = await sql`
     select (select count(*)::int from chat_messages) as messages,
       (select count(*)::int from chat_sessions) as sessions,
