@@ -1,9 +1,10 @@
-// Full-text search of the admin API (docs/api.md §13.4): websearch_to_tsquery over every message,
-// newest first, cursor-paged, snippets as plain text with the matches as UTF-16 ranges, odd
-// input of every kind, and EXPLAIN of the very statement it runs showing the GIN index. Calls
+// Full-text search of the admin API (docs/api.md §13.4): websearch_to_tsquery over every message
+// or over questions or answers only, newest first, cursor-paged, snippets as plain text with the
+// matches as UTF-16 ranges (a short question whole), odd input of every kind, and EXPLAIN of the
+// very statement it runs: the GIN index for a rare word, a bounded walk for a common one. Calls
 // the Worker's fetch handler with the admin token; EXPLAIN goes to PostgreSQL directly.
 import { beforeAll, describe, expect, it } from "vitest";
-import { searchMessages } from "../src/db/admin";
+import { searchMessages, wholeSnippetLength } from "../src/db/admin";
 import type { SearchHit } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
 import { openSql, recordingDatabase } from "./helpers/database";
@@ -49,7 +50,8 @@ describe("GET /api/admin/search", () => {
       hits.map(({ session_uuid, message_id, seq, sender }) => ({ session_uuid, message_id, seq, sender })),
     ).toEqual(expected);
     expect(hits[1]).toMatchObject({ status: "complete", timestamp: third.user_message.timestamp });
-    expect(hits[1]!.snippet).toEqual({ text: `does the ${word} matter`, highlights: [[9, 9 + word.length]] });
+    // A short question is its own snippet, from its first word (wholeSnippetLength).
+    expect(hits[1]!.snippet).toEqual({ text: `Why does the ${word} matter?`, highlights: [[13, 13 + word.length]] });
   });
 
   it("matches English word forms, phrases, or and -not, as websearch_to_tsquery reads them", async () => {
@@ -153,6 +155,43 @@ describe("GET /api/admin/search", () => {
     }
   });
 
+  it("keeps to the questions with sender=user and to the answers with sender=bot, page after page", async () => {
+    const ids = async (query: string) =>
+      (await readAdmin<SearchPage>(`/api/admin/search?${query}`)).hits.map((hit) => hit.message_id);
+    const turns = [third, second, first];
+    expect(await ids(`q=${word}&sender=user`)).toEqual(turns.map((turn) => turn.user_message.id));
+    expect(await ids(`q=${word}&sender=bot`)).toEqual(turns.map((turn) => turn.bot_message.id));
+    const page = await readAdmin<SearchPage>(`/api/admin/search?q=${word}&sender=user&limit=2`);
+    const rest = await readAdmin<SearchPage>(
+      `/api/admin/search?q=${word}&sender=user&limit=2&cursor=${page.next_cursor}`,
+    );
+    expect([...page.hits, ...rest.hits].map((hit) => hit.message_id)).toEqual(
+      turns.map((turn) => turn.user_message.id),
+    );
+    expect(rest.next_cursor).toBeNull();
+  });
+
+  it("shows a question of at most 200 characters whole, its matches marked, and a longer one in fragments", async () => {
+    const own = uniqueWord();
+    // 31 words: ts_headline's fragments of at most 24 would leave out its start.
+    const short = `Before anything else, could you tell me in a few plain words, with an example from the chapter on legged robots, what happens to the support polygon when the ${own} moves?`;
+    const long = `${"Walking robots shift their weight from one foot to the other all the time. ".repeat(3)}What does the ${own} do then? ${"Please answer with the chapter and the page where the book explains it. ".repeat(2)}`;
+    expect(short.length).toBeLessThanOrEqual(wholeSnippetLength);
+    expect(long.length).toBeGreaterThan(wholeSnippetLength);
+    const shortTurn = await ask(short);
+    const longTurn = await ask(long);
+    const hits = (await readAdmin<SearchPage>(`/api/admin/search?q=${own}&sender=user`)).hits;
+    expect(hits.map((hit) => hit.message_id)).toEqual([longTurn.user_message.id, shortTurn.user_message.id]);
+    const [longHit, shortHit] = hits;
+    expect(shortHit!.snippet).toEqual({
+      text: short,
+      highlights: [[short.indexOf(own), short.indexOf(own) + own.length]],
+    });
+    expect(longHit!.snippet.text.length).toBeLessThan(long.length);
+    expect(long).toContain(longHit!.snippet.text.split(" … ")[0]);
+    expect(highlighted(longHit!.snippet)).toEqual([own]);
+  });
+
   it.each([
     ["an empty q", "q=", "q"],
     ["a blank q", "q=%20%09", "q"],
@@ -161,6 +200,8 @@ describe("GET /api/admin/search", () => {
     ["a q with U+0000", "q=a%00b", "q"],
     ["a page of 101", "q=robot&limit=101", "limit"],
     ["a cursor it did not issue", "q=robot&cursor=zzz", "cursor"],
+    ["a sender other than user or bot", "q=robot&sender=reader", "sender"],
+    ["a sender given twice", "q=robot&sender=user&sender=bot", "sender"],
   ])("answers 400 validation_error for %s", async (_, query, path) => {
     const problem = await expectProblem(await callAdmin(`/api/admin/search?${query}`), 400, "validation_error");
     expect(problem.errors?.map((error) => error.path)).toEqual([path]);
@@ -195,5 +236,54 @@ describe("the search statement", () => {
     expect(plan).not.toContain("to_tsvector");
     const lines = await sql.unsafe(`explain ${statement.sql}`, statement.params as never[]).values();
     console.log(`EXPLAIN of the admin search for one word:\n${lines.map(([line]) => line).join("\n")}`);
+  });
+});
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan, the CTEs and subplans included. */
+type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
+describe("the search statement's bounded work", () => {
+  it("finds a common word's newest matches by walking the newest messages, and a rare word's through the GIN index", async () => {
+    const sql = openSql();
+    const common = uniqueWord();
+    // 2,000 new messages that all hold `common`: reading every match would read them all.
+    await sql`
+      with sessions as (
+        insert into chat_sessions (session_uuid, message_count)
+        select gen_random_uuid(), 100 from generate_series(1, 20)
+        returning id)
+      insert into chat_messages (session_id, seq, sender, message, timestamp)
+      select sessions.id, n, 'user', ${`A ${common} question `} || n, now()
+      from sessions, generate_series(1, 100) as n`;
+    const explained = async (text: string) => {
+      const { db, sent } = recordingDatabase();
+      const rows = await searchMessages(db, { text, beforeId: null, limit: 20 });
+      const statement = sent[0]!;
+      const [row] = await sql.unsafe(`explain (analyze, format json) ${statement.sql}`, statement.params as never[]);
+      const plan = (row!["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan;
+      const nodes = planNodes(plan);
+      const walk = nodes.find(
+        (node) => node["Index Name"] === "chat_messages_pkey" && node["Scan Direction"] === "Backward",
+      );
+      const gin = nodes.find((node) => node["Index Name"] === "chat_messages_message_search");
+      return { rows, walked: Number(walk?.["Actual Rows"]), ginRan: Number(gin?.["Actual Loops"] ?? 0) > 0 };
+    };
+
+    const commonSearch = await explained(common);
+    expect(commonSearch.rows).toHaveLength(21);
+    // The newest 21 messages, give or take what other test files write meanwhile; never the 2,000.
+    expect(commonSearch.walked).toBeGreaterThanOrEqual(21);
+    expect(commonSearch.walked).toBeLessThan(500);
+    expect(commonSearch.ginRan).toBe(false);
+
+    const rareSearch = await explained(word);
+    expect(rareSearch.rows).toHaveLength(6);
+    // The walk gives up after 500 messages per hit asked for, and the GIN index finds the 6.
+    expect(rareSearch.walked).toBeGreaterThan(2000);
+    expect(rareSearch.walked).toBeLessThanOrEqual(21 * 500);
+    expect(rareSearch.ginRan).toBe(true);
   });
 });

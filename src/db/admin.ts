@@ -7,6 +7,7 @@
  * leaves out, which keeps the indexes usable for those it sets.
  */
 import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
+import type { Sender } from "../conversation";
 import type { Database } from "./client";
 import { importedMessage, lastActivity, messageColumns, placeholder } from "./fragments";
 import {
@@ -177,11 +178,28 @@ export async function readConversation(
 /** Marks that PostgreSQL's ts_headline puts around each match; taken out of the text first. */
 export const matchStart = "\u0001";
 export const matchEnd = "\u0002";
-const headlineOptions = `StartSel=${matchStart}, StopSel=${matchEnd}, MaxFragments=2, MaxWords=24, MinWords=10, FragmentDelimiter=" … "`;
+const marks = `StartSel=${matchStart}, StopSel=${matchEnd}`;
+const fragmentOptions = `${marks}, MaxFragments=2, MaxWords=24, MinWords=10, FragmentDelimiter=" … "`;
+/**
+ * A message of at most this many characters is its own snippet, every match marked. Two fragments
+ * of up to 24 words run to about 300 characters, so a text this short is never longer than a long
+ * text's snippet, and a question cut to its middle words no longer reads as what was asked.
+ */
+export const wholeSnippetLength = 200;
+
+/**
+ * How many messages, newest first, the search reads before it turns to the GIN index, per hit the
+ * page asks for. A word in more than 1 of 500 of the newest messages fills the page within this
+ * walk; a rarer one is read through the index, where it costs what its matches cost. That is
+ * little unless the word was common in older messages, or the sender filter drops most of them.
+ */
+const walkedPerHit = 500;
 
 export type SearchQuery = {
   /** What the operator typed, read by websearch_to_tsquery: words, "phrases", or, -not. */
   text: string;
+  /** Only questions ("user") or only answers ("bot"); absent or null: both. */
+  sender?: Sender | null;
   /** Only messages with a smaller id (newest first). */
   beforeId: number | null;
   limit: number;
@@ -209,23 +227,43 @@ const hitColumns = {
 const searchStatement = statement("admin_search", (db) => {
   const tsquery = sql`websearch_to_tsquery('english', ${placeholder("text")})`;
   const beforeId = sql`${placeholder("beforeId")}::bigint`;
+  const sender = sql`${placeholder("sender")}::text`;
+  const limit = placeholder("limit");
   const m = chatMessages;
-  // `matches` is materialized so that it is found through the GIN index whatever the planner
-  // guesses of the word's frequency. Left to choose, with the page's "newest first, 21 rows" in
-  // view, it walks the primary key backwards testing every row, betting on a common word: on
-  // 100,000 messages a rare or absent word then costs 120-140 ms, against under 1 ms through the
-  // index (docs/benchmarks.md). This way a search costs what its matches cost, and the page takes
-  // the newest of them: a word in every other message costs 0.3-0.4 s.
+  const wanted = sql`${m.searchVector} @@ ${tsquery} and (${sender} is null or ${m.sender} = ${sender})`;
+  // Two ways to the newest matches, and the statement takes the cheaper without a round trip.
+  // `walked` reads the newest messages through the primary key, testing each, and stops at a page
+  // of hits or after `walkRows`: a common word fills the page within a few dozen rows, where
+  // reading its every match through the GIN index cost 0.3 s on 1,000,000 messages. Only when the
+  // walk falls short, `matches` finds the rarer word's every match through the GIN index;
+  // materialized, so that the planner cannot turn it into a walk of the whole table. Either gives
+  // the same rows: the walk reads every message between the cursor and its last row, so a full
+  // page from it is the newest matches.
   const hits = db.$with("hits", hitColumns).as(sql`
-    with matches as materialized (
-      select ${m.id} as id from ${chatMessages}
-      where ${m.searchVector} @@ ${tsquery} and (${beforeId} is null or ${m.id} < ${beforeId})
+    with walked as materialized (
+      select id from (
+        select ${m.id} as id, ${m.searchVector}, ${m.sender} from ${chatMessages}
+        where ${beforeId} is null or ${m.id} < ${beforeId}
+        order by ${m.id} desc limit ${placeholder("walkRows")}
+      ) as ${chatMessages}
+      where ${wanted}
+      limit ${limit}
     ),
-    newest as (select id from matches order by id desc limit ${placeholder("limit")}),
+    matches as materialized (
+      select ${m.id} as id from ${chatMessages}
+      where ${wanted} and (${beforeId} is null or ${m.id} < ${beforeId})
+    ),
+    newest as (
+      select id from walked where (select count(*) from walked) = ${limit}
+      union all
+      (select id from matches where (select count(*) from walked) < ${limit} order by id desc limit ${limit})
+    ),
     headlined as (
       select ${m.id}, ${m.seq}, ${m.sender}, ${m.status}, ${m.timestamp}, ${chatSessions.sessionUuid},
-        ts_headline('english', translate(${m.message}, ${matchStart + matchEnd}, ''), ${tsquery}, ${headlineOptions})
-          as headline
+        case when char_length(${m.message}) <= ${wholeSnippetLength}
+          then ts_headline('english', translate(${m.message}, ${matchStart + matchEnd}, ''), ${tsquery}, ${`${marks}, HighlightAll=true`})
+          else ts_headline('english', translate(${m.message}, ${matchStart + matchEnd}, ''), ${tsquery}, ${fragmentOptions})
+        end as headline
       from newest
       join ${chatMessages} on ${m.id} = newest.id
       join ${chatSessions} on ${chatSessions.id} = ${m.sessionId}
@@ -247,15 +285,18 @@ const searchStatement = statement("admin_search", (db) => {
 
 /**
  * Messages whose text matches the query, newest first, with one more to tell whether more follow,
- * cut short by the size of their headlines as a history page is (pages.ts).
- * The match reads the stored search vector through its GIN index; PostgreSQL computes the
- * headlines only for the rows of the page.
+ * cut short by the size of their headlines as a history page is (pages.ts). One statement: a
+ * bounded walk of the newest messages, or, for a rare word, its matches through the GIN index on
+ * the stored search vector; PostgreSQL computes the headlines only for the rows of the page.
  */
 export async function searchMessages(db: Database, query: SearchQuery): Promise<SearchHitRow[]> {
+  const limit = query.limit + 1;
   return searchStatement(db).execute({
     text: query.text,
+    sender: query.sender ?? null,
     beforeId: query.beforeId,
-    limit: query.limit + 1,
+    limit,
+    walkRows: limit * walkedPerHit,
     maxBytes: maxPageBytes,
   });
 }

@@ -172,6 +172,16 @@ function AdminPage({ nonce }: { nonce: string }) {
                 Words, "a phrase", or, -not
                 <input type="search" id="search-q" name="q" maxlength={500} required />
               </label>
+              <label>
+                In
+                <select id="search-sender" name="sender">
+                  <option value="" selected>
+                    Questions and answers
+                  </option>
+                  <option value="user">Questions</option>
+                  <option value="bot">Answers</option>
+                </select>
+              </label>
               <button type="submit">Search</button>
             </form>
             <ul id="hits" class="hits"></ul>

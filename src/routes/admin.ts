@@ -46,7 +46,8 @@ const readConversationDoc = describeRoute(() => ({
 const searchMessagesDoc = describeRoute(() => ({
   operationId: "searchMessages",
   tags: ["admin"],
-  summary: "Full-text search of every message, newest first, with highlighted snippets",
+  summary:
+    "Full-text search of every message, or of the questions or the answers only, newest first, with highlighted snippets",
   responses: {
     "200": adminJson("One page of hits", "SearchPage"),
   },

@@ -1,5 +1,6 @@
 /** The query parameters of the admin API (docs/api.md §13), validated and turned into what db/admin.ts and db/admin-stats.ts take. */
 import { z } from "zod";
+import { senders } from "../conversation";
 import { storableText } from "../storable-text";
 import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";
 import { earliestQueryTime, queryInteger, queryTime, queryTimeRange } from "./query";
@@ -76,6 +77,10 @@ export const adminSearchQuerySchema = z
       .check(storableText)
       .meta({ minLength: 1, maxLength: maxSearchLength })
       .describe('Words, "a phrase", or, -word: PostgreSQL\'s websearch_to_tsquery, English stemming'),
+    sender: z
+      .enum(senders, { error: 'must be "user" or "bot"' })
+      .optional()
+      .describe('"user": questions only; "bot": answers only; absent: both'),
     limit: pageSize(20, 100).describe(
       "How many hits at most, 1 to 100; a page also stops before 1 MiB (docs/api.md §13.4)",
     ),
@@ -90,7 +95,7 @@ export const adminSearchQuerySchema = z
         return z.NEVER;
       }
     }
-    return { text: query.q, beforeId, limit: query.limit };
+    return { text: query.q, sender: query.sender ?? null, beforeId, limit: query.limit };
   });
 
 const buckets = { day: 86_400_000, hour: 3_600_000 } as const;

@@ -59,8 +59,12 @@ export function listSessions(filter: Record<string, string>, cursor: string | nu
   return getJson("/api/admin/sessions", { ...filter, cursor });
 }
 
-export function searchMessages(q: string, cursor: string | null): Promise<SearchPage> {
-  return getJson("/api/admin/search", { q, cursor });
+/** GET /api/admin/search; `sender` "user" or "bot" keeps to questions or answers, "" searches both. */
+export function searchMessages(
+  search: { q: string; sender: "" | "user" | "bot" },
+  cursor: string | null,
+): Promise<SearchPage> {
+  return getJson("/api/admin/search", { ...search, cursor });
 }
 
 export function readConversation(sessionUuid: string, cursor: string | null): Promise<Conversation> {

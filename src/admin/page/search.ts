@@ -5,8 +5,14 @@ import { byId, clear, element } from "./dom";
 import { utc } from "./format";
 
 /** The query whose hits are shown, and where its next page starts. */
-let query = "";
+let query: Parameters<typeof searchMessages>[0] = { q: "", sender: "" };
 let cursor: string | null = null;
+
+/** The scope control's value, as the API takes it; an unknown value (none the markup offers) searches both. */
+function chosenSender(): "" | "user" | "bot" {
+  const value = byId("search-sender", HTMLSelectElement).value;
+  return value === "user" || value === "bot" ? value : "";
+}
 
 /** The snippet's text as text nodes, each highlight in a <mark>: nothing in it is read as HTML. */
 function snippetView({ text, highlights }: SearchHit["snippet"]): HTMLElement {
@@ -41,7 +47,7 @@ function hitView(hit: SearchHit): HTMLElement {
 export async function search(more: boolean): Promise<void> {
   const hits = byId("hits");
   if (!more) {
-    query = byId("search-q", HTMLInputElement).value;
+    query = { q: byId("search-q", HTMLInputElement).value, sender: chosenSender() };
     cursor = null;
     clear(hits);
   }
