@@ -5,8 +5,10 @@ import { byId, clear, element } from "./dom";
 import { utc } from "./format";
 
 /** The query whose hits are shown, and where its next page starts. */
-let query: Parameters<typeof searchMessages>[0] = { q: "", sender: "" };
-let cursor: string | null = null;
+let searched: { query: Parameters<typeof searchMessages>[0]; cursor: string | null } = {
+  query: { q: "", sender: "" },
+  cursor: null,
+};
 
 /** The scope control's value, as the API takes it; an unknown value (none the markup offers) searches both. */
 function chosenSender(): "" | "user" | "bot" {
@@ -47,13 +49,15 @@ function hitView(hit: SearchHit): HTMLElement {
 export async function search(more: boolean): Promise<void> {
   const hits = byId("hits");
   if (!more) {
-    query = { q: byId("search-q", HTMLInputElement).value, sender: chosenSender() };
-    cursor = null;
+    searched = { query: { q: byId("search-q", HTMLInputElement).value, sender: chosenSender() }, cursor: null };
     clear(hits);
   }
-  const page = await searchMessages(query, cursor);
+  const reading = searched;
+  const page = await searchMessages(reading.query, reading.cursor);
+  // Another search was made (or back, or forward) while this page was on its way: not shown.
+  if (reading !== searched) return;
   for (const hit of page.hits) hits.append(hitView(hit));
-  cursor = page.next_cursor;
+  reading.cursor = page.next_cursor;
   byId("hits-more").hidden = page.next_cursor === null;
   byId("hits-empty").hidden = hits.childElementCount > 0;
 }
