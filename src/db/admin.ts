@@ -247,6 +247,7 @@ const searchStatement = statement("admin_search", (db) => {
         order by ${m.id} desc limit ${placeholder("walkRows")}
       ) as ${chatMessages}
       where ${wanted}
+      order by id desc
       limit ${limit}
     ),
     matches as materialized (
