@@ -236,6 +236,16 @@ export default async function admin(t) {
   await page.goBack();
   await page.waitForSelector(question);
 
+  // An address that is no valid percent-encoding names no view: the page opens at its home view
+  // (a URIError here would be a page error, which fails the test).
+  await page.evaluate(() => {
+    location.hash = "#/conversations/%E0%A4%A";
+  });
+  await page.waitForSelector("#stats:not([hidden])");
+  assert.equal(await page.isVisible("#conversation"), false, "a malformed address shows no conversation");
+  await page.goBack();
+  await page.waitForSelector(question);
+
   // "Open in new tab" (here Ctrl+click on the answer's own link): Chromium gives the new tab no
   // copy of this tab's sessionStorage, so it asks for the token, then shows the linked message.
   const laterAddress = `#/conversations/${seeded.conversation}?message=${seeded.laterAnswerId}`;

@@ -33,7 +33,10 @@ function isFormView(name: string): name is FormView {
 export function readAddress(fragment: string): Address {
   const [path = "", query = ""] = fragment.replace(/^#\/?/, "").split("?", 2);
   const parameters = new URLSearchParams(query);
-  const [view = "", id, ...rest] = path.split("/").map(decodeURIComponent);
+  const segments = path.split("/").map(decodedOrNull);
+  // A segment that is no valid percent-encoding names no view: the page opens at home.
+  if (segments.includes(null)) return home;
+  const [view = "", id, ...rest] = segments as string[];
   if (view === "conversations" && id && rest.length === 0) {
     const message = Number(parameters.get("message"));
     return {
@@ -48,6 +51,15 @@ export function readAddress(fragment: string): Address {
     return { view, fields };
   }
   return home;
+}
+
+/** A segment decoded, or null when it is no valid percent-encoding (decodeURIComponent throws). */
+function decodedOrNull(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 /** The fragment that names a view, for an <a href> or location.hash. */
