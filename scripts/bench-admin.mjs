@@ -22,6 +22,7 @@ import {
   countRoundTrips,
   describeMachine,
   loadServiceModules,
+  numberOption,
   postgresCpuMs,
   runOnStack,
   SERVICE_CONFIG,
@@ -140,24 +141,17 @@ function daysAgo(days) {
 }
 
 /** @param {string} name @param {number} max */
-function numberOption(name, max) {
-  const value = Number(options[/** @type {keyof typeof options} */ (name)]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    console.error(`bench:admin: --${name} must be an integer from 1 to ${max}`);
-    process.exit(2);
-  }
-  return value;
-}
+const option = (name, max) => numberOption("bench:admin", options, name, { min: 1, max, integer: true });
 // Sessions of 2, 6, 10, 14 or 18 messages in turn, 10 on average: a multiple of 5 sessions holds
 // exactly ten times as many messages, and of 10 lets 10 of them hold RARE_WORD.
-const MESSAGES = numberOption("messages", 10_000_000);
+const MESSAGES = option("messages", 10_000_000);
 if (MESSAGES % 100 !== 0) {
   console.error("bench:admin: --messages must be a multiple of 100 (sessions of 2 to 18 messages in turn)");
   process.exit(2);
 }
 const SESSIONS = MESSAGES / 10;
-const requests = numberOption("requests", 10_000);
-const countRequests = numberOption("count-requests", 1000);
+const requests = option("requests", 10_000);
+const countRequests = option("count-requests", 1000);
 const wanted = options.kinds?.split(",").map((id) => id.trim());
 const unknownKinds = wanted?.filter((id) => !KINDS.some((kind) => kind.id === id));
 if (unknownKinds?.length) {

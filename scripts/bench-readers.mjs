@@ -26,6 +26,7 @@ import {
   countRoundTrips,
   describeMachine,
   loadServiceModules,
+  numberOption,
   postgresCpuMs,
   runOnStack,
   SERVICE_CONFIG,
@@ -73,16 +74,9 @@ if (options.help) {
 }
 
 /** @param {string} name @param {number} max */
-function numberOption(name, max) {
-  const value = Number(options[/** @type {keyof typeof options} */ (name)]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    console.error(`bench:readers: --${name} must be an integer from 1 to ${max}`);
-    process.exit(2);
-  }
-  return value;
-}
-const requests = numberOption("requests", 10_000);
-const countRequests = numberOption("count-requests", 1000);
+const option = (name, max) => numberOption("bench:readers", options, name, { min: 1, max, integer: true });
+const requests = option("requests", 10_000);
+const countRequests = option("count-requests", 1000);
 
 const stack = new BenchStack();
 const progress = (/** @type {string} */ line) => console.error(`bench:readers: ${line}`);

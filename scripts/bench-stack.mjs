@@ -627,6 +627,25 @@ function groupAlive(group) {
   return false;
 }
 
+/**
+ * A numeric command-line option of a bench script, checked: out of range (or not an integer when
+ * `integer`), the script says so under its name and exits 2.
+ *
+ * @param {string} script the name the script reports under, e.g. "bench:admin"
+ * @param {Record<string, unknown>} options what parseArgs read
+ * @param {string} name the option, without its dashes
+ * @param {{ min: 0 | 1, max: number, integer: boolean }} range
+ */
+export function numberOption(script, options, name, { min, max, integer }) {
+  const value = Number(options[name]);
+  const valid = integer ? Number.isInteger(value) : Number.isFinite(value);
+  if (!valid || value < min || value > max) {
+    console.error(`${script}: --${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
+    process.exit(2);
+  }
+  return value;
+}
+
 /** @param {number} ms */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));

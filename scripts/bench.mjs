@@ -21,6 +21,7 @@ import {
   compatibility,
   describeMachine,
   FLOOR_CONFIG,
+  numberOption,
   postgresCpuMs,
   runOnStack,
   SERVICE_CONFIG,
@@ -61,21 +62,14 @@ if (options.help) {
 }
 
 /** @param {string} name @param {number} max */
-function numberOption(name, max) {
-  const value = Number(options[/** @type {keyof typeof options} */ (name)]);
-  if (!Number.isFinite(value) || value < 0 || value > max) {
-    console.error(`bench: --${name} must be a number from 0 to ${max}`);
-    process.exit(2);
-  }
-  return value;
-}
+const option = (name, max) => numberOption("bench", options, name, { min: 0, max, integer: false });
 const settings = {
-  seconds: numberOption("seconds", 120),
-  requests: numberOption("requests", 100_000),
-  warmupSeconds: numberOption("warmup-seconds", 60),
-  throughputSeconds: numberOption("throughput-seconds", 120),
-  connections: numberOption("connections", 64),
-  countRequests: numberOption("count-requests", 1000),
+  seconds: option("seconds", 120),
+  requests: option("requests", 100_000),
+  warmupSeconds: option("warmup-seconds", 60),
+  throughputSeconds: option("throughput-seconds", 120),
+  connections: option("connections", 64),
+  countRequests: option("count-requests", 1000),
 };
 const jsonFile = options.json ?? process.env.BENCH_JSON;
 const wanted = options.kinds?.split(",").map((id) => id.trim());
