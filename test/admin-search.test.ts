@@ -208,27 +208,42 @@ describe("GET /api/admin/search", () => {
   });
 });
 
+/**
+ * `sessions` new sessions of 100 questions each, the n-th of a session reading
+ * `${before}${n}${after}`: tables of some size, as in production.
+ */
+async function insertQuestions(sql: ReturnType<typeof openSql>, sessions: number, before: string, after = "") {
+  await sql`
+    with sessions as (
+      insert into chat_sessions (session_uuid, message_count)
+      select gen_random_uuid(), 100 from generate_series(1, ${sessions})
+      returning id)
+    insert into chat_messages (session_id, seq, sender, message, timestamp)
+    select sessions.id, n, 'user', ${before} || n || ${after}, now()
+    from sessions, generate_series(1, 100) as n`;
+}
+
+/**
+ * A search's hits, and its statement exactly as the route sends it: the service's own function,
+ * on a client that records what goes to PostgreSQL.
+ */
+async function searched(text: string) {
+  const { db, sent } = recordingDatabase();
+  const rows = await searchMessages(db, { text, beforeId: null, limit: 20 });
+  expect(sent).toHaveLength(1);
+  return { rows, statement: sent[0]! };
+}
+
 describe("the search statement", () => {
   it("uses the GIN index chat_messages_message_search (EXPLAIN of the statement the route runs)", async () => {
     const sql = openSql();
-    // Tables of some size, as in production: on a few hundred rows PostgreSQL rightly reads them all.
-    await sql`
-      with sessions as (
-        insert into chat_sessions (session_uuid, message_count)
-        select gen_random_uuid(), 100 from generate_series(1, 100)
-        returning id)
-      insert into chat_messages (session_id, seq, sender, message, timestamp)
-      select sessions.id, n, 'user', 'Filler question ' || n || ' about balance and gait', now()
-      from sessions, generate_series(1, 100) as n`;
+    // On a few hundred rows PostgreSQL rightly reads them all.
+    await insertQuestions(sql, 100, "Filler question ", " about balance and gait");
     // As autovacuum would: besides the statistics, VACUUM moves the new rows out of the GIN
     // index's pending list, whose reading the planner rightly counts as dear.
     await sql`vacuum analyze chat_messages, chat_sessions`;
-    // The statement exactly as the route sends it: the service's own function, on a client that
-    // records what goes to PostgreSQL.
-    const { db, sent } = recordingDatabase();
-    expect(await searchMessages(db, { text: word, beforeId: null, limit: 20 })).toHaveLength(6);
-    expect(sent).toHaveLength(1);
-    const statement = sent[0]!;
+    const { rows, statement } = await searched(word);
+    expect(rows).toHaveLength(6);
     const [row] = await sql.unsafe(`explain (format json) ${statement.sql}`, statement.params as never[]);
     const plan = JSON.stringify(row!["QUERY PLAN"]);
     expect(plan).toContain('"Index Name":"chat_messages_message_search"');
@@ -250,18 +265,9 @@ describe("the search statement's bounded work", () => {
     const sql = openSql();
     const common = uniqueWord();
     // 2,000 new messages that all hold `common`: reading every match would read them all.
-    await sql`
-      with sessions as (
-        insert into chat_sessions (session_uuid, message_count)
-        select gen_random_uuid(), 100 from generate_series(1, 20)
-        returning id)
-      insert into chat_messages (session_id, seq, sender, message, timestamp)
-      select sessions.id, n, 'user', ${`A ${common} question `} || n, now()
-      from sessions, generate_series(1, 100) as n`;
+    await insertQuestions(sql, 20, `A ${common} question `);
     const explained = async (text: string) => {
-      const { db, sent } = recordingDatabase();
-      const rows = await searchMessages(db, { text, beforeId: null, limit: 20 });
-      const statement = sent[0]!;
+      const { rows, statement } = await searched(text);
       const [row] = await sql.unsafe(`explain (analyze, format json) ${statement.sql}`, statement.params as never[]);
       const plan = (row!["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan;
       const nodes = planNodes(plan);
