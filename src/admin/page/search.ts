@@ -1,14 +1,9 @@
 /** The search section: hits with their matches marked, each opening its conversation on that message. */
 import { addressOf } from "./address";
 import { type SearchHit, searchMessages } from "./api";
-import { byId, clear, element } from "./dom";
+import { byId, element } from "./dom";
 import { utc } from "./format";
-
-/** The query whose hits are shown, and where its next page starts. */
-let searched: { query: Parameters<typeof searchMessages>[0]; cursor: string | null } = {
-  query: { q: "", sender: "" },
-  cursor: null,
-};
+import { pagedList } from "./paged-list";
 
 /** The scope control's value, as the API takes it; an unknown value (none the markup offers) searches both. */
 function chosenSender(): "" | "user" | "bot" {
@@ -46,18 +41,12 @@ function hitView(hit: SearchHit): HTMLElement {
 }
 
 /** The first page of the form's query, or (more) the next page of the hits shown. */
-export async function search(more: boolean): Promise<void> {
-  const hits = byId("hits");
-  if (!more) {
-    searched = { query: { q: byId("search-q", HTMLInputElement).value, sender: chosenSender() }, cursor: null };
-    clear(hits);
-  }
-  const reading = searched;
-  const page = await searchMessages(reading.query, reading.cursor);
-  // Another search was made (or back, or forward) while this page was on its way: not shown.
-  if (reading !== searched) return;
-  for (const hit of page.hits) hits.append(hitView(hit));
-  reading.cursor = page.next_cursor;
-  byId("hits-more").hidden = page.next_cursor === null;
-  byId("hits-empty").hidden = hits.childElementCount > 0;
-}
+export const search = pagedList({
+  ids: { rows: "hits", more: "hits-more", empty: "hits-empty" },
+  query: () => ({ q: byId("search-q", HTMLInputElement).value, sender: chosenSender() }),
+  read: async (query, cursor) => {
+    const page = await searchMessages(query, cursor);
+    return { items: page.hits, nextCursor: page.next_cursor };
+  },
+  view: hitView,
+});

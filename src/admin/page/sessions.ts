@@ -1,28 +1,20 @@
 /** The Sessions section: the filter form, one row per session, "More sessions" for the next page. */
 import { addressOf } from "./address";
 import { type AdminSession, listSessions } from "./api";
-import { byId, clear, element, formFields } from "./dom";
+import { element, formFields } from "./dom";
 import { number, utc } from "./format";
-
-/** The filter of the list shown, and where its next page starts. */
-let listed: { filter: Record<string, string>; cursor: string | null } = { filter: {}, cursor: null };
+import { pagedList } from "./paged-list";
 
 /** The first page of the form's filter, or (more) the next page of the list shown. */
-export async function loadSessions(more: boolean): Promise<void> {
-  const rows = byId("session-rows");
-  if (!more) {
-    listed = { filter: formFields("sessions-form"), cursor: null };
-    clear(rows);
-  }
-  const reading = listed;
-  const page = await listSessions(reading.filter, reading.cursor);
-  // Another filter was chosen (or back, or forward) while this page was on its way: not shown.
-  if (reading !== listed) return;
-  for (const session of page.sessions) rows.append(sessionRow(session));
-  reading.cursor = page.next_cursor;
-  byId("sessions-more").hidden = page.next_cursor === null;
-  byId("sessions-empty").hidden = rows.childElementCount > 0;
-}
+export const loadSessions = pagedList({
+  ids: { rows: "session-rows", more: "sessions-more", empty: "sessions-empty" },
+  query: () => formFields("sessions-form"),
+  read: async (filter, cursor) => {
+    const page = await listSessions(filter, cursor);
+    return { items: page.sessions, nextCursor: page.next_cursor };
+  },
+  view: (session: AdminSession) => sessionRow(session),
+});
 
 /**
  * Who a session belongs to: "anonymous", or the first characters of its reader's opaque
