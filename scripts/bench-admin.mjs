@@ -245,6 +245,18 @@ async function seed(sql) {
     where u.sender = 'user' and u.seq % 2 = 1
       and (u.seq + 1 < s.message_count or (u.seq + 1 = s.message_count and not seeded.failed))`;
   await sql`select setval('chat_messages_id_seq', (select max(id) from chat_messages))`;
+  // The counters the service keeps as it writes (src/db/schema.ts, failures and rated_down), which
+  // the "failures" and "rated down" filters read; nothing here is imported.
+  await sql`
+    update chat_sessions s set failures = counted.failures, rated_down = counted.rated_down
+    from (
+      select session_id,
+        (count(*) filter (where sender = 'user') - count(*) filter (where sender = 'bot')
+          + count(*) filter (where status = 'incomplete'))::int as failures,
+        (count(*) filter (where feedback_rating = 'down'))::int as rated_down
+      from chat_messages group by session_id
+    ) counted
+    where s.id = counted.session_id and (counted.failures > 0 or counted.rated_down > 0)`;
   const [{ messages, sessions, conversation }] = await sql`
     select (select count(*)::int from chat_messages) as messages,
       (select count(*)::int from chat_sessions) as sessions,

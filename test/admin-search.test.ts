@@ -293,3 +293,33 @@ describe("the search statement's bounded work", () => {
     expect(rareSearch.ginRan).toBe(true);
   });
 });
+
+describe("the search limited to one sender", () => {
+  it("reads that sender's own GIN index, so a word the other sender's messages hold costs no read of their matches", async () => {
+    const sql = openSql();
+    const asked = uniqueWord();
+    // 2,000 questions hold `asked`, and no answer does: the full index would hand the answers'
+    // search all 2,000, each then dropped for its sender.
+    await insertQuestions(sql, 20, `A ${asked} question `);
+    await sql`vacuum analyze chat_messages`;
+    const scoped = async (sender: "user" | "bot") => {
+      const { db, sent } = recordingDatabase();
+      const rows = await searchMessages(db, { text: asked, sender, beforeId: null, limit: 20 });
+      const statement = sent[0]!;
+      const [row] = await sql.unsafe(`explain (analyze, format json) ${statement.sql}`, statement.params as never[]);
+      const nodes = planNodes((row!["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+      const gin = nodes.filter((node) => node["Node Type"] === "Bitmap Index Scan");
+      return { rows, gin: gin.map((node) => ({ index: node["Index Name"], rows: node["Actual Rows"] })) };
+    };
+
+    const answers = await scoped("bot");
+    expect(answers.rows).toEqual([]);
+    expect(answers.gin).toEqual([{ index: "chat_messages_bot_search", rows: 0 }]);
+
+    // The questions' newest 21 are found by the walk, before any index: the GIN path never runs.
+    const questions = await scoped("user");
+    expect(questions.rows).toHaveLength(21);
+    expect(questions.gin.map((scan) => scan.index)).toEqual(["chat_messages_user_search"]);
+    expect(questions.gin[0]!.rows).toBe(0);
+  });
+});

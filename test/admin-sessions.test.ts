@@ -219,7 +219,7 @@ describe("GET /api/admin/sessions", () => {
     await sql`
       insert into chat_messages (session_id, seq, sender, message, timestamp)
       values (${transcript.sessionId}, 4, 'user', 'Asked here, never answered', ${at(3)})`;
-    await sql`update chat_sessions set message_count = 4, last_message_at = ${at(3)} where id = ${transcript.sessionId}`;
+    await sql`update chat_sessions set message_count = 4, last_message_at = ${at(3)}, failures = failures + 1 where id = ${transcript.sessionId}`;
     const asked = await readAdmin<SessionsPage>("/api/admin/sessions?from=2008-05-01&to=2008-05-02&has_failures=true");
     expect(asked.sessions).toEqual([
       expect.objectContaining({ session_uuid: transcript.sessionUuid, unanswered_questions: 1, incomplete_answers: 0 }),

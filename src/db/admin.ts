@@ -115,8 +115,10 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
         sql`(${from} is null or ${lastActivity} >= ${from})`,
         sql`(${to} is null or ${lastActivity} < ${to})`,
         gte(chatSessions.messageCount, placeholder("minMessages")),
-        sql`(not ${placeholder("hasFailures")}::boolean or ${counts.incomplete} + ${counts.unanswered} > 0)`,
-        sql`(not ${placeholder("hasNegativeFeedback")}::boolean or ${counts.down} > 0)`,
+        // The session's counters, which equal its counts below (schema.ts): written this way, a set
+        // filter is the predicate of its partial index, read in the list's order.
+        sql`(not ${placeholder("hasFailures")}::boolean or ${chatSessions.failures} > 0)`,
+        sql`(not ${placeholder("hasNegativeFeedback")}::boolean or ${chatSessions.ratedDown} > 0)`,
         sql`(${afterId} is null or (${lastActivity}, ${chatSessions.id}) < (${placeholder("afterActivity")}::timestamptz, ${afterId}))`,
       ),
     )
@@ -126,9 +128,10 @@ const adminSessionsStatement = statement("admin_sessions", (db) => {
 
 /**
  * One page of sessions, newest activity first, with one more to tell whether more follow. The
- * sessions are read in the order of chat_sessions_activity_idx and each one's messages are
- * counted as it is read, so a page costs its own sessions' messages, and a filter that few
- * sessions pass costs the sessions read until the page is full.
+ * sessions are read in the order of chat_sessions_activity_idx (or, filtered to failures or
+ * answers rated down, of that filter's partial index) and each one's messages are counted as it
+ * is read, so a page costs its own sessions' messages, and a filter on activity, messages or
+ * reader that few sessions pass costs the sessions read until the page is full.
  */
 export async function listAdminSessions(db: Database, query: AdminSessionsQuery): Promise<AdminSessionRow[]> {
   return adminSessionsStatement(db).execute({

@@ -49,9 +49,9 @@ const importSessionStatement = statement("import_session", (db) => {
   const reader = readerRow(db);
   const created = db.$with("created", getTableColumns(chatSessions)).as(sql`
     insert into ${chatSessions}
-      (${columnNames(chatSessions, "sessionUuid", "messageCount", "lastMessageAt", "importId", "importHash", "readerId")})
+      (${columnNames(chatSessions, "sessionUuid", "messageCount", "lastMessageAt", "importId", "importHash", "readerId", "ratedDown")})
     values (${placeholder("sessionUuid")}, ${placeholder("messageCount")}, clock_timestamp(), ${placeholder("importId")}::uuid,
-      ${placeholder("importHash")}, (select ${reader.id} from ${reader}))
+      ${placeholder("importHash")}, (select ${reader.id} from ${reader}), ${placeholder("ratedDown")})
     on conflict (${columnNames(chatSessions, "importId")}) do nothing
     returning *`);
   const transcript = sql`jsonb_to_recordset(${placeholder("messages")}::jsonb)
@@ -108,6 +108,8 @@ export async function importSession(db: Database, input: SessionImport): Promise
   const [row] = await importSessionStatement(db).execute({
     sessionUuid: input.sessionUuid,
     messageCount: input.messages.length,
+    // Imported messages are no failures (db/admin.ts), but their ratings count as any other.
+    ratedDown: input.messages.filter((message) => message.feedback?.rating === "down").length,
     importId: input.importId,
     importHash: input.importHash,
     messages: JSON.stringify(input.messages),

@@ -66,6 +66,15 @@ export const chatSessions = pgTable(
     readerId: bigint("reader_id", { mode: "number" }),
     // The title its reader gave it; null: its first question's first words (db/readers.ts).
     title: text("title"),
+    // What the admin list's "failures" and "rated down" filters count, kept by the statements that
+    // write messages and feedback (db/turns.ts, db/sessions.ts, db/lifecycle.ts) in the update of
+    // the session row they already make, so that the filters read a partial index instead of
+    // counting every session's messages. `failures`: questions asked here still unanswered plus
+    // answers cut short here (imported ones are no failures); `rated_down`: answers rated down,
+    // imported ratings included. Messages are deleted only with their session, so no path lowers
+    // them by deleting one.
+    failures: integer("failures").notNull().default(0),
+    ratedDown: integer("rated_down").notNull().default(0),
   },
   (table) => [
     check("chat_sessions_import_hash_with_id", sql`(${table.importId} is null) = (${table.importHash} is null)`),
@@ -77,6 +86,12 @@ export const chatSessions = pgTable(
     index("chat_sessions_reader_activity_idx")
       .on(table.readerId, sql`${sessionActivity(table)} desc`, table.id.desc().nullsFirst())
       .where(sql`${table.readerId} is not null`),
+    // The admin list filtered to sessions with failures, or with answers rated down: the same order
+    // as chat_sessions_activity_idx, holding only the few sessions that pass the filter.
+    index("chat_sessions_failures_activity_idx").on(sessionActivity(table), table.id).where(sql`${table.failures} > 0`),
+    index("chat_sessions_rated_down_activity_idx")
+      .on(sessionActivity(table), table.id)
+      .where(sql`${table.ratedDown} > 0`),
   ],
 );
 
@@ -127,6 +142,10 @@ export const chatMessages = pgTable(
       sql`(${table.feedbackRating} is null) = (${table.feedbackAt} is null) and (${table.feedbackRating} is not null or ${table.feedbackComment} is null)`,
     ),
     index("chat_messages_message_search").using("gin", table.searchVector),
+    // The search limited to questions or to answers: a word that the other sender's messages hold
+    // would otherwise be found, and dropped, at every one of its matches in the full index.
+    index("chat_messages_user_search").using("gin", table.searchVector).where(sql`${table.sender} = 'user'`),
+    index("chat_messages_bot_search").using("gin", table.searchVector).where(sql`${table.sender} = 'bot'`),
     // The admin statistics read messages by time, and ratings by when they were given.
     index("chat_messages_timestamp_idx").on(table.timestamp),
     index("chat_messages_feedback_at_idx").on(table.feedbackAt).where(sql`${table.feedbackAt} is not null`),

@@ -153,15 +153,41 @@ const writeFeedbackStatement = statement("write_feedback", (db) => {
       )
       .where(and(eq(chatSessions.sessionUuid, placeholder("sessionUuid")), usable)),
   );
+  // The answer's rating before this write, read under the locks of its session and then itself
+  // (the order of a turn and of an erasure, so none of them waits on another in a cycle): a
+  // rating written concurrently has committed by then, and the session's count of answers rated
+  // down moves by the difference between that rating and the new one.
+  const locked = db.$with("locked").as(
+    db
+      .select({
+        messageId: chatMessages.id,
+        sessionId: chatMessages.sessionId,
+        wasDown: sql<boolean>`${chatMessages.feedbackRating} is not distinct from 'down'`.as("was_down"),
+      })
+      .from(chatSessions)
+      .innerJoin(
+        chatMessages,
+        and(eq(chatMessages.sessionId, chatSessions.id), eq(chatMessages.id, placeholder("messageId"))),
+      )
+      .where(and(eq(chatSessions.sessionUuid, placeholder("sessionUuid")), usable, eq(chatMessages.sender, "bot")))
+      .for("no key update", { of: [chatSessions, chatMessages] }),
+  );
   const rated = db.$with("rated", messageColumns).as(sql`
     update ${chatMessages}
     set ${name(chatMessages.feedbackRating)} = ${placeholder("rating")}::text,
       ${name(chatMessages.feedbackComment)} = ${placeholder("comment")}::text,
       ${name(chatMessages.feedbackAt)} = case when ${placeholder("rating")}::text is null then null else clock_timestamp() end
-    from ${target}
-    where ${chatMessages.id} = ${target.messageId} and ${target.sender} = 'bot'
+    from ${locked}
+    where ${chatMessages.id} = ${locked.messageId}
     ${returningMessage}`);
-  return db.with(target, rated).select().from(target).leftJoin(rated, sql`true`);
+  const isDown = sql`(${placeholder("rating")}::text is not distinct from 'down')`;
+  const counted = db.$with("counted", { id: chatSessions.id }).as(sql`
+    update ${chatSessions}
+    set ${name(chatSessions.ratedDown)} = ${chatSessions.ratedDown} + ${isDown}::int - ${locked.wasDown}::int
+    from ${locked}
+    where ${chatSessions.id} = ${locked.sessionId} and ${isDown} <> ${locked.wasDown}
+    returning ${chatSessions.id}`);
+  return db.with(target, locked, rated, counted).select().from(target).leftJoin(rated, sql`true`);
 });
 
 /**

@@ -41,14 +41,24 @@ import { statement } from "./statement";
 const numberedColumns = { sessionId: chatSessions.id, seq: chatSessions.messageCount, at: chatSessions.lastMessageAt };
 const returningNumbered = sql`returning ${columns(chatSessions, "id", "messageCount", "lastMessageAt")}`;
 
-/** Takes the next seq from the counter of the session that `where` picks (none: nothing numbered). */
-function nextSeq(where: SQL): SQL {
+/**
+ * Takes the next seq from the counter of the session that `where` picks (none: nothing numbered),
+ * and adds `failuresChange` to its failures (schema.ts, chat_sessions.failures) in the same update:
+ * the message and the count of it commit or roll back together, at no cost of a statement.
+ */
+function nextSeq(where: SQL, failuresChange: SQL): SQL {
   return sql`update ${chatSessions}
     set ${name(chatSessions.messageCount)} = ${chatSessions.messageCount} + 1,
-      ${name(chatSessions.lastMessageAt)} = clock_timestamp()
+      ${name(chatSessions.lastMessageAt)} = clock_timestamp(),
+      ${name(chatSessions.failures)} = ${chatSessions.failures} + ${failuresChange}
     where ${where}
     ${returningNumbered}`;
 }
+
+// A question stored here is unanswered, a failure, until its answer is stored. A complete answer
+// ends that failure; an answer cut short ends it and is one itself, so the count stays.
+const questionFailures = sql`1`;
+const answerFailures = sql`case when ${placeholder("status")} = 'complete' then -1 else 0 end`;
 
 /** The new user message and, for the model's memory, up to `historyLimit` messages before it. */
 export type StoredQuestion = { question: ChatMessage; history: HistoryMessage[] };
@@ -114,8 +124,8 @@ async function insertQuestion(
 const startSessionStatement = questionStatement(
   "start_session_with_question",
   (reader) => sql`insert into ${chatSessions}
-      (${columnNames(chatSessions, "sessionUuid", "messageCount", "lastMessageAt", "readerId")})
-    values (${placeholder("sessionUuid")}, 1, clock_timestamp(), (select ${reader.id} from ${reader}))
+      (${columnNames(chatSessions, "sessionUuid", "messageCount", "lastMessageAt", "readerId", "failures")})
+    values (${placeholder("sessionUuid")}, 1, clock_timestamp(), (select ${reader.id} from ${reader}), ${questionFailures})
     ${returningNumbered}`,
   true,
 );
@@ -126,12 +136,15 @@ export async function startSessionWithQuestion(db: Database, input: QuestionInpu
 }
 
 const appendQuestionStatement = questionStatement("append_question", () =>
-  nextSeq(sql`${chatSessions.sessionUuid} = ${placeholder("sessionUuid")}
+  nextSeq(
+    sql`${chatSessions.sessionUuid} = ${placeholder("sessionUuid")}
       and ${usable}
       and not exists (
         select 1 from ${chatMessages}
         where ${chatMessages.sessionId} = ${chatSessions.id}
-          and ${chatMessages.clientMessageId} = ${placeholder("clientMessageId")}::uuid)`),
+          and ${chatMessages.clientMessageId} = ${placeholder("clientMessageId")}::uuid)`,
+    questionFailures,
+  ),
 );
 
 /**
@@ -194,7 +207,7 @@ export type AnswerInput = {
 const storeAnswerStatement = statement("store_answer", (db) => {
   const numbered = db
     .$with("numbered", numberedColumns)
-    .as(nextSeq(sql`${chatSessions.id} = ${placeholder("sessionId")}`));
+    .as(nextSeq(sql`${chatSessions.id} = ${placeholder("sessionId")}`, answerFailures));
   const stored = db.$with("stored", messageColumns).as(sql`
     insert into ${chatMessages}
       (${columnNames(chatMessages, "sessionId", "seq", "sender", "message", "timestamp", "status", "replyToId", "sources", "metadata")})

@@ -59,9 +59,9 @@ export async function seedSession(
   const uuid = crypto.randomUUID();
   const last = lastActivity.toISOString();
   const [session] = await sql<{ id: string }[]>`
-    insert into chat_sessions (session_uuid, created_at, last_message_at, message_count)
+    insert into chat_sessions (session_uuid, created_at, last_message_at, message_count, failures)
     values (${uuid}, ${last}::timestamptz - make_interval(secs => ${messages}),
-      ${messages > 0 ? last : null}::timestamptz, ${messages})
+      ${messages > 0 ? last : null}::timestamptz, ${messages}, ${messages % 2})
     returning id`;
   const id = Number(session!.id);
   if (messages > 0) {

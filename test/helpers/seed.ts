@@ -25,7 +25,7 @@ export type SeededConversation = { sessionUuid: string; sessionId: number; messa
 
 /**
  * Writes a conversation straight into the tables, with the times given, as the service would have
- * stored it (seq, reply_to_id, the session's counter and last message). For tests that need
+ * stored it (seq, reply_to_id, the session's counters and last message). For tests that need
  * history in a time range of their own, far from what other tests write "now".
  */
 export async function seedConversation(
@@ -75,7 +75,17 @@ export async function seedConversation(
     messageIds.push(Number(stored!.id));
     last = at;
   }
-  await sql`update chat_sessions set message_count = ${seq}, last_message_at = ${last} where id = ${sessionId}`;
+  // The counters the service keeps as it writes (src/db/schema.ts), recounted here as the admin list
+  // counts: questions asked here less answers stored here, plus answers cut short here; ratings down.
+  await sql`
+    update chat_sessions set message_count = ${seq}, last_message_at = ${last},
+      failures = (
+        select count(*) filter (where sender = 'user' and not imported) - count(*) filter (where sender = 'bot' and not imported)
+          + count(*) filter (where status = 'incomplete' and not imported)
+        from (select sender, status, coalesce(metadata -> 'imported' = 'true'::jsonb, false) as imported
+          from chat_messages where session_id = ${sessionId}) as messages),
+      rated_down = (select count(*) from chat_messages where session_id = ${sessionId} and feedback_rating = 'down')
+    where id = ${sessionId}`;
   return { sessionUuid, sessionId, messageIds };
 }
 
