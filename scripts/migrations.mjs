@@ -36,6 +36,17 @@ const MIGRATIONS_TABLE = "__drizzle_migrations";
 const MIGRATION_LOCK_KEY = 0x6472697a7a6c65n;
 const MIGRATION_LOCK_RETRY_MS = 500;
 
+// How long a migration's statement waits for a lock before it gives up and is tried again, and
+// the waits between the tries. `ALTER TABLE` needs an ACCESS EXCLUSIVE lock, for an instant; but
+// while it waits for a long query to end, every chat turn's insert waits behind it in the lock
+// queue, and the database's own lock_timeout (2 s, drizzle/0001) cancels them with 503. Giving up
+// after as long lets those turns through; the statement is tried again when the query may have
+// ended. A concurrent index build is the exception: it waits for older transactions by design,
+// blocking no one, and is given no lock_timeout.
+const LOCK_TIMEOUT = "2s";
+const LOCK_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+const LOCK_NOT_AVAILABLE = "55P03";
+
 const CONCURRENTLY = /\b(?:create|drop|reindex)\b[^;]*?\bconcurrently\b/i;
 // A concurrent index build, with its index name (optionally schema-qualified, optionally quoted).
 const CONCURRENT_INDEX_BUILD =
@@ -64,7 +75,7 @@ export async function applyMigrations(url, { migrationsFolder = MIGRATIONS_DIR, 
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql`set statement_timeout = 0`;
-    await sql`set lock_timeout = 0`;
+    await sql.unsafe(`set lock_timeout = '${LOCK_TIMEOUT}'`);
     await takeMigrationLock(sql, log);
     const pending = await pendingMigrations(sql, migrations);
     let applied = 0;
@@ -77,12 +88,15 @@ export async function applyMigrations(url, { migrationsFolder = MIGRATIONS_DIR, 
         // Consecutive ordinary migrations share one transaction, as all of them do in drizzle's.
         const end = pending.findIndex((migration, index) => index > applied && migration.noTransaction);
         const batch = pending.slice(applied, end === -1 ? pending.length : end);
-        await sql.begin(async (tx) => {
-          for (const migration of batch) {
-            for (const statement of migration.sql) await tx.unsafe(statement);
-            await record(tx, migration);
-          }
-        });
+        // A lock not granted in time rolls the whole transaction back, so it is tried again whole.
+        await retryingLockTimeouts(batch.map((migration) => migration.tag).join(", "), log, () =>
+          sql.begin(async (tx) => {
+            for (const migration of batch) {
+              for (const statement of migration.sql) await tx.unsafe(statement);
+              await record(tx, migration);
+            }
+          }),
+        );
         applied += batch.length;
       }
     }
@@ -187,12 +201,57 @@ async function applyOutsideTransaction(sql, migration, log) {
         where indexrelid = to_regclass(${build[2]}) and not indisvalid`;
       if (invalid) {
         log(`${migration.tag}: dropping index ${invalid.name}, left invalid by a build that failed, to build it again`);
-        await sql.unsafe(`drop index concurrently if exists ${invalid.name}`);
+        await withoutLockTimeout(sql, () => sql.unsafe(`drop index concurrently if exists ${invalid.name}`));
       }
     }
-    await sql.unsafe(statement);
+    if (CONCURRENTLY.test(statement)) await withoutLockTimeout(sql, () => sql.unsafe(statement));
+    // Each statement is idempotent (above), so one that gave up waiting for a lock is run again.
+    else await retryingLockTimeouts(migration.tag, log, () => sql.unsafe(statement));
   }
   await record(sql, migration);
+}
+
+/**
+ * Runs `run`, and again after a pause each time it fails because a lock was not granted within
+ * LOCK_TIMEOUT, as many times as LOCK_RETRY_DELAYS_MS has pauses; then fails with that error.
+ *
+ * @template T
+ * @param {string} what the migrations being applied, for the log
+ * @param {(message: string) => void} log
+ * @param {() => Promise<T>} run
+ * @returns {Promise<T>}
+ */
+async function retryingLockTimeouts(what, log, run) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const delay = LOCK_RETRY_DELAYS_MS[attempt];
+      if (/** @type {{ code?: string }} */ (error)?.code !== LOCK_NOT_AVAILABLE || delay === undefined) throw error;
+      log(
+        `${what}: a lock was not granted within ${LOCK_TIMEOUT} (another session holds it); letting the service's writes through and trying again in ${delay / 1000} s...`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/**
+ * Runs a concurrent statement with no lock_timeout: it waits for older transactions to end
+ * without blocking anyone's writes, and cancelling it would leave an invalid index to rebuild.
+ *
+ * @template T
+ * @param {import("postgres").Sql} sql
+ * @param {() => Promise<T>} run
+ * @returns {Promise<T>}
+ */
+async function withoutLockTimeout(sql, run) {
+  await sql`set lock_timeout = 0`;
+  try {
+    return await run();
+  } finally {
+    await sql.unsafe(`set lock_timeout = '${LOCK_TIMEOUT}'`);
+  }
 }
 
 /**

@@ -16,6 +16,17 @@ const { drizzle } = require("drizzle-orm/postgres-js");
 const { migrate: drizzleMigrate } = require("drizzle-orm/postgres-js/migrator");
 const { readMigrationFiles } = require("drizzle-orm/migrator");
 
+/** How many migrations the repository ships; each test appends its own after them. */
+const shipped = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).length;
+/** How many come before the first no-transaction one: those that drizzle's own migrator applied. */
+const ordinaryPrefix = (() => {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
+  const first = migrations.findIndex((/** @type {{ sql: string[] }} */ migration) =>
+    migration.sql[0].trimStart().startsWith(NO_TRANSACTION_MARKER),
+  );
+  return first === -1 ? migrations.length : first;
+})();
+
 /** @type {Awaited<ReturnType<typeof startLocalDatabase>>} */
 let cluster;
 /** @type {string[]} */
@@ -42,7 +53,7 @@ test("a no-transaction migration is applied once, and recorded exactly as drizzl
   const ours = await freshDatabase();
   const drizzles = await freshDatabase();
 
-  assert.equal(await applyMigrations(ours, { migrationsFolder: folder }), 7);
+  assert.equal(await applyMigrations(ours, { migrationsFolder: folder }), shipped + 1);
   assert.equal(await indexValidity(ours, "chat_messages_sender_idx"), true);
   const expected = readMigrationFiles({ migrationsFolder: folder }).map(
     (/** @type {{ hash: string, folderMillis: number }} */ migration) => ({
@@ -52,10 +63,12 @@ test("a no-transaction migration is applied once, and recorded exactly as drizzl
   );
   assert.deepEqual(await recorded(ours), expected);
 
-  // A database that drizzle's own migrator brought up to date (as Neon's was) carries on.
-  await withClient(drizzles, (sql) => drizzleMigrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR }));
-  assert.deepEqual(await recorded(drizzles), expected.slice(0, 6));
-  assert.equal(await applyMigrations(drizzles, { migrationsFolder: folder }), 1);
+  // A database that drizzle's own migrator brought up to date (as Neon's was, up to the first
+  // no-transaction migration, which drizzle's migrator cannot run) carries on.
+  const drizzlesFolder = await drizzlesMigrations();
+  await withClient(drizzles, (sql) => drizzleMigrate(drizzle(sql), { migrationsFolder: drizzlesFolder }));
+  assert.deepEqual(await recorded(drizzles), expected.slice(0, ordinaryPrefix));
+  assert.equal(await applyMigrations(drizzles, { migrationsFolder: folder }), shipped + 1 - ordinaryPrefix);
   assert.deepEqual(await recorded(drizzles), expected);
 
   assert.equal(await applyMigrations(ours, { migrationsFolder: folder }), 0);
@@ -77,7 +90,7 @@ test("a concurrent index build that failed records nothing, and the next run dro
 
   await assert.rejects(applyMigrations(url, { migrationsFolder: folder }), /could not create unique index/);
   assert.equal(await indexValidity(url, "migration_fixture_v_unique"), false);
-  assert.equal((await recorded(url)).length, 7);
+  assert.equal((await recorded(url)).length, shipped + 1);
 
   await withClient(
     url,
@@ -88,7 +101,7 @@ test("a concurrent index build that failed records nothing, and the next run dro
   assert.equal(await applyMigrations(url, { migrationsFolder: folder, log: (line) => logged.push(line) }), 1);
   assert.equal(await indexValidity(url, "migration_fixture_v_unique"), true);
   assert.match(logged.join("\n"), /dropping index migration_fixture_v_unique, left invalid/);
-  assert.equal((await recorded(url)).length, 8);
+  assert.equal((await recorded(url)).length, shipped + 2);
 });
 
 test("a no-transaction migration can add a column, backfill it in batches that commit one by one, index it and make it NOT NULL", async () => {
@@ -156,10 +169,60 @@ test("two runs at once apply each migration once: the second waits for the first
   ]);
   assert.deepEqual(
     applied.sort((a, b) => a - b),
-    [0, 7],
+    [0, shipped + 1],
   );
-  assert.equal((await recorded(url)).length, 7);
+  assert.equal((await recorded(url)).length, shipped + 1);
   assert.equal(await indexValidity(url, "chat_messages_sender_idx"), true);
+});
+
+test("a statement that waits for a lock gives up after 2 s, lets the writes queued behind it through, and is tried again", async () => {
+  const fixtureTable = { tag: "0100_fixture", sql: 'CREATE TABLE "migration_fixture" ("v" integer NOT NULL);' };
+  const url = await freshDatabase();
+  await applyMigrations(url, { migrationsFolder: await migrationsWith([fixtureTable]) });
+  const folder = await migrationsWith([
+    fixtureTable,
+    { tag: "0101_fixture_column", sql: 'ALTER TABLE "migration_fixture" ADD COLUMN "w" integer;' },
+  ]);
+  const holdMs = 6000;
+  const holder = postgres(url, { max: 1, onnotice: () => {} });
+  const writer = postgres(url, { max: 1, onnotice: () => {} });
+  /** @type {string[]} */
+  const logged = [];
+  try {
+    // A long query, as an operator's report would be: its ACCESS SHARE lock is held until it ends.
+    let held = () => {};
+    const holding = holder.begin(async (tx) => {
+      await tx`set local statement_timeout = 0`;
+      await tx`select * from migration_fixture`;
+      held();
+      await tx`select pg_sleep(${holdMs / 1000})`;
+    });
+    await new Promise((resolve) => {
+      held = () => resolve(undefined);
+    });
+    const migrating = applyMigrations(url, { migrationsFolder: folder, log: (message) => logged.push(message) });
+    // A chat turn's insert, with the service's own lock_timeout, arriving while the ALTER waits.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    await writer.begin(async (tx) => {
+      await tx`set local lock_timeout = '4s'`;
+      await tx`insert into migration_fixture (v) values (1)`;
+    });
+    const waited = Date.now() - started;
+    assert.ok(waited < holdMs - 1000, `the insert waited ${waited} ms, as long as the long query`);
+    await holding;
+    assert.equal(await migrating, 1);
+    assert.ok(
+      logged.some((message) => /0101_fixture_column: a lock was not granted within 2s/.test(message)),
+      logged.join("\n"),
+    );
+    const [column] = await writer`select count(*)::int as found from information_schema.columns
+      where table_name = 'migration_fixture' and column_name = 'w'`;
+    assert.equal(column.found, 1);
+  } finally {
+    await closeClient(holder);
+    await closeClient(writer);
+  }
 });
 
 test("a migration that would fail half-way or could not be repeated is refused before anything runs", async () => {
@@ -207,6 +270,18 @@ async function migrationsWith(extra) {
     });
     await writeFile(path.join(folder, `${migration.tag}.sql`), migration.sql);
   }
+  await writeFile(journalPath, JSON.stringify(journal, null, 2));
+  return folder;
+}
+
+/** A copy of <repo>/drizzle holding only its first `ordinaryPrefix` migrations. */
+async function drizzlesMigrations() {
+  const folder = await mkdtemp(path.join(tmpdir(), "chat-history-migrations-folder-"));
+  scratchFolders.push(folder);
+  await cp(MIGRATIONS_DIR, folder, { recursive: true });
+  const journalPath = path.join(folder, "meta", "_journal.json");
+  const journal = JSON.parse(await readFile(journalPath, "utf8"));
+  journal.entries = journal.entries.slice(0, ordinaryPrefix);
   await writeFile(journalPath, JSON.stringify(journal, null, 2));
   return folder;
 }
