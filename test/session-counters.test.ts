@@ -4,11 +4,12 @@
 // the service's own statements (src/db/) against the real PostgreSQL of test/global-setup.ts.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { type AdminSessionsQuery, listAdminSessions } from "../src/db/admin";
 import { createDatabase, type Database } from "../src/db/client";
 import { type ImportedMessage, importSession } from "../src/db/lifecycle";
 import { deleteSession, writeFeedback } from "../src/db/sessions";
 import { appendQuestion, startSessionWithQuestion, storeAnswer } from "../src/db/turns";
-import { openSql } from "./helpers/database";
+import { openSql, recordingDatabase } from "./helpers/database";
 
 const anonymous = { retentionDays: null, reader: null };
 type Counters = { failures: number; ratedDown: number };
@@ -208,5 +209,75 @@ describe("the session's failures and rated_down counters", () => {
     expect(await deleteSession(db, sessionUuid, anonymous)).toBe("live");
     const sql = openSql();
     expect(await sql`select 1 from chat_sessions where session_uuid = ${sessionUuid}`).toHaveLength(0);
+  });
+});
+
+class RolledBack extends Error {
+  constructor(readonly plans: string[]) {
+    super("rolled back");
+  }
+}
+
+describe("the admin list filtered by the counters", () => {
+  it("reads the first page of sessions with failures, or rated down, from its partial index (EXPLAIN ANALYZE among 100,000 sessions, 1 % of each)", async () => {
+    const sql = openSql();
+    const { db, sent } = recordingDatabase();
+    const query: AdminSessionsQuery = {
+      from: null,
+      to: null,
+      minMessages: 0,
+      hasFailures: true,
+      hasNegativeFeedback: false,
+      reader: null,
+      after: null,
+      limit: 50,
+      titleLength: 80,
+    };
+    await listAdminSessions(db, query);
+    await listAdminSessions(db, { ...query, hasFailures: false, hasNegativeFeedback: true });
+    const plans = await sql
+      .begin(async (tx) => {
+        await tx`set local statement_timeout = '120s'`;
+        // 100,000 sessions of one answered question, newest every minute back; each 100th ends with
+        // a question never answered, and each 100th (another one) has its answer rated down. Rolled
+        // back at the end, so that no other test sees them.
+        await tx`
+          insert into chat_sessions (session_uuid, created_at, last_message_at, message_count, failures, rated_down)
+          select gen_random_uuid(), now() - make_interval(mins => n) - interval '10 years',
+            now() - make_interval(mins => n) - interval '10 years', case when n % 100 = 0 then 3 else 2 end,
+            (n % 100 = 0)::int, (n % 100 = 50)::int
+          from generate_series(1, 100000) n`;
+        await tx`
+          with sessions as (select id, created_at, message_count, rated_down from chat_sessions
+            where created_at < now() - interval '9 years'),
+          questions as (
+            insert into chat_messages (session_id, seq, sender, message, timestamp)
+            select id, seq, 'user', 'Question ' || seq, created_at from sessions, generate_series(1, message_count, 2) seq
+            returning id, session_id, seq)
+          insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, feedback_rating, feedback_at)
+          select q.session_id, 2, 'bot', 'Answer', s.created_at, q.id,
+            case when s.rated_down > 0 then 'down' end, case when s.rated_down > 0 then s.created_at end
+          from questions q join sessions s on s.id = q.session_id where q.seq = 1`;
+        await tx`analyze chat_sessions, chat_messages`;
+        const explained: string[] = [];
+        for (const statement of sent) {
+          const rows = await tx.unsafe(`explain (analyze, buffers) ${statement.sql}`, statement.params as never[]);
+          explained.push(rows.map((row) => row["QUERY PLAN"]).join("\n"));
+        }
+        throw new RolledBack(explained);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof RolledBack) return error.plans;
+        throw error;
+      });
+    const [failing, ratedDown] = plans;
+    console.log(
+      `EXPLAIN ANALYZE of has_failures=true:\n${failing}\n\nand of has_negative_feedback=true:\n${ratedDown}`,
+    );
+    expect(failing).toMatch(/Index Scan (Backward )?using chat_sessions_failures_activity_idx/);
+    expect(ratedDown).toMatch(/Index Scan (Backward )?using chat_sessions_rated_down_activity_idx/);
+    for (const plan of [failing!, ratedDown!]) {
+      expect(plan).not.toMatch(/Seq Scan on chat_sessions|Index Scan (Backward )?using chat_sessions_activity_idx/);
+    }
   });
 });
