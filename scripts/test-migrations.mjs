@@ -225,6 +225,49 @@ test("a statement that waits for a lock gives up after 2 s, lets the writes queu
   }
 });
 
+test("0007 fills each session's failures and rated_down with the counts the admin list showed before, in batches", async () => {
+  const url = await freshDatabase();
+  await applyMigrations(url, { migrationsFolder: await drizzlesMigrations() });
+  // 2,500 sessions (three batches) of every kind: answered, unanswered, cut short, rated down,
+  // imported with an unanswered question and a cut answer rated down.
+  await withClient(url, async (sql) => {
+    await sql`insert into chat_sessions (session_uuid, message_count, import_id, import_hash)
+      select gen_random_uuid(), 4, case when n % 7 = 0 then gen_random_uuid() end, case when n % 7 = 0 then 'h' end
+      from generate_series(1, 2500) n`;
+    await sql`
+      with questions as (
+        insert into chat_messages (session_id, seq, sender, message, timestamp, metadata)
+        select s.id, q.seq, 'user', 'Question', now(),
+          case when s.import_id is not null then '{"imported": true}'::jsonb end
+        from chat_sessions s, (values (1), (3)) q(seq)
+        returning id, session_id, seq, metadata)
+      insert into chat_messages (session_id, seq, sender, message, timestamp, status, reply_to_id, metadata, feedback_rating, feedback_at)
+      select session_id, seq + 1, 'bot', 'Answer', now(), case when session_id % 5 = 0 then 'incomplete' else 'complete' end,
+        id, metadata, case when session_id % 3 = 0 then 'down' when session_id % 3 = 1 then 'up' end,
+        case when session_id % 3 < 2 then now() end
+      from questions where seq = 1 or session_id % 4 <> 0`;
+  });
+  assert.equal(await applyMigrations(url), shipped - ordinaryPrefix);
+  const [counts] = await withClient(
+    url,
+    (sql) => sql`
+      with recounted as (
+        select s.id, s.failures, s.rated_down,
+          (select count(*) filter (where sender = 'user' and metadata is null) - count(*) filter (where sender = 'bot' and metadata is null)
+            + count(*) filter (where status = 'incomplete' and metadata is null) from chat_messages where session_id = s.id) as expected_failures,
+          (select count(*) filter (where feedback_rating = 'down') from chat_messages where session_id = s.id) as expected_down
+        from chat_sessions s)
+      select count(*)::int as sessions,
+        count(*) filter (where failures = expected_failures and rated_down = expected_down)::int as equal,
+        count(*) filter (where failures > 0)::int as failing, count(*) filter (where rated_down > 0)::int as rated_down
+      from recounted`,
+  );
+  assert.equal(counts.sessions, 2500);
+  assert.equal(counts.equal, 2500);
+  // Each 4th native session has an unanswered question, each 5th a cut answer; none imported.
+  assert.ok(counts.failing > 500 && counts.rated_down > 500, JSON.stringify(counts));
+});
+
 test("a migration that would fail half-way or could not be repeated is refused before anything runs", async () => {
   const url = await freshDatabase();
   const withoutMarker = await migrationsWith([
