@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS "stats_day_values" (
 	CONSTRAINT "stats_day_values_day_measure_value_pk" PRIMARY KEY("day","measure","value")
 );
 --> statement-breakpoint
+CREATE TABLE IF NOT EXISTS "stats_days" (
+	"day" timestamp (3) with time zone PRIMARY KEY NOT NULL,
+	"latency_p50" double precision,
+	"latency_p95" double precision,
+	"tokens_p50" double precision,
+	"tokens_p95" double precision
+);
+--> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "stats_hour_questions" (
 	"hour" timestamp (3) with time zone NOT NULL,
 	"question" text NOT NULL,
@@ -67,7 +75,11 @@ CREATE TABLE IF NOT EXISTS "stats_hours" (
 	"cut_short" integer NOT NULL,
 	"tokens" double precision,
 	"up" integer NOT NULL,
-	"down" integer NOT NULL
+	"down" integer NOT NULL,
+	"latency_p50" double precision,
+	"latency_p95" double precision,
+	"tokens_p50" double precision,
+	"tokens_p95" double precision
 );
 --> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "stats_marks" (
@@ -212,26 +224,50 @@ BEGIN
   END IF;
   SELECT array_agg(DISTINCT date_trunc('day', hour, 'UTC')) INTO days FROM unnest(hours) AS hour;
 
-  DELETE FROM stats_hours WHERE hour = ANY (hours);
-  INSERT INTO stats_hours
-  SELECT hour, c.* FROM unnest(hours) AS hour, stats_window_counts(hour, hour + interval '1 hour') AS c;
-
   DELETE FROM stats_hour_values WHERE hour = ANY (hours);
   INSERT INTO stats_hour_values (hour, measure, value, n, bin)
-  SELECT hour, v.measure, v.value, v.n, stats_value_bin(v.value)
-  FROM unnest(hours) AS hour, stats_window_values(hour, hour + interval '1 hour') AS v;
+  SELECT folded.start, v.measure, v.value, v.n, stats_value_bin(v.value)
+  FROM unnest(hours) AS folded (start), stats_window_values(folded.start, folded.start + interval '1 hour') AS v;
+
+  -- An hour's and a day's percentiles: percentile_cont over their histograms' values, each
+  -- repeated n times, so over exactly the answers' values.
+  DELETE FROM stats_hours WHERE hour = ANY (hours);
+  INSERT INTO stats_hours
+  SELECT folded.start, c.*, p.*
+  FROM unnest(hours) AS folded (start)
+  CROSS JOIN LATERAL stats_window_counts(folded.start, folded.start + interval '1 hour') AS c
+  CROSS JOIN LATERAL (
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'latency'),
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'latency'),
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'tokens'),
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'tokens')
+    FROM stats_hour_values v CROSS JOIN generate_series(1, v.n)
+    WHERE v.hour = folded.start
+  ) AS p;
 
   DELETE FROM stats_day_values WHERE day = ANY (days);
   INSERT INTO stats_day_values (day, measure, value, n, bin)
-  SELECT day, v.measure, v.value, sum(v.n), min(v.bin)
-  FROM unnest(days) AS day JOIN stats_hour_values v ON v.hour >= day AND v.hour < day + interval '1 day'
-  GROUP BY day, v.measure, v.value;
+  SELECT folded.day, v.measure, v.value, sum(v.n), min(v.bin)
+  FROM unnest(days) AS folded (day)
+  JOIN stats_hour_values v ON v.hour >= folded.day AND v.hour < folded.day + interval '1 day'
+  GROUP BY folded.day, v.measure, v.value;
 
   DELETE FROM stats_day_bins WHERE day = ANY (days);
   INSERT INTO stats_day_bins (day, measure, bin, n)
   SELECT v.day, v.measure, v.bin, sum(v.n)
   FROM stats_day_values v WHERE v.day = ANY (days)
   GROUP BY v.day, v.measure, v.bin;
+
+  DELETE FROM stats_days WHERE day = ANY (days);
+  INSERT INTO stats_days (day, latency_p50, latency_p95, tokens_p50, tokens_p95)
+  SELECT folded.day,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'latency'),
+    percentile_cont(0.95) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'latency'),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'tokens'),
+    percentile_cont(0.95) WITHIN GROUP (ORDER BY v.value) FILTER (WHERE v.measure = 'tokens')
+  FROM unnest(days) AS folded (day)
+  LEFT JOIN (stats_day_values v CROSS JOIN generate_series(1, v.n)) ON v.day = folded.day
+  GROUP BY folded.day;
 
   DELETE FROM stats_hour_readers WHERE hour = ANY (hours);
   INSERT INTO stats_hour_readers (hour, reader_id)

@@ -9,6 +9,7 @@ import { placeholder } from "./fragments";
 import {
   chatMessages,
   statsDayBins,
+  statsDays,
   statsDayValues,
   statsHourReaders,
   statsHourSources,
@@ -127,25 +128,38 @@ const statsStatement = statement("admin_stats", (db) => {
         ) asked
         group by grouping sets ((bucket), ())
       ),
-      -- The percentiles, exactly as percentile_cont computes them over the range's values: the
-      -- position p * (N - 1), and the values at its floor and ceiling ranks, interpolated. Each
-      -- rank's bin is found from the bins' counts; then its value among that bin's values only.
+      -- The percentiles. A whole bucket (a whole day by day, a whole hour by hour) reads its own,
+      -- which the fold computed. The others, and the whole range's, exactly as percentile_cont
+      -- computes them over their values: the position p * (N - 1), and the values at its floor
+      -- and ceiling ranks, interpolated. Each rank's bin is found from the bins' counts (per day
+      -- for whole days, else per hour or from the rows); then its value among that bin's values.
+      whole_percentiles as (
+        select ${statsDays.day} as bucket, ${statsDays.latencyP50} as latency_p50, ${statsDays.latencyP95} as latency_p95,
+          ${statsDays.tokensP50} as tokens_p50, ${statsDays.tokensP95} as tokens_p95
+        from ${statsDays} where ${inWholeDays(statsDays.day)}
+        union all
+        select ${statsHours.hour}, ${statsHours.latencyP50}, ${statsHours.latencyP95}, ${statsHours.tokensP50}, ${statsHours.tokensP95}
+        from ${statsHours} where ${unit} = 'hour' and ${wholeHour(statsHours.hour)}
+      ),
       slice_values as materialized (
         select ${bucketOf(sql`slices.lo`)} as bucket, v.measure, v.value, v.n, stats_value_bin(v.value) as bin
         from slices cross join lateral stats_window_values(slices.lo, slices.hi) as v
       ),
+      bin_rows as materialized (
+        select ${statsDayBins.day} as bucket, true as whole, ${statsDayBins.measure} as measure, ${statsDayBins.bin} as bin,
+          ${statsDayBins.n} as n
+        from ${statsDayBins} where ${inWholeDays(statsDayBins.day)}
+        union all
+        select ${bucketOf(sql`${statsHourValues.hour}`)}, ${unit} = 'hour', ${statsHourValues.measure}, ${statsHourValues.bin},
+          ${statsHourValues.n}
+        from ${statsHourValues} where ${wholeHour(statsHourValues.hour)} and not (${inWholeDays(statsHourValues.hour)})
+        union all
+        select bucket, false, measure, bin, n from slice_values
+      ),
       bin_counts as (
-        select coalesce(bucket, '-infinity') as bucket, measure, bin, sum(n) as n
-        from (
-          select ${statsDayBins.day} as bucket, ${statsDayBins.measure} as measure, ${statsDayBins.bin} as bin, ${statsDayBins.n} as n
-          from ${statsDayBins} where ${inWholeDays(statsDayBins.day)}
-          union all
-          select ${bucketOf(sql`${statsHourValues.hour}`)}, ${statsHourValues.measure}, ${statsHourValues.bin}, ${statsHourValues.n}
-          from ${statsHourValues} where ${wholeHour(statsHourValues.hour)} and not (${inWholeDays(statsHourValues.hour)})
-          union all
-          select bucket, measure, bin, n from slice_values
-        ) counted_bins
-        group by grouping sets ((bucket, measure, bin), (measure, bin))
+        select '-infinity'::timestamptz as bucket, measure, bin, sum(n) as n from bin_rows group by measure, bin
+        union all
+        select bucket, measure, bin, sum(n) from bin_rows where not whole group by bucket, measure, bin
       ),
       ranked_bins as (
         select bucket, measure, bin, n,
@@ -153,20 +167,17 @@ const statsStatement = statement("admin_stats", (db) => {
           sum(n) over (partition by bucket, measure) as total
         from bin_counts
       ),
-      positions as (
-        select distinct bucket, measure, fraction, fraction * (total - 1)::float8 as position
-        from ranked_bins cross join (values (0.5::float8), (0.95::float8)) as fractions (fraction)
-      ),
       targets as (
-        select positions.bucket, positions.measure, positions.fraction, positions.position, ranks.which,
+        select ranked_bins.bucket, ranked_bins.measure, fractions.fraction, positions.position, ranks.which,
           ranked_bins.bin, ranks.rank - ranked_bins.before as rank_in_bin,
-          case when positions.bucket = '-infinity' then '-infinity' else positions.bucket end as lo,
-          case when positions.bucket = '-infinity' then 'infinity' else positions.bucket + ${step} end as hi
-        from positions
+          case when ranked_bins.bucket = '-infinity' then '-infinity' else ranked_bins.bucket end as lo,
+          case when ranked_bins.bucket = '-infinity' then 'infinity' else ranked_bins.bucket + ${step} end as hi
+        from ranked_bins
+        cross join (values (0.5::float8), (0.95::float8)) as fractions (fraction)
+        cross join lateral (select fractions.fraction * (ranked_bins.total - 1)::float8 as position) as positions
         cross join lateral (values ('first', floor(positions.position)::bigint), ('second', ceil(positions.position)::bigint))
           as ranks (which, rank)
-        join ranked_bins on ranked_bins.bucket = positions.bucket and ranked_bins.measure = positions.measure
-          and ranks.rank >= ranked_bins.before and ranks.rank < ranked_bins.before + ranked_bins.n
+        where ranks.rank >= ranked_bins.before and ranks.rank < ranked_bins.before + ranked_bins.n
       ),
       wanted as (select distinct bucket, measure, bin, lo, hi from targets),
       bin_values as (
@@ -178,10 +189,14 @@ const statsStatement = statement("admin_stats", (db) => {
           where ${statsDayValues.measure} = wanted.measure and ${statsDayValues.bin} = wanted.bin
             and ${statsDayValues.day} >= greatest(${dayFrom}, wanted.lo) and ${statsDayValues.day} < least(${dayTo}, wanted.hi)
           union all
+          -- The whole hours outside the whole days: before them, and after them.
           select ${statsHourValues.value}, ${statsHourValues.n} from ${statsHourValues}
           where ${statsHourValues.measure} = wanted.measure and ${statsHourValues.bin} = wanted.bin
-            and ${statsHourValues.hour} >= greatest(${wholeFrom}, wanted.lo) and ${statsHourValues.hour} < least(${wholeTo}, wanted.hi)
-            and not (${inWholeDays(statsHourValues.hour)})
+            and ${statsHourValues.hour} >= greatest(${wholeFrom}, wanted.lo) and ${statsHourValues.hour} < least(${dayFrom}, wanted.hi)
+          union all
+          select ${statsHourValues.value}, ${statsHourValues.n} from ${statsHourValues}
+          where ${statsHourValues.measure} = wanted.measure and ${statsHourValues.bin} = wanted.bin
+            and ${statsHourValues.hour} >= greatest(${dayTo}, wanted.lo) and ${statsHourValues.hour} < least(${wholeTo}, wanted.hi)
           union all
           select slice_values.value, slice_values.n from slice_values
           where slice_values.measure = wanted.measure and slice_values.bin = wanted.bin
@@ -212,6 +227,8 @@ const statsStatement = statement("admin_stats", (db) => {
           min(value) filter (where measure = 'tokens' and fraction = 0.5) as tokens_p50,
           min(value) filter (where measure = 'tokens' and fraction = 0.95) as tokens_p95
         from percentiles group by bucket
+        union all
+        select * from whole_percentiles
       ),
       cited as (
         select title, url, sum(answers)::int as answers

@@ -147,6 +147,12 @@ export type ChatMessage = Omit<typeof chatMessages.$inferSelect, "searchVector">
 // statistics of a range read its hours, not its messages. Triggers on chat_messages and
 // chat_sessions mark the hours a write changes (stats_marks); the fold recomputes them.
 const hourColumn = () => timestamp("hour", { withTimezone: true, precision: 3 }).notNull();
+const percentileColumns = () => ({
+  latencyP50: doublePrecision("latency_p50"),
+  latencyP95: doublePrecision("latency_p95"),
+  tokensP50: doublePrecision("tokens_p50"),
+  tokensP95: doublePrecision("tokens_p95"),
+});
 
 /**
  * The hours whose rollups a write has changed, not yet folded. No key: a turn inserts its marks
@@ -154,7 +160,10 @@ const hourColumn = () => timestamp("hour", { withTimezone: true, precision: 3 })
  */
 export const statsMarks = pgTable("stats_marks", { hour: hourColumn() });
 
-/** An hour's summable figures (docs/api.md §13.5; null tokens: no answer that hour gave a count). */
+/**
+ * An hour's summable figures (docs/api.md §13.5; null tokens: no answer that hour gave a count),
+ * and its own percentiles, which an hourly bucket reads as they are.
+ */
 export const statsHours = pgTable("stats_hours", {
   hour: hourColumn().primaryKey(),
   sessions: integer("sessions").notNull(),
@@ -168,6 +177,13 @@ export const statsHours = pgTable("stats_hours", {
   tokens: doublePrecision("tokens"),
   up: integer("up").notNull(),
   down: integer("down").notNull(),
+  ...percentileColumns(),
+});
+
+/** A UTC day's percentiles (as percentile_cont over its answers), which a daily bucket reads as they are. */
+export const statsDays = pgTable("stats_days", {
+  day: timestamp("day", { withTimezone: true, precision: 3 }).primaryKey(),
+  ...percentileColumns(),
 });
 
 /**
