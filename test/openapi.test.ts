@@ -509,6 +509,29 @@ describe("real responses match the description", () => {
     await check("GET", "/api/admin/search", callAdmin("/api/admin/search?q="));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?bucket=hour"));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?from=2026-01-02&to=2026-01-01"));
+    // The content gaps and the answers rated down, each with rows, a next page and a 400.
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const weak = { title: "Chapter 9", url: null, snippet: "…", score: 0.2 };
+    await seedConversation(openSql(), {
+      createdAt: hourAgo,
+      turns: [1, 2].map((n) => ({
+        question: `A question the book misses, ${n}`,
+        at: new Date(hourAgo.getTime() + n * 60_000),
+        answer: {
+          metadata: { retrieval: { provider: "qdrant" } },
+          sources: n === 1 ? [weak] : [],
+          feedback: { rating: "down" as const, comment: "Off topic.", at: new Date(hourAgo.getTime() + n * 120_000) },
+        },
+      })),
+    });
+    for (const path of ["/api/admin/gaps", "/api/admin/rated-down"]) {
+      const firstPage = JSON.parse(await check("GET", path, callAdmin(`${path}?limit=1`)));
+      expect(firstPage.next_cursor).not.toBeNull();
+      await check("GET", path, callAdmin(`${path}?limit=1&cursor=${firstPage.next_cursor}`));
+      await check("GET", path, callAdmin(`${path}?from=2026-01-02&to=2026-01-01`));
+      await check("GET", path, callAdmin(`${path}?cursor=nope`));
+    }
+    await check("GET", "/api/admin/gaps", callAdmin("/api/admin/gaps?below=0.9"));
     await check("GET", "/api/admin/stats", call("/api/admin/stats"));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", {}, `${adminToken}-not`));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", { method: "POST" }));

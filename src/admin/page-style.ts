@@ -66,6 +66,13 @@ ol.sources { margin: 0; padding-left: 1.4rem; }
 ol.sources li { margin: .2rem 0; }
 .hits { list-style: none; padding: 0; margin: 0; }
 .hits li { border-bottom: 1px solid var(--line); padding: .5rem 0; }
+/* The content gaps and the answers rated down: a question, an answer or a comment can be one long word. */
+.findings .question, .findings .comment, .findings .answer { overflow-wrap: anywhere; white-space: pre-wrap; margin: .2rem 0; }
+.findings .question { font-weight: 600; }
+.findings .comment { border-left: 3px solid var(--bad); padding-left: .5rem; }
+.findings details { font-size: .9rem; }
+.findings ol.sources { font-size: .85rem; overflow-wrap: anywhere; }
+.findings ol.sources li { border-bottom: 0; padding: 0; }
 mark { background: #ffe58a; color: inherit; padding: 0 .1em; }
 .messages { display: flex; flex-direction: column; gap: .6rem; }
 article.message { border: 1px solid var(--line); border-radius: .4rem; padding: .5rem .75rem; }

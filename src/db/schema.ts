@@ -32,6 +32,25 @@ export function sessionActivity(session: { lastMessageAt: PgColumn; createdAt: P
 }
 
 /**
+ * The best passage score below which an answer is a content gap: Qdrant's cosine similarity
+ * (-1 to 1) between the question and the passage. Fixed here and in the partial index
+ * chat_messages_content_gaps_idx (migration 0009), which a statement can use only when it states
+ * the same bound; docs/api.md §13.7 says why 0.5.
+ */
+export const contentGapScore = 0.5;
+
+/**
+ * True for a content gap: an answer whose retrieval ran (metadata.retrieval.provider, which only
+ * the retrieval-augmented responder writes: an echo answer, a cut-short one and an imported one
+ * have none) and whose best passage, if any, scores under contentGapScore. best_source_score
+ * (migration 0009) is IMMUTABLE, so the partial index can be built on it.
+ */
+export function contentGap(message: { sender: PgColumn; metadata: PgColumn; sources: PgColumn }): SQL {
+  return sql`${message.sender} = 'bot' and ${message.metadata} -> 'retrieval' ->> 'provider' = 'qdrant'
+    and coalesce(best_source_score(${message.sources}), 0) < ${sql.raw(String(contentGapScore))}`;
+}
+
+/**
  * A signed-in reader, as the book's sign-in names them: the pair (issuer, subject) of a verified
  * token (auth/), and nothing else of it (no name, no e-mail, no token). `reference` is the opaque
  * name operators see and filter by; the subject never leaves the database.
@@ -153,6 +172,11 @@ export const chatMessages = pgTable(
     // The admin statistics read messages by time, and ratings by when they were given.
     index("chat_messages_timestamp_idx").on(table.timestamp),
     index("chat_messages_feedback_at_idx").on(table.feedbackAt).where(sql`${table.feedbackAt} is not null`),
+    // The content gaps (db/admin-gaps.ts): answers whose retrieval ran and found no passage as
+    // good as contentGapScore, newest first. Partial, so the view costs the gaps in its period.
+    index("chat_messages_content_gaps_idx").on(table.timestamp, table.id).where(contentGap(table)),
+    // The answers rated down (db/admin-rated-down.ts), newest rating first.
+    index("chat_messages_rated_down_idx").on(table.feedbackAt, table.id).where(sql`${table.feedbackRating} = 'down'`),
   ],
 );
 

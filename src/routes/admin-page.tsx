@@ -81,6 +81,12 @@ function AdminPage({ nonce }: { nonce: string }) {
             <a id="nav-search" href="#/search">
               Search
             </a>
+            <a id="nav-gaps" href="#/gaps">
+              Content gaps
+            </a>
+            <a id="nav-rated-down" href="#/rated-down">
+              Rated down
+            </a>
           </nav>
           <p id="error" class="alert" role="alert"></p>
           <section id="stats" aria-labelledby="stats-title">
@@ -190,6 +196,57 @@ function AdminPage({ nonce }: { nonce: string }) {
             </p>
             <button type="button" id="hits-more" class="secondary" hidden>
               More hits
+            </button>
+          </section>
+          <section id="gaps" aria-labelledby="gaps-title" hidden>
+            <h2 id="gaps-title">Content gaps</h2>
+            <p class="muted">
+              Questions whose retrieval found no passage, or none scoring 0.5 (Qdrant's similarity); the same question
+              asked again is one row. Answers without retrieval (echo, cut short, imported) are left out.
+            </p>
+            <form id="gaps-form" class="row">
+              <label>
+                Answered from
+                <input type="date" name="from" />
+              </label>
+              <label>
+                Answered before
+                <input type="date" name="to" />
+              </label>
+              <label>
+                Best score under
+                <input type="number" name="below" min="0.01" max="0.5" step="0.01" placeholder="0.5" />
+              </label>
+              <button type="submit">Show</button>
+            </form>
+            <p class="muted">Default: the last 30 days; at most 92 days.</p>
+            <ul id="gap-rows" class="hits findings"></ul>
+            <p id="gaps-empty" class="muted" hidden>
+              No content gap in this period.
+            </p>
+            <button type="button" id="gaps-more" class="secondary" hidden>
+              More questions
+            </button>
+          </section>
+          <section id="rated-down" aria-labelledby="rated-down-title" hidden>
+            <h2 id="rated-down-title">Answers rated down</h2>
+            <form id="rated-down-form" class="row">
+              <label>
+                Rated from
+                <input type="date" name="from" />
+              </label>
+              <label>
+                Rated before
+                <input type="date" name="to" />
+              </label>
+              <button type="submit">Show</button>
+            </form>
+            <ul id="rated-down-rows" class="hits findings"></ul>
+            <p id="rated-down-empty" class="muted" hidden>
+              No answer was rated down in this period.
+            </p>
+            <button type="button" id="rated-down-more" class="secondary" hidden>
+              More answers
             </button>
           </section>
           <section id="conversation" aria-labelledby="conversation-title" hidden>

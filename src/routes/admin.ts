@@ -1,17 +1,34 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { listAdminSessions, readConversation, searchMessages } from "../db/admin";
+import { listContentGaps } from "../db/admin-gaps";
+import { listRatedDown } from "../db/admin-rated-down";
 import { readStats } from "../db/admin-stats";
+import { contentGapScore } from "../db/schema";
 import { sessionNotFound } from "../http/problem";
 import { sessionPath } from "../middleware/session";
 import { validate } from "../middleware/validate";
 import { describeRoute } from "../openapi/declarations";
 import { headers } from "../openapi/headers";
 import { json, schemaRef } from "../openapi/schemas";
-import { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "../schemas/admin";
-import { encodeSearchCursor, encodeSessionsCursor, pageOf, toPage } from "../schemas/cursor";
+import {
+  adminContentGapsQuerySchema,
+  adminRatedDownQuerySchema,
+  adminSearchQuerySchema,
+  adminSessionsQuerySchema,
+  adminStatsQuerySchema,
+} from "../schemas/admin";
+import { encodeSearchCursor, encodeSessionsCursor, encodeTimeCursor, pageOf, toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
-import { toAdminMessage, toAdminSession, toSearchHit, toSessionSummary, toStats } from "../schemas/responses";
+import {
+  toAdminMessage,
+  toAdminSession,
+  toContentGap,
+  toRatedDownAnswer,
+  toSearchHit,
+  toSessionSummary,
+  toStats,
+} from "../schemas/responses";
 
 /**
  * The operators' read-only API (docs/api.md §13), behind adminEnabled, the admin rate limit and
@@ -62,6 +79,25 @@ const readStatsDoc = describeRoute(() => ({
   },
 }));
 
+const listContentGapsDoc = describeRoute(() => ({
+  operationId: "listContentGaps",
+  tags: ["admin"],
+  summary:
+    "Questions whose retrieval found no passage, or none scoring 0.5, grouped when asked again, newest first, over a period",
+  responses: {
+    "200": adminJson("One page of questions, each with its count, best score and newest answer", "ContentGapsPage"),
+  },
+}));
+
+const listRatedDownDoc = describeRoute(() => ({
+  operationId: "listRatedDown",
+  tags: ["admin"],
+  summary: "Answers readers rated down, newest rating first, with the comment, the question and the cited passages",
+  responses: {
+    "200": adminJson("One page of answers rated down", "RatedDownPage"),
+  },
+}));
+
 export const adminRoutes = new Hono<AppEnv>()
   .get("/sessions", listAdminSessionsDoc, validate("query", adminSessionsQuerySchema), async (c) => {
     const query = c.req.valid("query");
@@ -107,4 +143,27 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/stats", readStatsDoc, validate("query", adminStatsQuerySchema), async (c) => {
     const query = c.req.valid("query");
     return c.json(toStats(query, await readStats(c.var.db, query)), 200);
+  })
+  .get("/gaps", listContentGapsDoc, validate("query", adminContentGapsQuerySchema), async (c) => {
+    const query = c.req.valid("query");
+    const page = pageOf(await listContentGaps(c.var.db, query), query.limit, (last) =>
+      encodeTimeCursor("gaps", { at: last.answeredAt, id: last.answerId }),
+    );
+    return c.json(
+      {
+        from: query.from.toISOString(),
+        to: query.to.toISOString(),
+        below: query.below ?? contentGapScore,
+        gaps: page.rows.map(toContentGap),
+        next_cursor: page.nextCursor,
+      },
+      200,
+    );
+  })
+  .get("/rated-down", listRatedDownDoc, validate("query", adminRatedDownQuerySchema), async (c) => {
+    const query = c.req.valid("query");
+    const page = pageOf(await listRatedDown(c.var.db, query), query.limit, (last) =>
+      encodeTimeCursor("rated-down", { at: last.ratedAt, id: last.answerId }),
+    );
+    return c.json({ answers: page.rows.map(toRatedDownAnswer), next_cursor: page.nextCursor }, 200);
   });

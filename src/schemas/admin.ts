@@ -1,8 +1,9 @@
 /** The query parameters of the admin API (docs/api.md §13), validated and turned into what db/admin.ts and db/admin-stats.ts take. */
 import { z } from "zod";
 import { senders } from "../conversation";
+import { contentGapScore } from "../db/schema";
 import { storableText } from "../storable-text";
-import { decodeSearchCursor, decodeSessionsCursor } from "./cursor";
+import { decodeSearchCursor, decodeSessionsCursor, decodeTimeCursor } from "./cursor";
 import { earliestQueryTime, queryInteger, queryTime, queryTimeRange } from "./query";
 import { uuidSchema } from "./uuid";
 
@@ -137,4 +138,75 @@ export const adminStatsQuerySchema = z
       return z.NEVER;
     }
     return { from, to, bucket: query.bucket, topSources: topSourcesShown };
+  });
+
+/** The content gaps' period: 30 days by default, at most 92, so a request costs at most a quarter's gaps. */
+const gapsPeriodDays = { fallback: 30, max: 92 } as const;
+const dayMs = 86_400_000;
+
+/** A score bound as a query writes it: a plain decimal number, as queryInteger reads an integer. */
+const scoreBelow = z
+  .string({ error: "must be given once" })
+  .regex(/^(0(\.\d{1,6})?|\.\d{1,6}|1(\.0{1,6})?)$/, "must be a decimal number from 0 to 1, like 0.35")
+  .transform(Number)
+  .refine(
+    (value) => value > 0 && value <= contentGapScore,
+    `must be greater than 0 and at most ${contentGapScore}, the score under which an answer is a gap`,
+  );
+
+export const adminContentGapsQuerySchema = z
+  .object({
+    from: queryTime
+      .optional()
+      .describe(`Gaps answered at or after this time, ${queryTimeRange}; default: 30 days before \`to\``),
+    to: queryTime.optional().describe(`Gaps answered before this time, ${queryTimeRange}; default: now`),
+    below: scoreBelow
+      .optional()
+      .describe(
+        `Only answers whose best passage scores under this, greater than 0 and at most ${contentGapScore} (the default): Qdrant's similarity`,
+      ),
+    limit: pageSize(50, 200).describe("How many questions, 1 to 200; a page also stops before 1 MiB"),
+    cursor: cursorText.describe("next_cursor of the previous page, unchanged, with the same from, to and below"),
+  })
+  .transform((query, context) => {
+    const to = query.to ?? new Date();
+    const from = query.from ?? new Date(Math.max(to.getTime() - gapsPeriodDays.fallback * dayMs, earliestQueryTime));
+    if (!rangeInOrder(from, to, context)) return z.NEVER;
+    if (to.getTime() - from.getTime() > gapsPeriodDays.max * dayMs) {
+      context.addIssue({
+        code: "custom",
+        path: ["from"],
+        message: `the period is longer than ${gapsPeriodDays.max} days; narrow it`,
+      });
+      return z.NEVER;
+    }
+    let after: { at: Date; id: number } | null = null;
+    if (query.cursor !== undefined) {
+      after = decodeTimeCursor("gaps", query.cursor);
+      if (!after) {
+        context.addIssue({ code: "custom", path: ["cursor"], message: "is not a cursor this API issued" });
+        return z.NEVER;
+      }
+    }
+    return { from, to, below: query.below ?? null, after, limit: query.limit };
+  });
+
+export const adminRatedDownQuerySchema = z
+  .object({
+    from: queryTime.optional().describe(`Ratings given at or after this time, ${queryTimeRange}`),
+    to: queryTime.optional().describe(`Ratings given before this time, ${queryTimeRange}`),
+    limit: pageSize(50, 200).describe("How many answers, 1 to 200; a page also stops before 1 MiB"),
+    cursor: cursorText.describe("next_cursor of the previous page, unchanged"),
+  })
+  .transform((query, context) => {
+    if (!rangeInOrder(query.from, query.to, context)) return z.NEVER;
+    let after: { at: Date; id: number } | null = null;
+    if (query.cursor !== undefined) {
+      after = decodeTimeCursor("rated-down", query.cursor);
+      if (!after) {
+        context.addIssue({ code: "custom", path: ["cursor"], message: "is not a cursor this API issued" });
+        return z.NEVER;
+      }
+    }
+    return { from: query.from ?? null, to: query.to ?? null, after, limit: query.limit };
   });

@@ -96,3 +96,22 @@ export function decodeSearchCursor(text: string): number | null {
   const id = match ? Number(match[1]) : Number.NaN;
   return Number.isSafeInteger(id) ? id : null;
 }
+
+// The content gaps and the answers rated down: the time (milliseconds) and id of the page's last
+// row, with a letter for the list, so that one list's cursor is refused by the other.
+const timeCursorPattern = /^v1:([gd]):(-?\d{1,15}):([1-9]\d{0,15})$/;
+type TimeCursorList = "gaps" | "rated-down";
+const timeCursorLetters: Record<TimeCursorList, string> = { gaps: "g", "rated-down": "d" };
+
+/** A list ordered by a time, then an id, both descending: the last row's time and id. */
+export function encodeTimeCursor(list: TimeCursorList, after: { at: Date; id: number }): string {
+  return encode(`v1:${timeCursorLetters[list]}:${after.at.getTime()}:${after.id}`);
+}
+
+export function decodeTimeCursor(list: TimeCursorList, text: string): { at: Date; id: number } | null {
+  const match = timeCursorPattern.exec(decode(text) ?? "");
+  if (!match || match[1] !== timeCursorLetters[list]) return null;
+  const at = new Date(Number(match[2]));
+  const id = Number(match[3]);
+  return isQueryTime(at.getTime()) && Number.isSafeInteger(id) ? { at, id } : null;
+}

@@ -6,6 +6,8 @@ import type { InferUIMessageChunk, UIMessage } from "ai";
 import { z } from "zod";
 import { feedbackRatings, messageStatuses, type Source, senders } from "../conversation";
 import { type AdminSessionRow, matchEnd, matchStart, type SearchHitRow } from "../db/admin";
+import type { ContentGapRow } from "../db/admin-gaps";
+import type { RatedDownRow } from "../db/admin-rated-down";
 import type { StatsQuery, StatsRow } from "../db/admin-stats";
 import type { ChatMessage, ChatSession } from "../db/schema";
 import type { ShownMessage } from "../db/sessions";
@@ -451,6 +453,80 @@ export const statsSchema = z.object({
 export type AdminSession = z.infer<typeof adminSessionSchema>;
 export type AdminMessage = z.infer<typeof adminMessageSchema>;
 type Snippet = z.infer<typeof snippetSchema>;
+export const contentGapSchema = z.object({
+  question: z.string().describe("The question as it was last asked in the period"),
+  asked: count.describe(
+    "How many of the period's answers to this question (case, punctuation and whitespace aside) were gaps",
+  ),
+  best_score: z
+    .number()
+    .nullable()
+    .describe("The best passage score among those answers (Qdrant's similarity); null: none cited any passage"),
+  last_asked_at: timestamp.describe("When the newest of those answers was given"),
+  session_uuid: sessionUuid.describe("The session of the newest of those answers"),
+  question_id: z.number().int().describe("The newest question's message id"),
+  answer_id: z.number().int().describe("The newest answer's message id"),
+});
+
+export const contentGapsPageSchema = z.object({
+  from: timestamp.describe("The period's start, inclusive"),
+  to: timestamp.describe("The period's end, exclusive"),
+  below: z.number().describe("The score under which a best passage made the answer a gap"),
+  gaps: z.array(contentGapSchema),
+  next_cursor: nextCursor,
+});
+
+export const citedPassageSchema = sourceSchema
+  .pick({ title: true, url: true, score: true })
+  .describe("A passage the answer cited");
+
+export const ratedDownAnswerSchema = z.object({
+  session_uuid: sessionUuid,
+  answer_id: z.number().int(),
+  answer_seq: z.number().int().min(1),
+  answer: z.string().describe("The answer's whole text"),
+  answered_at: timestamp,
+  rated_at: timestamp.describe("When the rating was last given"),
+  comment: z.string().nullable().describe("What the reader wrote with it; null: nothing"),
+  question_id: z.number().int(),
+  question: z.string().describe("The question it answered, whole"),
+  sources: z.array(citedPassageSchema).describe("The passages it cited, in the order retrieval ranked them"),
+  imported: z.boolean().describe("Brought by POST /api/sessions/import: rated elsewhere"),
+});
+
+export const ratedDownPageSchema = z.object({ answers: z.array(ratedDownAnswerSchema), next_cursor: nextCursor });
+
+export type ContentGap = z.infer<typeof contentGapSchema>;
+export type RatedDownAnswer = z.infer<typeof ratedDownAnswerSchema>;
+
+export function toContentGap(row: ContentGapRow): ContentGap {
+  return {
+    question: row.question,
+    asked: row.asked,
+    best_score: row.bestScore,
+    last_asked_at: row.answeredAt.toISOString(),
+    session_uuid: row.sessionUuid,
+    question_id: row.questionId,
+    answer_id: row.answerId,
+  };
+}
+
+export function toRatedDownAnswer(row: RatedDownRow): RatedDownAnswer {
+  return {
+    session_uuid: row.sessionUuid,
+    answer_id: row.answerId,
+    answer_seq: row.answerSeq,
+    answer: row.answer,
+    answered_at: row.answeredAt.toISOString(),
+    rated_at: row.ratedAt.toISOString(),
+    comment: row.comment,
+    question_id: row.questionId,
+    question: row.question,
+    sources: row.sources.map(({ title, url, score }) => ({ title, url, score })),
+    imported: row.imported,
+  };
+}
+
 export type SearchHit = z.infer<typeof searchHitSchema>;
 export type Stats = z.infer<typeof statsSchema>;
 export type StatsFigures = z.infer<typeof statsFiguresSchema>;

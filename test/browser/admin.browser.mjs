@@ -278,6 +278,73 @@ export default async function admin(t) {
   assert.equal(await copiedTab.isVisible("#login-form"), false);
   await copiedTab.close();
 
+  // The content gaps: a question asked twice (in two wordings) whose retrieval found only weak
+  // passages, written by SQL (the fake Qdrant's passages score 0.84 and up, no gap); its row
+  // links to the newest answer. Then the answers rated down, each with its comment.
+  const gap = await stack.sql(async (/** @type {any} */ sql) => {
+    /** @type {number[]} */
+    const answers = [];
+    for (const [question, ago] of /** @type {const} */ ([
+      ["What is a series elastic actuator?", 120],
+      ["what is a series-elastic actuator", 60],
+    ])) {
+      const [session] = await sql`
+        insert into chat_sessions (session_uuid, message_count, last_message_at)
+        values (gen_random_uuid(), 2, now() - ${ago} * interval '1 second') returning id, session_uuid`;
+      const [asked] = await sql`
+        insert into chat_messages (session_id, seq, sender, message, timestamp)
+        values (${session.id}, 1, 'user', ${question}, now() - ${ago + 1} * interval '1 second') returning id`;
+      const [answer] = await sql`
+        insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, sources, metadata)
+        values (${session.id}, 2, 'bot', 'The book does not say.', now() - ${ago} * interval '1 second', ${asked.id},
+          ${sql.json([{ title: "Chapter 9: Actuators", url: "https://book.example/ch9", snippet: "…", score: 0.31 }])},
+          ${sql.json({ model: "fake-chat-model", retrieval: { provider: "qdrant", passages: 1 } })})
+        returning id`;
+      answers.push(Number(answer.id));
+    }
+    return { newestAnswerId: /** @type {number} */ (answers[1]) };
+  });
+  await page.click("#nav-gaps");
+  const gapRow = `#gap-rows li[data-message="${gap.newestAnswerId}"]`;
+  await page.waitForSelector(gapRow);
+  assert.equal(new URL(page.url()).hash, "#/gaps");
+  assert.equal(await page.textContent(`${gapRow} .question`), "what is a series-elastic actuator");
+  assert.match((await page.textContent(gapRow)) ?? "", /Asked 2 times · best score 0\.31/);
+  assert.equal(await page.$$eval("#gap-rows li", (rows) => rows.length), 1, "an answer from good passages is a gap");
+  await assertFits(page, "content gaps at 1366 px");
+  console.log(`    content gaps: ${await t.screenshot(page, "admin-gaps-laptop")}`);
+  await page.click(`${gapRow} a`);
+  await page.waitForSelector(`#messages article.focused[data-message="${gap.newestAnswerId}"]`);
+  await page.goBack();
+  await page.waitForSelector(gapRow);
+  await page.click("#nav-rated-down");
+  const ratedRow = (/** @type {number} */ id) => `#rated-down-rows li[data-message="${id}"]`;
+  await page.waitForSelector(ratedRow(seeded.laterAnswerId));
+  const ratedShown = await page.$$eval("#rated-down-rows li", (rows) =>
+    rows.map((row) => Number(row.getAttribute("data-message"))),
+  );
+  assert.deepEqual(
+    ratedShown.filter((id) => id === seeded.laterAnswerId || id === seeded.ratedDownAnswerId),
+    [seeded.laterAnswerId, seeded.ratedDownAnswerId],
+    "the answers rated down, newest rating first",
+  );
+  assert.equal(await page.textContent(`${ratedRow(seeded.laterAnswerId)} .comment`), "Too vague for a beginner.");
+  assert.equal(await page.textContent(`${ratedRow(seeded.laterAnswerId)} .question`), "And on stairs?");
+  assert.match(
+    (await page.textContent(`${ratedRow(seeded.laterAnswerId)} ol.sources`)) ?? "",
+    /Chapter 3: Balance · score 0\.91/,
+  );
+  await assertFits(page, "answers rated down at 1366 px");
+  console.log(`    rated down: ${await t.screenshot(page, "admin-rated-down-laptop")}`);
+  await page.click(`${ratedRow(seeded.ratedDownAnswerId)} a[href^="#/conversations/"]`);
+  await page.waitForSelector(`#messages article.focused[data-message="${seeded.ratedDownAnswerId}"]`);
+  await page.goBack();
+  await page.waitForSelector(ratedRow(seeded.ratedDownAnswerId));
+  await page.goBack();
+  await page.waitForSelector(gapRow);
+  await page.goBack();
+  await page.waitForSelector(question);
+
   // A deep link in a fresh browser (no token anywhere): the sign-in form, then the linked search.
   const fresh = await t.open(`${service.base}/admin#/search?q=${WORD}`);
   await fresh.setViewportSize(phone);
@@ -302,6 +369,15 @@ export default async function admin(t) {
   await page.waitForSelector(`#session-rows tr[data-session="${seeded.failed}"]`);
   await assertFits(page, "sessions at 390 px");
   console.log(`    sessions on a phone: ${await t.screenshot(page, "admin-sessions-phone")}`);
+  await page.click("#nav-gaps");
+  await page.waitForSelector(gapRow);
+  await assertFits(page, "content gaps at 390 px");
+  console.log(`    content gaps on a phone: ${await t.screenshot(page, "admin-gaps-phone")}`);
+  await page.click("#nav-rated-down");
+  await page.waitForSelector(ratedRow(seeded.laterAnswerId));
+  await page.click(`${ratedRow(seeded.laterAnswerId)} summary`);
+  await assertFits(page, "answers rated down at 390 px");
+  console.log(`    rated down on a phone: ${await t.screenshot(page, "admin-rated-down-phone")}`);
   await page.click("#nav-stats");
   await page.waitForSelector("#chart-questions svg");
   await assertFits(page, "activity at 390 px");
@@ -461,5 +537,6 @@ async function seed(api) {
     wordQuestionId: second.user_message.id,
     ratedUpAnswerId: first.bot_message.id,
     laterAnswerId: third.bot_message.id,
+    ratedDownAnswerId: slip.bot_message.id,
   };
 }

@@ -6,7 +6,9 @@
 import type { z } from "zod";
 import type {
   adminSessionsPageSchema,
+  contentGapsPageSchema,
   conversationSchema,
+  ratedDownPageSchema,
   searchPageSchema,
   statsSchema,
 } from "../../schemas/responses";
@@ -18,6 +20,10 @@ export type SearchPage = z.output<typeof searchPageSchema>;
 export type SearchHit = SearchPage["hits"][number];
 export type Conversation = z.output<typeof conversationSchema>;
 export type AdminMessage = Conversation["messages"][number];
+export type ContentGapsPage = z.output<typeof contentGapsPageSchema>;
+export type ContentGap = ContentGapsPage["gaps"][number];
+export type RatedDownPage = z.output<typeof ratedDownPageSchema>;
+export type RatedDownAnswer = RatedDownPage["answers"][number];
 
 /** The admin token, kept in sessionStorage: this tab only, gone when it closes. */
 const tokenKey = "chat-history-admin-token";
@@ -69,4 +75,14 @@ export function searchMessages(
 
 export function readConversation(sessionUuid: string, cursor: string | null): Promise<Conversation> {
   return getJson(`/api/admin/sessions/${encodeURIComponent(sessionUuid)}`, { limit: 200, cursor });
+}
+
+/** GET /api/admin/gaps, with the gaps form's fields (from, to, below) as they are named there. */
+export function listContentGaps(filter: Record<string, string>, cursor: string | null): Promise<ContentGapsPage> {
+  return getJson("/api/admin/gaps", { ...filter, cursor });
+}
+
+/** GET /api/admin/rated-down, with the form's fields (from, to) as they are named there. */
+export function listRatedDown(filter: Record<string, string>, cursor: string | null): Promise<RatedDownPage> {
+  return getJson("/api/admin/rated-down", { ...filter, cursor });
 }

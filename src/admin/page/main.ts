@@ -5,11 +5,13 @@
  * tab holds the admin token already, or once the operator has given it.
  */
 
-import { readAddress } from "./address";
+import { type FormView, readAddress } from "./address";
 import { adminToken } from "./api";
 import { moreMessages } from "./conversation";
 import { byId, formFields } from "./dom";
+import { loadContentGaps } from "./gaps";
 import { attempt, showLogin } from "./login";
+import { loadRatedDown } from "./rated-down";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
 import { go, showAddressed, titleOf } from "./views";
@@ -22,7 +24,7 @@ function start(): Promise<void> {
 }
 
 /** A form chooses a view: sending it goes to that view's address with the form's fields. */
-function goOnSubmit(view: "stats" | "sessions" | "search"): void {
+function goOnSubmit(view: FormView): void {
   byId(`${view}-form`).addEventListener("submit", (event) => {
     event.preventDefault();
     go({ view, fields: formFields(`${view}-form`) });
@@ -47,6 +49,10 @@ goOnSubmit("search");
 byId("sessions-more").addEventListener("click", () => attempt(() => loadSessions(true)));
 byId("hits-more").addEventListener("click", () => attempt(() => search(true)));
 byId("messages-more").addEventListener("click", () => attempt(moreMessages));
+goOnSubmit("gaps");
+goOnSubmit("rated-down");
+byId("gaps-more").addEventListener("click", () => attempt(() => loadContentGaps(true)));
+byId("rated-down-more").addEventListener("click", () => attempt(() => loadRatedDown(true)));
 /** Without the token, the sign-in form says which view a link opened in this tab leads to. */
 function sayWhereSigningInLeads(): void {
   byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";

@@ -6,7 +6,9 @@
 import { type Address, addressOf, type FormView, readAddress } from "./address";
 import { openConversation } from "./conversation";
 import { byId, clear } from "./dom";
+import { loadContentGaps } from "./gaps";
 import { attempt } from "./login";
+import { loadRatedDown } from "./rated-down";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
 import { loadStats } from "./stats";
@@ -18,6 +20,8 @@ const views: Record<View, { section: string; nav: string | null; title: string }
   stats: { section: "stats", nav: "nav-stats", title: "Activity" },
   sessions: { section: "sessions", nav: "nav-sessions", title: "Sessions" },
   search: { section: "search", nav: "nav-search", title: "Search" },
+  gaps: { section: "gaps", nav: "nav-gaps", title: "Content gaps" },
+  "rated-down": { section: "rated-down", nav: "nav-rated-down", title: "Rated down" },
   conversation: { section: "conversation", nav: null, title: "Conversation" },
 };
 
@@ -58,6 +62,10 @@ async function load(address: Address): Promise<void> {
         return;
       }
       return search(false);
+    case "gaps":
+      return loadContentGaps(false);
+    case "rated-down":
+      return loadRatedDown(false);
     case "conversation":
       return openConversation(address.sessionUuid, address.messageId);
   }
