@@ -24,8 +24,11 @@ import {
   chatResponseSchema,
   chatStreamEventSchemas,
   citedSourceSchema,
+  citedSourcesPageSchema,
   conversationSchema,
   feedbackSchema,
+  frequentQuestionSchema,
+  frequentQuestionsPageSchema,
   healthSchema,
   historyPageSchema,
   messageSchema,
@@ -45,6 +48,7 @@ import {
   uiMessageSchema,
   uiSourceDocumentSchema,
   uiSourceUrlSchema,
+  uncitedPassagesPageSchema,
 } from "../schemas/responses";
 import { uiChatRequestSchema } from "../schemas/ui-chat";
 import type { Json } from "./declarations";
@@ -88,6 +92,10 @@ export function componentSchemas(): Record<string, Json> {
     StatsBucket: statsBucketSchema,
     CitedSource: citedSourceSchema,
     Stats: statsSchema,
+    FrequentQuestion: frequentQuestionSchema,
+    FrequentQuestionsPage: frequentQuestionsPageSchema,
+    CitedSourcesPage: citedSourcesPageSchema,
+    UncitedPassagesPage: uncitedPassagesPageSchema,
     UiMessage: uiMessageSchema,
     UiMessageMetadata: uiMessageMetadataSchema,
     UiAnswerStartMetadata: uiAnswerStartMetadataSchema,
