@@ -7,6 +7,8 @@
  *   #/stats?range=7d
  *   #/sessions?from=2026-11-01&has_failures=true
  *   #/search?q=balance
+ *   #/frequent?range=90d
+ *   #/sources?range=7d
  *   #/conversations/<session uuid>?message=<message id>
  *
  * The fragment, not the path: a browser never sends it, so a conversation's UUID or a search's
@@ -14,13 +16,13 @@
  */
 
 /** The views a form chooses, each named after its form (`${view}-form`). */
-export type FormView = "stats" | "sessions" | "search";
+export type FormView = "stats" | "sessions" | "search" | "frequent" | "sources";
 
 export type Address =
   | { view: FormView; fields: Record<string, string> }
   | { view: "conversation"; sessionUuid: string; messageId: number | null };
 
-const formViews: readonly FormView[] = ["stats", "sessions", "search"];
+const formViews: readonly FormView[] = ["stats", "sessions", "search", "frequent", "sources"];
 
 /** Where the page opens when the fragment names no view (or one it does not know). */
 export const home: Address = { view: "stats", fields: {} };

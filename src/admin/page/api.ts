@@ -6,9 +6,12 @@
 import type { z } from "zod";
 import type {
   adminSessionsPageSchema,
+  citedSourcesPageSchema,
   conversationSchema,
+  frequentQuestionsPageSchema,
   searchPageSchema,
   statsSchema,
+  uncitedPassagesPageSchema,
 } from "../../schemas/responses";
 
 export type Stats = z.output<typeof statsSchema>;
@@ -18,6 +21,12 @@ export type SearchPage = z.output<typeof searchPageSchema>;
 export type SearchHit = SearchPage["hits"][number];
 export type Conversation = z.output<typeof conversationSchema>;
 export type AdminMessage = Conversation["messages"][number];
+export type FrequentQuestionsPage = z.output<typeof frequentQuestionsPageSchema>;
+export type FrequentQuestion = FrequentQuestionsPage["questions"][number];
+export type CitedSourcesPage = z.output<typeof citedSourcesPageSchema>;
+export type CitedSource = CitedSourcesPage["sources"][number];
+export type UncitedPassagesPage = z.output<typeof uncitedPassagesPageSchema>;
+export type UncitedPassage = UncitedPassagesPage["passages"][number];
 
 /** The admin token, kept in sessionStorage: this tab only, gone when it closes. */
 const tokenKey = "chat-history-admin-token";
@@ -69,4 +78,22 @@ export function searchMessages(
 
 export function readConversation(sessionUuid: string, cursor: string | null): Promise<Conversation> {
   return getJson(`/api/admin/sessions/${encodeURIComponent(sessionUuid)}`, { limit: 200, cursor });
+}
+
+/** A period of whole UTC hours, as the frequent questions and the sources take it. */
+export type Period = { from: string; to: string };
+
+/** GET /api/admin/frequent-questions. */
+export function listFrequentQuestions(period: Period, cursor: string | null): Promise<FrequentQuestionsPage> {
+  return getJson("/api/admin/frequent-questions", { ...period, cursor });
+}
+
+/** GET /api/admin/sources. */
+export function listCitedSources(period: Period, cursor: string | null): Promise<CitedSourcesPage> {
+  return getJson("/api/admin/sources", { ...period, cursor });
+}
+
+/** GET /api/admin/sources/uncited: the next 1,000 points of the collection, those never cited. */
+export function listUncitedPassages(period: Period, cursor: string | null): Promise<UncitedPassagesPage> {
+  return getJson("/api/admin/sources/uncited", { ...period, limit: 1000, cursor });
 }

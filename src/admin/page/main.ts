@@ -9,9 +9,11 @@ import { readAddress } from "./address";
 import { adminToken } from "./api";
 import { moreMessages } from "./conversation";
 import { byId, formFields } from "./dom";
+import { loadFrequentQuestions } from "./frequent";
 import { attempt, showLogin } from "./login";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
+import { loadCitedSources, loadUncitedPassages } from "./sources";
 import { go, showAddressed, titleOf } from "./views";
 
 function start(): Promise<void> {
@@ -22,7 +24,7 @@ function start(): Promise<void> {
 }
 
 /** A form chooses a view: sending it goes to that view's address with the form's fields. */
-function goOnSubmit(view: "stats" | "sessions" | "search"): void {
+function goOnSubmit(view: "stats" | "sessions" | "search" | "frequent" | "sources"): void {
   byId(`${view}-form`).addEventListener("submit", (event) => {
     event.preventDefault();
     go({ view, fields: formFields(`${view}-form`) });
@@ -47,6 +49,11 @@ goOnSubmit("search");
 byId("sessions-more").addEventListener("click", () => attempt(() => loadSessions(true)));
 byId("hits-more").addEventListener("click", () => attempt(() => search(true)));
 byId("messages-more").addEventListener("click", () => attempt(moreMessages));
+goOnSubmit("frequent");
+goOnSubmit("sources");
+byId("frequent-more").addEventListener("click", () => attempt(() => loadFrequentQuestions(true)));
+byId("cited-more").addEventListener("click", () => attempt(() => loadCitedSources(true)));
+byId("uncited-more").addEventListener("click", () => attempt(() => loadUncitedPassages(true)));
 /** Without the token, the sign-in form says which view a link opened in this tab leads to. */
 function sayWhereSigningInLeads(): void {
   byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";

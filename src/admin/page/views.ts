@@ -6,9 +6,11 @@
 import { type Address, addressOf, type FormView, readAddress } from "./address";
 import { openConversation } from "./conversation";
 import { byId, clear } from "./dom";
+import { loadFrequentQuestions } from "./frequent";
 import { attempt } from "./login";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
+import { loadSources } from "./sources";
 import { loadStats } from "./stats";
 
 type View = Address["view"];
@@ -19,6 +21,8 @@ const views: Record<View, { section: string; nav: string | null; title: string }
   sessions: { section: "sessions", nav: "nav-sessions", title: "Sessions" },
   search: { section: "search", nav: "nav-search", title: "Search" },
   conversation: { section: "conversation", nav: null, title: "Conversation" },
+  frequent: { section: "frequent", nav: "nav-frequent", title: "Frequent questions" },
+  sources: { section: "sources", nav: "nav-sources", title: "Sources" },
 };
 
 /** What an address shows, in words: the tab's title, and what signing in leads to. */
@@ -60,6 +64,10 @@ async function load(address: Address): Promise<void> {
       return search(false);
     case "conversation":
       return openConversation(address.sessionUuid, address.messageId);
+    case "frequent":
+      return loadFrequentQuestions(false);
+    case "sources":
+      return loadSources();
   }
 }
 
