@@ -1,11 +1,18 @@
 // The admin statistics (docs/api.md §13.5): per UTC day or hour and for the whole range, checked
 // against figures the test computes with SQL of its own over conversations it writes into 2004
-// (a range no other test touches), and against the numbers worked out by hand. Calls the
-// Worker's fetch handler with the admin token; the checking SQL goes to PostgreSQL directly.
+// (a range no other test touches), and against the numbers worked out by hand; and the hourly
+// rollups they are read from (2011-2013): exact right after every kind of write, folded by the
+// Cron Trigger, and read instead of the messages. Calls the Worker's fetch and scheduled
+// handlers, and the statement's own function for its plan; the checking SQL goes to PostgreSQL directly.
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { readStats, type StatsQuery } from "../src/db/admin-stats";
+import worker from "../src/index";
+import { statsFoldCron } from "../src/lifecycle/stats-fold";
 import type { Stats, StatsFigures } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
-import { openSql } from "./helpers/database";
+import { openSql, recordingDatabase } from "./helpers/database";
 import { call, expectProblem } from "./helpers/http";
 import { inYear, seedConversation, seedReader } from "./helpers/seed";
 
@@ -367,3 +374,209 @@ describe("GET /api/admin/stats", () => {
     expect(problem.errors?.map((error) => error.path)).toEqual([path]);
   });
 });
+
+/**
+ * Checks every bucket of a stats response, and its totals, against figuresBySql over the same
+ * time: a bucket's slice of [from, to).
+ */
+async function expectExact(query: string) {
+  const stats = await readAdmin<Stats>(`/api/admin/stats?${query}`);
+  const [from, to] = [Date.parse(stats.from), Date.parse(stats.to)];
+  const unit = stats.bucket === "day" ? 86_400_000 : 3_600_000;
+  for (const { start, ...figures } of stats.buckets) {
+    const bucketFrom = Math.max(Date.parse(start), from);
+    const bucketTo = Math.min(Date.parse(start) + unit, to);
+    expect(figures, `${query}: ${start}`).toEqual(await figuresBySql(new Date(bucketFrom), new Date(bucketTo)));
+  }
+  expect(stats.totals, `${query}: totals`).toEqual(await figuresBySql(new Date(from), new Date(to)));
+  return stats;
+}
+
+/**
+ * The ranges a test of 2011 checks after each write: by day, by hour, and one not on the hour.
+ * Returns the totals by day.
+ */
+async function expectExact2011() {
+  await expectExact("from=2011-03-02T06:00:00Z&to=2011-03-02T18:00:00Z&bucket=hour");
+  await expectExact("from=2011-03-01T09:07:00Z&to=2011-03-02T15:30:00Z");
+  return (await expectExact("from=2011-03-01&to=2011-03-04")).totals;
+}
+
+describe("the statistics' hourly rollups", () => {
+  // Each read folds the hours written since the one before, and each write below changes what an
+  // hour already folded holds: a write that marked no hour would leave its read stale.
+  it("are exact in a read right after each kind of write, with no Cron run between", async () => {
+    const sql = openSql();
+    const reader = await seedReader(sql);
+    const day = (n: number, hour: number, minute = 0) => inYear(2011, 3, n, hour, minute);
+    const waiting = await seedConversation(sql, {
+      createdAt: day(1, 9),
+      turns: [{ question: "Still waiting?", at: day(1, 9, 10), answer: null }],
+    });
+    const rated = await seedConversation(sql, {
+      createdAt: day(1, 10),
+      turns: [
+        {
+          question: "What is a gait?",
+          at: day(1, 10, 5),
+          answer: {
+            metadata: answered(1234.5, 111),
+            sources: [chapter(3)],
+            feedback: { rating: "up", at: day(1, 12) },
+          },
+        },
+        {
+          question: "And balance?",
+          at: day(2, 14, 30),
+          answer: { metadata: answered(800, 90), sources: [chapter(4)] },
+        },
+      ],
+    });
+    await expectExact2011();
+
+    // An answer arrives the next day: the question's hour has one unanswered question less.
+    await sql`
+      insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, metadata)
+      values (${waiting.sessionId}, 2, 'bot', 'Late', ${day(2, 11)}, ${waiting.messageIds[0]!},
+        ${sql.json(answered(2500, 250))})`;
+    await expectExact2011();
+
+    // The rating is changed, a day later, from up to down.
+    await sql`update chat_messages set feedback_rating = 'down', feedback_at = ${day(2, 15)} where id = ${rated.messageIds[1]!}`;
+    await expectExact2011();
+
+    // The anonymous session is claimed by a signed-in reader.
+    await sql`update chat_sessions set reader_id = ${reader.id} where id = ${waiting.sessionId}`;
+    await expectExact2011();
+
+    // A transcript is imported on the 2nd, then its creation is moved to the 1st.
+    const imported = await seedConversation(sql, {
+      createdAt: day(2, 8),
+      importId: crypto.randomUUID(),
+      turns: [
+        {
+          question: "Asked elsewhere",
+          at: day(1, 7),
+          questionMetadata: { imported: true },
+          answer: { metadata: { imported: true, ...answered(5000, 500) } },
+        },
+      ],
+    });
+    await expectExact2011();
+    await sql`update chat_sessions set created_at = ${day(1, 23)} where id = ${imported.sessionId}`;
+    await expectExact2011();
+
+    // A session is erased (its messages go with it), then, as the retention purge and a reader's
+    // erasure do, several sessions in one statement.
+    await sql`delete from chat_sessions where id = ${waiting.sessionId}`;
+    await expectExact2011();
+    await sql`delete from chat_sessions where id in ${sql([rated.sessionId, imported.sessionId])}`;
+    const emptied = await expectExact2011();
+    expect(emptied).toMatchObject({ questions: 0, sessions: 0, imported_sessions: 0, ratings: { up: 0, down: 0 } });
+  }, 120_000);
+
+  it("give percentile_cont's exact p50 and p95 over many values, by day, by hour and for a range not on the hour", async () => {
+    const sql = openSql();
+    // 3 days of answers, 7 an hour, each a minute after its question: latencies spread over many
+    // bins, with repeats and fractions.
+    for (let day = 1; day <= 3; day++) {
+      const { sessionId } = await seedConversation(sql, { createdAt: inYear(2012, 5, day), turns: [] });
+      await sql`
+        insert into chat_messages (session_id, seq, sender, message, timestamp)
+        select ${sessionId}, 2 * i - 1, 'user', 'Question ' || i, ${inYear(2012, 5, day)}::timestamptz + (i - 1) * interval '8 minutes'
+        from generate_series(1, 180) as i`;
+      await sql`
+        insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, metadata)
+        select session_id, seq + 1, 'bot', 'An answer', timestamp + interval '1 minute', id,
+          jsonb_build_object('latency_ms', (n * 7919) % 6007 + case when n % 3 = 0 then 0.25 else 0 end,
+            'usage', jsonb_build_object('total_tokens', 900 + (n * 31) % 400))
+        from (select *, ${day * 1000} + seq as n from chat_messages where session_id = ${sessionId}) as questions`;
+    }
+    await expectExact("from=2012-05-01&to=2012-05-04");
+    await expectExact("from=2012-05-01T18:00:00Z&to=2012-05-02T06:00:00Z&bucket=hour");
+    await expectExact("from=2012-05-01T05:17:00Z&to=2012-05-03T20:41:00Z");
+    await expectExact("from=2012-05-01T05:17:00Z&to=2012-05-01T16:41:00Z&bucket=hour");
+    await expectExact("from=2012-05-02T05:17:00Z&to=2012-05-02T05:49:00Z&bucket=hour");
+
+    // Unrounded, as the statement returns them, against percentile_cont over the rows.
+    const query = {
+      from: inYear(2012, 5, 1, 3, 30),
+      to: inYear(2012, 5, 3, 22),
+      bucket: "day" as const,
+      topSources: 5,
+    };
+    const rows = await readStats(recordingDatabase().db, query);
+    const [expected] = await sql<{ p50: number; p95: number; t50: number; t95: number }[]>`
+      select percentile_cont(0.5) within group (order by (metadata ->> 'latency_ms')::float8) as p50,
+        percentile_cont(0.95) within group (order by (metadata ->> 'latency_ms')::float8) as p95,
+        percentile_cont(0.5) within group (order by (metadata #>> '{usage,total_tokens}')::float8) as t50,
+        percentile_cont(0.95) within group (order by (metadata #>> '{usage,total_tokens}')::float8) as t95
+      from chat_messages where sender = 'bot' and timestamp >= ${query.from} and timestamp < ${query.to}`;
+    const totals = rows.find((row) => row.bucket === null)!;
+    expect([totals.latencyP50, totals.latencyP95, totals.tokensP50, totals.tokensP95]).toEqual([
+      expected!.p50,
+      expected!.p95,
+      expected!.t50,
+      expected!.t95,
+    ]);
+  }, 120_000);
+
+  it("are folded by the Cron Trigger's scheduled handler, every minute", async () => {
+    const sql = openSql();
+    const hour = inYear(2013, 7, 1, 10);
+    await seedConversation(sql, {
+      createdAt: hour,
+      turns: [{ question: "Folded by the Cron?", at: new Date(hour.getTime() + 60_000) }],
+    });
+    const marked = async () =>
+      Number((await sql`select count(*) as marks from stats_marks where hour = ${hour}`)[0]!.marks);
+    expect(await marked()).toBeGreaterThan(0);
+
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: statsFoldCron }), env);
+
+    expect(await marked()).toBe(0);
+    const [rollup] = await sql`select questions, sessions, complete from stats_hours where hour = ${hour}`;
+    expect(rollup).toEqual({ questions: 1, sessions: 1, complete: 1 });
+  });
+
+  it("spare the statement any message of a whole hour: only a partial first or last hour reads its rows (EXPLAIN ANALYZE)", async () => {
+    const sql = openSql();
+    const explained = async (query: StatsQuery) => {
+      const { db, sent } = recordingDatabase();
+      await readStats(db, query);
+      // The fold of the range, then the statistics.
+      expect(sent).toHaveLength(2);
+      const statement = sent[1]!;
+      const [row] = await sql.unsafe(`explain (analyze, format json) ${statement.sql}`, statement.params as never[]);
+      const nodes = planNodes((row!["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+      const raw = nodes.filter(
+        (node) =>
+          ["chat_messages", "chat_sessions"].includes(String(node["Relation Name"])) ||
+          String(node["Function Name"] ?? "").startsWith("stats_window_"),
+      );
+      return {
+        rawNodes: raw.length,
+        rawLoops: raw.reduce((loops, node) => loops + Number(node["Actual Loops"] ?? 0), 0),
+        rollupsRead: nodes.some((node) => node["Relation Name"] === "stats_hours"),
+      };
+    };
+    const whole = await explained({ from: inYear(2004, 1, 1), to: inYear(2004, 4, 1), bucket: "day", topSources: 5 });
+    expect(whole.rollupsRead).toBe(true);
+    expect(whole.rawLoops).toBe(0);
+    // Not on the hour: the two slices are computed from their rows.
+    const partial = await explained({
+      from: inYear(2004, 2, 1, 9, 3),
+      to: inYear(2004, 2, 2, 10, 30),
+      bucket: "hour",
+      topSources: 5,
+    });
+    expect(partial.rawNodes).toBeGreaterThan(0);
+    expect(partial.rawLoops).toBeGreaterThan(0);
+  });
+});
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan, the CTEs and subplans included. */
+type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}

@@ -3,12 +3,14 @@ import {
   bigint,
   check,
   customType,
+  doublePrecision,
   foreignKey,
   index,
   integer,
   jsonb,
   type PgColumn,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -71,6 +73,8 @@ export const chatSessions = pgTable(
     check("chat_sessions_import_hash_with_id", sql`(${table.importId} is null) = (${table.importHash} is null)`),
     // The admin list of sessions, newest activity first, read a page at a time from this index;
     // the retention purge and the reads that hide expired sessions filter on its first column.
+    // The sessions created in an hour, which the statistics' rollups count (drizzle/0008).
+    index("chat_sessions_created_at_idx").on(table.createdAt),
     index("chat_sessions_activity_idx").on(sessionActivity(table), table.id),
     foreignKey({ columns: [table.readerId], foreignColumns: [readers.id] }).onDelete("cascade"),
     // A reader's conversations, newest activity first: GET /api/me/sessions reads this index alone.
@@ -137,3 +141,132 @@ export type ChatSession = typeof chatSessions.$inferSelect;
 export type Reader = typeof readers.$inferSelect;
 /** A message as the service reads it: every column but the search vector (see messageColumns). */
 export type ChatMessage = Omit<typeof chatMessages.$inferSelect, "searchVector">;
+
+// The admin statistics' rollups (db/stats-fold.ts, docs/api.md §13.5): per UTC hour, each row set
+// computed from scratch from that hour's rows by one SQL function per table (drizzle/0008), so the
+// statistics of a range read its hours, not its messages. Triggers on chat_messages and
+// chat_sessions mark the hours a write changes (stats_marks); the fold recomputes them.
+const hourColumn = () => timestamp("hour", { withTimezone: true, precision: 3 }).notNull();
+const percentileColumns = () => ({
+  latencyP50: doublePrecision("latency_p50"),
+  latencyP95: doublePrecision("latency_p95"),
+  tokensP50: doublePrecision("tokens_p50"),
+  tokensP95: doublePrecision("tokens_p95"),
+});
+
+/**
+ * The hours whose rollups a write has changed, not yet folded. No key: a turn inserts its marks
+ * without ever waiting on another's; the fold takes every mark of an hour at once.
+ */
+export const statsMarks = pgTable("stats_marks", { hour: hourColumn() });
+
+/**
+ * An hour's summable figures (docs/api.md §13.5; null tokens: no answer that hour gave a count),
+ * and its own percentiles, which an hourly bucket reads as they are.
+ */
+export const statsHours = pgTable("stats_hours", {
+  hour: hourColumn().primaryKey(),
+  sessions: integer("sessions").notNull(),
+  importedSessions: integer("imported_sessions").notNull(),
+  importedMessages: integer("imported_messages").notNull(),
+  questions: integer("questions").notNull(),
+  complete: integer("complete").notNull(),
+  incomplete: integer("incomplete").notNull(),
+  unanswered: integer("unanswered").notNull(),
+  cutShort: integer("cut_short").notNull(),
+  tokens: doublePrecision("tokens"),
+  up: integer("up").notNull(),
+  down: integer("down").notNull(),
+  ...percentileColumns(),
+});
+
+/** A UTC day's percentiles (as percentile_cont over its answers), which a daily bucket reads as they are. */
+export const statsDays = pgTable("stats_days", {
+  day: timestamp("day", { withTimezone: true, precision: 3 }).primaryKey(),
+  ...percentileColumns(),
+});
+
+/**
+ * An hour's answers' latencies and token counts as an exact histogram: each value with how many
+ * answers had it, so percentile_cont over any set of hours is computed exactly. `bin` is
+ * stats_value_bin(value), a coarse, monotone grouping that stats_day_bins counts.
+ */
+export const statsHourValues = pgTable(
+  "stats_hour_values",
+  {
+    hour: hourColumn(),
+    measure: text("measure", { enum: ["latency", "tokens"] }).notNull(),
+    value: doublePrecision("value").notNull(),
+    n: integer("n").notNull(),
+    bin: integer("bin").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.hour, table.measure, table.value] }),
+    // A percentile's value: the values of one bin over a bucket's hours.
+    index("stats_hour_values_bin_idx").on(table.measure, table.bin, table.hour),
+  ],
+);
+
+/** stats_hour_values summed per UTC day: a percentile's value over whole days, read in few rows. */
+export const statsDayValues = pgTable(
+  "stats_day_values",
+  {
+    day: timestamp("day", { withTimezone: true, precision: 3 }).notNull(),
+    measure: text("measure", { enum: ["latency", "tokens"] }).notNull(),
+    value: doublePrecision("value").notNull(),
+    n: integer("n").notNull(),
+    bin: integer("bin").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.day, table.measure, table.value] }),
+    index("stats_day_values_bin_idx").on(table.measure, table.bin, table.day),
+  ],
+);
+
+/** stats_hour_values counted per UTC day and bin: where a day's percentile lies, read in few rows. */
+export const statsDayBins = pgTable(
+  "stats_day_bins",
+  {
+    day: timestamp("day", { withTimezone: true, precision: 3 }).notNull(),
+    measure: text("measure", { enum: ["latency", "tokens"] }).notNull(),
+    bin: integer("bin").notNull(),
+    n: integer("n").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.day, table.measure, table.bin] })],
+);
+
+/** The signed-in readers who asked a question in the hour: distinct readers merge across hours. */
+export const statsHourReaders = pgTable(
+  "stats_hour_readers",
+  { hour: hourColumn(), readerId: bigint("reader_id", { mode: "number" }).notNull() },
+  (table) => [primaryKey({ columns: [table.hour, table.readerId] })],
+);
+
+/** How many of the hour's answers cite each source (title and url as the answers gave them). */
+export const statsHourSources = pgTable(
+  "stats_hour_sources",
+  {
+    hour: hourColumn(),
+    title: text("title"),
+    url: text("url"),
+    answers: integer("answers").notNull(),
+  },
+  (table) => [index("stats_hour_sources_hour_idx").on(table.hour)],
+);
+
+/**
+ * The questions asked in the hour, grouped by normalized_question; up and down count the ratings
+ * of their answers, whenever given; `example` is the newest wording.
+ */
+export const statsHourQuestions = pgTable(
+  "stats_hour_questions",
+  {
+    hour: hourColumn(),
+    question: text("question").notNull(),
+    asked: integer("asked").notNull(),
+    up: integer("up").notNull(),
+    down: integer("down").notNull(),
+    example: text("example").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.hour, table.question] })],
+);
