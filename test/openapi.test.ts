@@ -2,7 +2,7 @@
 // app's real responses, successes and problems of every route, match it: status, content type,
 // body and headers. Calls the Worker's fetch handler, and app instances for the failures.
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Responder } from "../src/answers/responder";
 import { createApp } from "../src/app";
 import { adminToken, callAdmin } from "./helpers/admin";
@@ -10,6 +10,7 @@ import { openSql } from "./helpers/database";
 import { ask, call, callApp, chatRequest, postChat } from "./helpers/http";
 import { documentChecker } from "./helpers/openapi";
 import { seedConversation, seedReader } from "./helpers/seed";
+import { newKey, ragEnv, setScenario } from "./helpers/upstream";
 
 type Document = Record<string, any>;
 
@@ -535,6 +536,26 @@ describe("real responses match the description", () => {
     await check("GET", "/api/admin/stats", call("/api/admin/stats"));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", {}, `${adminToken}-not`));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats", { method: "POST" }));
+    const frequent = "/api/admin/frequent-questions";
+    const questions = JSON.parse(await check("GET", frequent, callAdmin(`${frequent}?limit=1`)));
+    if (questions.next_cursor)
+      await check("GET", frequent, callAdmin(`${frequent}?limit=1&cursor=${questions.next_cursor}`));
+    await check("GET", frequent, callAdmin(`${frequent}?from=2026-01-01T00:30:00Z`));
+    await check("GET", "/api/admin/sources", callAdmin("/api/admin/sources?limit=1"));
+    await check("GET", "/api/admin/sources", callAdmin("/api/admin/sources?cursor=nope"));
+    const uncited = "/api/admin/sources/uncited";
+    await check("GET", uncited, callAdmin(uncited));
+    const adminAuthorization = { headers: { Authorization: `Bearer ${adminToken}` } };
+    const listed = newKey();
+    await setScenario(inject("fakeUpstreamUrl"), listed, {});
+    await check(
+      "GET",
+      uncited,
+      (await callApp(createApp(), `${uncited}?limit=1`, adminAuthorization, ragEnv(listed))).response,
+    );
+    const broken = newKey();
+    await setScenario(inject("fakeUpstreamUrl"), broken, { qdrant: { status: 500 } });
+    await check("GET", uncited, (await callApp(createApp(), uncited, adminAuthorization, ragEnv(broken))).response);
     const switchedOff = { ADMIN_TOKEN: "" } as Partial<Env>;
     const off = await callApp(
       createApp(),

@@ -65,6 +65,9 @@ td.time { min-width: 6.5rem; }
 ol.sources { margin: 0; padding-left: 1.4rem; }
 ol.sources li { margin: .2rem 0; }
 .hits { list-style: none; padding: 0; margin: 0; }
+.ranked { margin: 0; padding-left: 1.6rem; }
+.ranked li { margin: .3rem 0; overflow-wrap: anywhere; }
+.ranked p { margin: 0; }
 .hits li { border-bottom: 1px solid var(--line); padding: .5rem 0; }
 /* The content gaps and the answers rated down: a question, an answer or a comment can be one long word. */
 .findings .question, .findings .comment, .findings .answer { overflow-wrap: anywhere; white-space: pre-wrap; margin: .2rem 0; }

@@ -27,6 +27,7 @@ export const problemStatus = {
   database_timeout: 503,
   answer_unavailable: 503,
   auth_unavailable: 503,
+  retrieval_unavailable: 503,
   answer_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode | 499>;
 
@@ -71,6 +72,7 @@ export const retryAfterSeconds: Partial<Record<ProblemCode, number>> = {
   database_timeout: 2,
   answer_unavailable: 300,
   auth_unavailable: 30,
+  retrieval_unavailable: 30,
 };
 
 /** The one error type of the service: whatever is thrown ends up as one of these. */
@@ -143,6 +145,20 @@ export function authUnavailable(retryAfter: number, cause?: unknown): ApiError {
     headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfter))) },
     cause,
   });
+}
+
+/**
+ * Qdrant's collection could not be listed (the passages never cited, docs/api.md §13.11): it is
+ * unreachable, answered with an error or with no list of points, or not in time.
+ */
+export function retrievalUnavailable(cause?: unknown): ApiError {
+  return new ApiError(
+    "retrieval_unavailable",
+    "the passages' collection (Qdrant) cannot be listed; try again shortly",
+    {
+      cause,
+    },
+  );
 }
 
 /** What a request with no path of its own gets; also every admin path while the admin API is off. */

@@ -27,8 +27,11 @@ import {
   citedSourceSchema,
   contentGapSchema,
   contentGapsPageSchema,
+  citedSourcesPageSchema,
   conversationSchema,
   feedbackSchema,
+  frequentQuestionSchema,
+  frequentQuestionsPageSchema,
   healthSchema,
   historyPageSchema,
   messageSchema,
@@ -50,6 +53,7 @@ import {
   uiMessageSchema,
   uiSourceDocumentSchema,
   uiSourceUrlSchema,
+  uncitedPassagesPageSchema,
 } from "../schemas/responses";
 import { uiChatRequestSchema } from "../schemas/ui-chat";
 import type { Json } from "./declarations";
@@ -98,6 +102,10 @@ export function componentSchemas(): Record<string, Json> {
     StatsBucket: statsBucketSchema,
     CitedSource: citedSourceSchema,
     Stats: statsSchema,
+    FrequentQuestion: frequentQuestionSchema,
+    FrequentQuestionsPage: frequentQuestionsPageSchema,
+    CitedSourcesPage: citedSourcesPageSchema,
+    UncitedPassagesPage: uncitedPassagesPageSchema,
     UiMessage: uiMessageSchema,
     UiMessageMetadata: uiMessageMetadataSchema,
     UiAnswerStartMetadata: uiAnswerStartMetadataSchema,

@@ -87,6 +87,12 @@ function AdminPage({ nonce }: { nonce: string }) {
             <a id="nav-rated-down" href="#/rated-down">
               Rated down
             </a>
+            <a id="nav-frequent" href="#/frequent">
+              Frequent questions
+            </a>
+            <a id="nav-sources" href="#/sources">
+              Sources
+            </a>
           </nav>
           <p id="error" class="alert" role="alert"></p>
           <section id="stats" aria-labelledby="stats-title">
@@ -247,6 +253,68 @@ function AdminPage({ nonce }: { nonce: string }) {
             </p>
             <button type="button" id="rated-down-more" class="secondary" hidden>
               More answers
+            </button>
+          </section>
+          <section id="frequent" aria-labelledby="frequent-title" hidden>
+            <h2 id="frequent-title">Frequent questions</h2>
+            <form id="frequent-form" class="row">
+              <label>
+                Period
+                <select id="frequent-range" name="range">
+                  <option value="7d">Last 7 days</option>
+                  <option value="30d" selected>
+                    Last 30 days
+                  </option>
+                  <option value="90d">Last 90 days</option>
+                  <option value="365d">Last 365 days</option>
+                </select>
+              </label>
+              <button type="submit">Show</button>
+            </form>
+            <p class="muted">
+              The same question up to case, punctuation and spacing; each opens the search for its words among the
+              questions.
+            </p>
+            <ol id="frequent-rows" class="ranked"></ol>
+            <p id="frequent-empty" class="muted" hidden>
+              No question was asked in this period.
+            </p>
+            <button type="button" id="frequent-more" class="secondary" hidden>
+              More questions
+            </button>
+          </section>
+          <section id="sources" aria-labelledby="sources-title" hidden>
+            <h2 id="sources-title">Sources</h2>
+            <form id="sources-form" class="row">
+              <label>
+                Period
+                <select id="sources-range" name="range">
+                  <option value="7d">Last 7 days</option>
+                  <option value="30d" selected>
+                    Last 30 days
+                  </option>
+                  <option value="90d">Last 90 days</option>
+                  <option value="365d">Last 365 days</option>
+                </select>
+              </label>
+              <button type="submit">Show</button>
+            </form>
+            <h3>Cited, by the answers citing them</h3>
+            <ol id="cited-rows" class="ranked"></ol>
+            <p id="cited-empty" class="muted" hidden>
+              No answer of this period cites a source.
+            </p>
+            <button type="button" id="cited-more" class="secondary" hidden>
+              More sources
+            </button>
+            <h3>Passages never cited in this period</h3>
+            <p id="uncited-note" class="muted"></p>
+            <ul id="uncited-rows" class="ranked"></ul>
+            <p id="uncited-empty" class="muted" hidden>
+              Every passage looked at so far is cited.
+            </p>
+            <button type="button" id="uncited-more" class="secondary" hidden>
+              More passages
             </button>
           </section>
           <section id="conversation" aria-labelledby="conversation-title" hidden>

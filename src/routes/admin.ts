@@ -1,11 +1,16 @@
 import { Hono } from "hono";
+import { listPassages } from "../answers/qdrant";
+import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { listAdminSessions, readConversation, searchMessages } from "../db/admin";
+import { listFrequentQuestions } from "../db/admin-frequent";
 import { listContentGaps } from "../db/admin-gaps";
 import { listRatedDown } from "../db/admin-rated-down";
+import { listCitedSources, uncitedSources } from "../db/admin-sources";
 import { readStats } from "../db/admin-stats";
+import { fieldBytes, maxPageBytes } from "../db/pages";
 import { contentGapScore } from "../db/schema";
-import { sessionNotFound } from "../http/problem";
+import { retrievalUnavailable, sessionNotFound } from "../http/problem";
 import { sessionPath } from "../middleware/session";
 import { validate } from "../middleware/validate";
 import { describeRoute } from "../openapi/declarations";
@@ -13,17 +18,30 @@ import { headers } from "../openapi/headers";
 import { json, schemaRef } from "../openapi/schemas";
 import {
   adminContentGapsQuerySchema,
+  adminFrequentQuestionsQuerySchema,
   adminRatedDownQuerySchema,
   adminSearchQuerySchema,
   adminSessionsQuerySchema,
+  adminSourcesQuerySchema,
   adminStatsQuerySchema,
+  adminUncitedPassagesQuerySchema,
 } from "../schemas/admin";
-import { encodeSearchCursor, encodeSessionsCursor, encodeTimeCursor, pageOf, toPage } from "../schemas/cursor";
+import {
+  encodePassagesCursor,
+  encodeRankedCursor,
+  encodeSearchCursor,
+  encodeSessionsCursor,
+  encodeTimeCursor,
+  pageOf,
+  toPage,
+} from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
 import {
   toAdminMessage,
   toAdminSession,
+  toCitedSource,
   toContentGap,
+  toFrequentQuestion,
   toRatedDownAnswer,
   toSearchHit,
   toSessionSummary,
@@ -98,6 +116,39 @@ const listRatedDownDoc = describeRoute(() => ({
   },
 }));
 
+const listFrequentQuestionsDoc = describeRoute(() => ({
+  operationId: "listFrequentQuestions",
+  tags: ["admin"],
+  summary:
+    "The questions asked most often in a period (case, punctuation and whitespace aside), with their ratings, a page at a time",
+  responses: {
+    "200": adminJson("One page of questions, most asked first", "FrequentQuestionsPage"),
+  },
+}));
+
+const listCitedSourcesDoc = describeRoute(() => ({
+  operationId: "listCitedSources",
+  tags: ["admin"],
+  summary: "The sources the answers of a period cite, most cited first, a page at a time",
+  responses: {
+    "200": adminJson("One page of sources, most cited first", "CitedSourcesPage"),
+  },
+}));
+
+const listUncitedPassagesDoc = describeRoute(() => ({
+  operationId: "listUncitedPassages",
+  tags: ["admin"],
+  summary:
+    "The passages of Qdrant's collection whose source no answer of a period cites, a page of the collection at a time",
+  responses: {
+    "200": adminJson("The points looked at that no answer cites", "UncitedPassagesPage"),
+  },
+  problems: ["retrieval_unavailable"],
+}));
+
+/** How long the collection may take to list a page: an operator waits for it. */
+const listingTimeoutMs = 5000;
+
 export const adminRoutes = new Hono<AppEnv>()
   .get("/sessions", listAdminSessionsDoc, validate("query", adminSessionsQuerySchema), async (c) => {
     const query = c.req.valid("query");
@@ -166,4 +217,82 @@ export const adminRoutes = new Hono<AppEnv>()
       encodeTimeCursor("rated-down", { at: last.ratedAt, id: last.answerId }),
     );
     return c.json({ answers: page.rows.map(toRatedDownAnswer), next_cursor: page.nextCursor }, 200);
+  })
+  .get(
+    "/frequent-questions",
+    listFrequentQuestionsDoc,
+    validate("query", adminFrequentQuestionsQuerySchema),
+    async (c) => {
+      const query = c.req.valid("query");
+      const page = pageOf(await listFrequentQuestions(c.var.db, query), query.limit, (last) =>
+        encodeRankedCursor("q", last.rank),
+      );
+      return c.json(
+        {
+          from: query.from.toISOString(),
+          to: query.to.toISOString(),
+          questions: page.rows.map(toFrequentQuestion),
+          next_cursor: page.nextCursor,
+        },
+        200,
+      );
+    },
+  )
+  .get("/sources", listCitedSourcesDoc, validate("query", adminSourcesQuerySchema), async (c) => {
+    const query = c.req.valid("query");
+    const page = pageOf(await listCitedSources(c.var.db, query), query.limit, (last) =>
+      encodeRankedCursor("c", last.rank),
+    );
+    return c.json(
+      {
+        from: query.from.toISOString(),
+        to: query.to.toISOString(),
+        sources: page.rows.map(toCitedSource),
+        next_cursor: page.nextCursor,
+      },
+      200,
+    );
+  })
+  .get("/sources/uncited", listUncitedPassagesDoc, validate("query", adminUncitedPassagesQuerySchema), async (c) => {
+    const query = c.req.valid("query");
+    const answer = readConfig(c.env).answer;
+    const retrieval = answer.kind === "rag" ? answer.retrieval : null;
+    const period = { from: query.from.toISOString(), to: query.to.toISOString() };
+    if (!retrieval) return c.json({ ...period, collection: null, looked_at: 0, passages: [], next_cursor: null }, 200);
+    let listed: Awaited<ReturnType<typeof listPassages>>;
+    try {
+      listed = await listPassages(
+        retrieval,
+        { offset: query.fromPoint, limit: query.limit },
+        AbortSignal.timeout(listingTimeoutMs),
+      );
+    } catch (error) {
+      throw retrievalUnavailable(error);
+    }
+    const uncited = new Set(await uncitedSources(c.var.db, { ...query, sources: listed.passages }));
+    // A page stops before 1 MiB, as every admin list does: the points after the last one shown
+    // are looked at again by the next page.
+    const passages: typeof listed.passages = [];
+    let bytes = 0;
+    let lookedAt = 0;
+    for (const [index, passage] of listed.passages.entries()) {
+      if (uncited.has(index)) {
+        const size = fieldBytes + new TextEncoder().encode(passage.title + (passage.url ?? "")).length;
+        if (passages.length > 0 && bytes + size > maxPageBytes) break;
+        bytes += size;
+        passages.push(passage);
+      }
+      lookedAt = index + 1;
+    }
+    const nextPoint = lookedAt < listed.passages.length ? listed.passages[lookedAt]!.id : listed.nextOffset;
+    return c.json(
+      {
+        ...period,
+        collection: retrieval.collection,
+        looked_at: lookedAt,
+        passages,
+        next_cursor: nextPoint === null ? null : encodePassagesCursor(nextPoint),
+      },
+      200,
+    );
   });

@@ -1,9 +1,16 @@
 /** The query parameters of the admin API (docs/api.md §13), validated and turned into what db/admin.ts and db/admin-stats.ts take. */
 import { z } from "zod";
 import { senders } from "../conversation";
+import type { RankedCursor } from "../db/ranked";
 import { contentGapScore } from "../db/schema";
 import { storableText } from "../storable-text";
-import { decodeSearchCursor, decodeSessionsCursor, decodeTimeCursor } from "./cursor";
+import {
+  decodePassagesCursor,
+  decodeRankedCursor,
+  decodeSearchCursor,
+  decodeSessionsCursor,
+  decodeTimeCursor,
+} from "./cursor";
 import { earliestQueryTime, queryInteger, queryTime, queryTimeRange } from "./query";
 import { uuidSchema } from "./uuid";
 
@@ -209,4 +216,102 @@ export const adminRatedDownQuerySchema = z
       }
     }
     return { from: query.from ?? null, to: query.to ?? null, after, limit: query.limit };
+  });
+
+const hourMs = 3_600_000;
+/** The longest period the ranked views add up: a year, each hour's rollup rows read once (docs/api.md §13.9). */
+export const maxPeriodDays = 366;
+const wholeHour = "must be a whole UTC hour (the views add up hourly figures), e.g. 2026-11-25 or 2026-11-25T08:00:00Z";
+
+/**
+ * A period of whole UTC hours, by default the 30 days up to the end of the current hour: what the
+ * frequent questions and the cited sources add up, from the hourly rollups.
+ */
+const wholeHoursPeriod = {
+  from: queryTime
+    .optional()
+    .describe(`Start of the period, inclusive, a whole UTC hour ${queryTimeRange}; default: 30 days before \`to\``),
+  to: queryTime
+    .optional()
+    .describe(`End of the period, exclusive, a whole UTC hour ${queryTimeRange}; default: the end of the current hour`),
+};
+
+function periodOf(
+  query: { from?: Date | undefined; to?: Date | undefined },
+  context: Issues,
+): { from: Date; to: Date } | null {
+  for (const name of ["from", "to"] as const) {
+    const time = query[name];
+    if (time && time.getTime() % hourMs !== 0) {
+      context.addIssue({ code: "custom", path: [name], message: wholeHour });
+      return null;
+    }
+  }
+  const to = query.to ?? new Date(Math.floor(Date.now() / hourMs) * hourMs + hourMs);
+  const from = query.from ?? new Date(Math.max(to.getTime() - 30 * 24 * hourMs, earliestQueryTime));
+  if (!rangeInOrder(from, to, context)) return null;
+  if (to.getTime() - from.getTime() > maxPeriodDays * 24 * hourMs) {
+    context.addIssue({ code: "custom", path: ["from"], message: `the period is longer than ${maxPeriodDays} days` });
+    return null;
+  }
+  return { from, to };
+}
+
+/** The cursor of a ranked list, or an issue when it is none this API issued for that list. */
+function rankedCursorOf(list: "q" | "c", text: string | undefined, context: Issues): RankedCursor | null | undefined {
+  if (text === undefined) return null;
+  const after = decodeRankedCursor(list, text);
+  if (!after) context.addIssue({ code: "custom", path: ["cursor"], message: "is not a cursor this API issued" });
+  return after ?? undefined;
+}
+
+export const adminFrequentQuestionsQuerySchema = z
+  .object({
+    ...wholeHoursPeriod,
+    limit: pageSize(50, 200).describe("How many questions at most, 1 to 200; a page also stops before 1 MiB"),
+    cursor: cursorText.describe("next_cursor of the previous page, unchanged, with the same from and to"),
+  })
+  .transform((query, context) => {
+    const period = periodOf(query, context);
+    const after = rankedCursorOf("q", query.cursor, context);
+    if (!period || after === undefined) return z.NEVER;
+    return { ...period, after, limit: query.limit };
+  });
+
+export const adminSourcesQuerySchema = z
+  .object({
+    ...wholeHoursPeriod,
+    limit: pageSize(50, 200).describe("How many sources at most, 1 to 200; a page also stops before 1 MiB"),
+    cursor: cursorText.describe("next_cursor of the previous page, unchanged, with the same from and to"),
+  })
+  .transform((query, context) => {
+    const period = periodOf(query, context);
+    const after = rankedCursorOf("c", query.cursor, context);
+    if (!period || after === undefined) return z.NEVER;
+    return { ...period, after, limit: query.limit };
+  });
+
+/** How many points of the collection one page of the passages never cited looks at, at most. */
+export const maxPassagesLooked = 1000;
+
+export const adminUncitedPassagesQuerySchema = z
+  .object({
+    ...wholeHoursPeriod,
+    limit: pageSize(250, maxPassagesLooked).describe(
+      `How many of the collection's points to look at, 1 to ${maxPassagesLooked}: the page holds those of them never cited`,
+    ),
+    cursor: cursorText.describe("next_cursor of the previous page, unchanged, with the same from and to"),
+  })
+  .transform((query, context) => {
+    const period = periodOf(query, context);
+    let fromPoint: number | string | null = null;
+    if (query.cursor !== undefined) {
+      fromPoint = decodePassagesCursor(query.cursor);
+      if (fromPoint === null) {
+        context.addIssue({ code: "custom", path: ["cursor"], message: "is not a cursor this API issued" });
+        return z.NEVER;
+      }
+    }
+    if (!period) return z.NEVER;
+    return { ...period, fromPoint, limit: query.limit };
   });

@@ -4,6 +4,7 @@
  * other order, which would silently return the wrong page.
  */
 import { maxPageBytes } from "../db/pages";
+import { type RankedCursor, rankedPrefixLength } from "../db/ranked";
 import { isQueryTime } from "./query";
 
 export type Cursor = { order: "asc" | "desc"; afterSeq: number };
@@ -63,8 +64,8 @@ function encode(text: string): string {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function decode(text: string): string | null {
-  if (!/^[A-Za-z0-9_-]{1,48}$/.test(text)) return null;
+function decode(text: string, maxLength = 48): string | null {
+  if (text.length > maxLength || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
   try {
     return atob(text.replace(/-/g, "+").replace(/_/g, "/"));
   } catch {
@@ -114,4 +115,62 @@ export function decodeTimeCursor(list: TimeCursorList, text: string): { at: Date
   const at = new Date(Number(match[2]));
   const id = Number(match[3]);
   return isQueryTime(at.getTime()) && Number.isSafeInteger(id) ? { at, id } : null;
+/**
+ * The position after a row of a ranked list (the frequent questions, the cited sources; db/ranked.ts):
+ * its count, the start of its name and the MD5 of its identity. Not the whole name, which may run
+ * to thousands of characters: a cursor has to fit in a URL. `list` is inside, so one list's cursor
+ * is refused by the other.
+ */
+const rankedCursorPattern = /^v1:(q|c):(\d{1,10}):([0-9a-f]{32}):(.*)$/s;
+
+export function encodeRankedCursor(list: "q" | "c", after: RankedCursor): string {
+  return encode(encodeUtf8(`v1:${list}:${after.count}:${after.hash}:${after.prefix}`));
+}
+
+export function decodeRankedCursor(list: "q" | "c", text: string): RankedCursor | null {
+  if (text.length > rankedCursorMaxLength) return null;
+  const decoded = decodeUtf8(decode(text, rankedCursorMaxLength));
+  const match = rankedCursorPattern.exec(decoded ?? "");
+  if (!match || match[1] !== list) return null;
+  const count = Number(match[2]);
+  const prefix = match[4]!;
+  if (count > 2_147_483_647 || [...prefix].length > rankedPrefixLength) return null;
+  return { count, hash: match[3]!, prefix };
+}
+
+/** Base64 of the UTF-8 of 200 characters of up to 4 bytes and the fields around them. */
+const rankedCursorMaxLength = 1200;
+
+/** Text as the Latin-1 string of its UTF-8 bytes, which btoa takes. */
+function encodeUtf8(text: string): string {
+  return String.fromCharCode(...new TextEncoder().encode(text));
+}
+
+function decodeUtf8(bytes: string | null): string | null {
+  if (bytes === null) return null;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      Uint8Array.from(bytes, (char) => char.charCodeAt(0)),
+    );
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The passages never cited: the id of the first point of the collection not yet looked at, a
+ * Qdrant point id (an unsigned integer or a UUID), as Qdrant's scroll takes it for its offset.
+ */
+const passagesCursorPattern = /^v1:p:(?:(\d{1,16})|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))$/;
+
+export function encodePassagesCursor(nextPoint: number | string): string {
+  return encode(`v1:p:${typeof nextPoint === "string" ? nextPoint.toLowerCase() : nextPoint}`);
+}
+
+export function decodePassagesCursor(text: string): number | string | null {
+  const match = passagesCursorPattern.exec(decode(text, 64) ?? "");
+  if (!match) return null;
+  if (match[2] !== undefined) return match[2];
+  const id = Number(match[1]);
+  return Number.isSafeInteger(id) ? id : null;
 }

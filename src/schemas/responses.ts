@@ -8,6 +8,8 @@ import { feedbackRatings, messageStatuses, type Source, senders } from "../conve
 import { type AdminSessionRow, matchEnd, matchStart, type SearchHitRow } from "../db/admin";
 import type { ContentGapRow } from "../db/admin-gaps";
 import type { RatedDownRow } from "../db/admin-rated-down";
+import type { FrequentQuestionRow } from "../db/admin-frequent";
+import type { CitedSourceRow } from "../db/admin-sources";
 import type { StatsQuery, StatsRow } from "../db/admin-stats";
 import type { ChatMessage, ChatSession } from "../db/schema";
 import type { ShownMessage } from "../db/sessions";
@@ -621,3 +623,82 @@ export function toStats(query: StatsQuery, rows: StatsRow[]): Stats {
     top_sources: whole?.topSources ?? [],
   };
 }
+
+// The frequent questions (docs/api.md §13.9) and the cited sources (§13.10).
+
+const share = z
+  .number()
+  .min(0)
+  .max(1)
+  .describe("Of the times it was asked: each question has at most one answer, so this is of its answers' ratings");
+
+export const frequentQuestionSchema = z.object({
+  question: z
+    .string()
+    .describe("The question as the database compares questions: lower case, punctuation and whitespace runs one space"),
+  example: z.string().describe("One of the wordings it was asked in"),
+  asked: count.describe("How often it was asked in the period (imported questions left out)"),
+  ratings: z
+    .object({ up: count, down: count })
+    .describe("Its answers' ratings, as they are now (a rating given after the period counts too)"),
+  rated_up_share: share,
+  rated_down_share: share,
+});
+
+export const frequentQuestionsPageSchema = z.object({
+  from: timestamp,
+  to: timestamp,
+  questions: z.array(frequentQuestionSchema).describe("Most asked first, then by question"),
+  next_cursor: nextCursor,
+});
+
+export const citedSourcesPageSchema = z.object({
+  from: timestamp,
+  to: timestamp,
+  sources: z.array(citedSourceSchema).describe("Most cited first, then by title (or url)"),
+  next_cursor: nextCursor,
+});
+
+export type FrequentQuestion = z.infer<typeof frequentQuestionSchema>;
+
+/** A share to a thousandth: what a percentage with one decimal shows. */
+function shareOf(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((part / whole) * 1000) / 1000;
+}
+
+export function toFrequentQuestion(row: FrequentQuestionRow): FrequentQuestion {
+  return {
+    question: row.question,
+    example: row.example,
+    asked: row.asked,
+    ratings: { up: row.up, down: row.down },
+    rated_up_share: shareOf(row.up, row.asked),
+    rated_down_share: shareOf(row.down, row.asked),
+  };
+}
+
+export function toCitedSource(row: CitedSourceRow): z.infer<typeof citedSourceSchema> {
+  return { title: row.title, url: row.url, answers: row.answers };
+}
+
+export const uncitedPassagesPageSchema = z.object({
+  from: timestamp,
+  to: timestamp,
+  collection: z
+    .string()
+    .nullable()
+    .describe("The Qdrant collection listed; null when no Qdrant is configured (then nothing is listed)"),
+  looked_at: count.describe("How many points of the collection this page looked at"),
+  passages: z
+    .array(
+      z.object({
+        id: z
+          .union([z.number().int().min(0), z.string().meta({ format: "uuid" })])
+          .describe("The point's id in the collection"),
+        title: z.string(),
+        url: z.string().nullable(),
+      }),
+    )
+    .describe("Those of the points looked at whose source (title and url) no answer of the period cites, in id order"),
+  next_cursor: nextCursor,
+});

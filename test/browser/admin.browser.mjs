@@ -8,7 +8,8 @@
 // Every view has its address (issue 20): filters, a search and a conversation survive a reload,
 // back and forward move between views, and a deep link opened in a new tab (no token: sign-in,
 // then the view) or in a tab with a copy of the token shows its view. Each view fits 1366 px and
-// 390 px without sideways scrolling; screenshots at both sizes.
+// 390 px without sideways scrolling; screenshots at both sizes. The frequent questions link to
+// their search, and the sources list the cited ones and the collection's passages never cited.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
@@ -360,6 +361,45 @@ export default async function admin(t) {
   await assertFits(fresh, "a search at 390 px");
   console.log(`    search on a phone: ${await t.screenshot(fresh, "admin-search-phone")}`);
 
+  // The frequent questions: each seeded question once, linked to the search for its words among
+  // the questions, which finds it.
+  await page.setViewportSize(laptop);
+  await page.click("#nav-frequent");
+  const balance = '#frequent-rows li a[href^="#/search?q=how+does+a+humanoid+keep+its+balance"]';
+  await page.waitForSelector(balance);
+  assert.equal(await page.textContent(balance), "How does a humanoid keep its balance when it walks?");
+  assert.match((await page.getAttribute(balance, "href")) ?? "", /&sender=user$/);
+  assert.match((await page.textContent("#frequent-rows")) ?? "", /asked 1 × · rated up 1 \(100 %\)/);
+  await assertFits(page, "frequent questions at 1366 px");
+  console.log(`    frequent questions: ${await t.screenshot(page, "admin-frequent-laptop")}`);
+  await page.click(balance);
+  await page.waitForSelector(`#hits li[data-message="${seeded.firstQuestionId}"]`);
+  assert.equal(await page.inputValue("#search-sender"), "user");
+  await page.goBack();
+  await page.waitForSelector(balance);
+
+  // The sources: the fake Qdrant's two passages, cited by every answer, and so none never cited.
+  await page.click("#nav-sources");
+  await page.waitForSelector("#cited-rows li a[href='https://book.example/ch3']");
+  await page.waitForFunction(() =>
+    /humanoid-book, all of it/.test(document.getElementById("uncited-note")?.textContent ?? ""),
+  );
+  assert.equal(await page.isVisible("#uncited-empty"), true);
+  await assertFits(page, "sources at 1366 px");
+  console.log(`    sources: ${await t.screenshot(page, "admin-sources-laptop")}`);
+  await page.setViewportSize(phone);
+  await assertFits(page, "sources at 390 px");
+  console.log(`    sources on a phone: ${await t.screenshot(page, "admin-sources-phone")}`);
+  await page.click("#nav-frequent");
+  await page.waitForSelector(balance);
+  await assertFits(page, "frequent questions at 390 px");
+  console.log(`    frequent questions on a phone: ${await t.screenshot(page, "admin-frequent-phone")}`);
+  await page.setViewportSize(laptop);
+  await page.evaluate((address) => {
+    location.hash = address;
+  }, conversationAddress);
+  await page.waitForSelector(question);
+
   // Readable on a phone: nothing wider than the screen, in every view.
   await page.setViewportSize(phone);
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -535,6 +575,7 @@ async function seed(api) {
     failed: failed.body.session_uuid,
     conversation: first.session_uuid,
     wordQuestionId: second.user_message.id,
+    firstQuestionId: first.user_message.id,
     ratedUpAnswerId: first.bot_message.id,
     laterAnswerId: third.bot_message.id,
     ratedDownAnswerId: slip.bot_message.id,

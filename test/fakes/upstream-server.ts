@@ -48,6 +48,14 @@ export const DEFAULT_POINTS: readonly QdrantPoint[] = [
   },
 ];
 
+/** Qdrant's order of point ids: unsigned integers first, by value, then UUIDs. */
+function comparePointIds(a: { id: number | string }, b: { id: number | string }): number {
+  if (typeof a.id === "number" && typeof b.id === "number") return a.id - b.id;
+  if (typeof a.id === "number") return -1;
+  if (typeof b.id === "number") return 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 type KeyState = { scenario: Scenario; requests: RecordedRequest[] };
 
 class Aborted extends Error {}
@@ -208,6 +216,45 @@ export async function startFakeUpstream(): Promise<{ url: string; close: () => P
           score: point.score,
           payload: withPayload ? point.payload : null,
         })),
+        status: "ok",
+        time: 0.001,
+      });
+    }
+
+    // Qdrant's scroll: the points in id order (integers, then UUIDs), from `offset` (inclusive),
+    // with the payload keys asked for, and the id of the point after the page.
+    const scrollMatch = /^\/qdrant\/collections\/([^/]+)\/points\/scroll$/.exec(path);
+    if (method === "POST" && scrollMatch) {
+      const s = scenario.qdrant ?? {};
+      if (await failure(req, res, s, signal, qdrantError)) return;
+      const name = decodeURIComponent(scrollMatch[1] ?? "");
+      if (s.collection !== undefined && s.collection !== name) {
+        return sendJson(res, 404, { status: { error: `Not found: Collection \`${name}\` doesn't exist!` }, time: 0 });
+      }
+      const body = asObject(parseBody(raw));
+      const inOrder = [...(s.points ?? DEFAULT_POINTS)].sort(comparePointIds);
+      const limit = typeof body.limit === "number" && body.limit >= 0 ? Math.floor(body.limit) : 10;
+      const start =
+        body.offset === undefined
+          ? 0
+          : inOrder.findIndex((point) => comparePointIds(point, { id: body.offset as number | string }) >= 0);
+      const page = start < 0 ? [] : inOrder.slice(start, start + limit);
+      const next = start < 0 ? undefined : inOrder[start + limit];
+      const keys = Array.isArray(body.with_payload) ? (body.with_payload as string[]) : null;
+      return sendJson(res, 200, {
+        result: {
+          points: page.map((point) => ({
+            id: point.id,
+            payload:
+              body.with_payload === false
+                ? null
+                : keys === null
+                  ? point.payload
+                  : Object.fromEntries(Object.entries(point.payload).filter(([key]) => keys.includes(key))),
+            vector: body.with_vector === true ? [...DEFAULT_VECTOR] : null,
+          })),
+          next_page_offset: next === undefined ? null : next.id,
+        },
         status: "ok",
         time: 0.001,
       });

@@ -9,6 +9,8 @@
  *   #/search?q=balance
  *   #/gaps?from=2026-11-01&below=0.35
  *   #/rated-down?from=2026-11-01
+ *   #/frequent?range=90d
+ *   #/sources?range=7d
  *   #/conversations/<session uuid>?message=<message id>
  *
  * The fragment, not the path: a browser never sends it, so a conversation's UUID or a search's
@@ -16,13 +18,13 @@
  */
 
 /** The views a form chooses, each named after its form (`${view}-form`). */
-export type FormView = "stats" | "sessions" | "search" | "gaps" | "rated-down";
+export type FormView = "stats" | "sessions" | "search" | "gaps" | "rated-down" | "frequent" | "sources";
 
 export type Address =
   | { view: FormView; fields: Record<string, string> }
   | { view: "conversation"; sessionUuid: string; messageId: number | null };
 
-const formViews: readonly FormView[] = ["stats", "sessions", "search", "gaps", "rated-down"];
+const formViews: readonly FormView[] = ["stats", "sessions", "search", "gaps", "rated-down", "frequent", "sources"];
 
 /** Where the page opens when the fragment names no view (or one it does not know). */
 export const home: Address = { view: "stats", fields: {} };

@@ -9,8 +9,11 @@ import type {
   contentGapsPageSchema,
   conversationSchema,
   ratedDownPageSchema,
+  citedSourcesPageSchema,
+  frequentQuestionsPageSchema,
   searchPageSchema,
   statsSchema,
+  uncitedPassagesPageSchema,
 } from "../../schemas/responses";
 
 export type Stats = z.output<typeof statsSchema>;
@@ -24,6 +27,12 @@ export type ContentGapsPage = z.output<typeof contentGapsPageSchema>;
 export type ContentGap = ContentGapsPage["gaps"][number];
 export type RatedDownPage = z.output<typeof ratedDownPageSchema>;
 export type RatedDownAnswer = RatedDownPage["answers"][number];
+export type FrequentQuestionsPage = z.output<typeof frequentQuestionsPageSchema>;
+export type FrequentQuestion = FrequentQuestionsPage["questions"][number];
+export type CitedSourcesPage = z.output<typeof citedSourcesPageSchema>;
+export type CitedSource = CitedSourcesPage["sources"][number];
+export type UncitedPassagesPage = z.output<typeof uncitedPassagesPageSchema>;
+export type UncitedPassage = UncitedPassagesPage["passages"][number];
 
 /** The admin token, kept in sessionStorage: this tab only, gone when it closes. */
 const tokenKey = "chat-history-admin-token";
@@ -85,4 +94,22 @@ export function listContentGaps(filter: Record<string, string>, cursor: string |
 /** GET /api/admin/rated-down, with the form's fields (from, to) as they are named there. */
 export function listRatedDown(filter: Record<string, string>, cursor: string | null): Promise<RatedDownPage> {
   return getJson("/api/admin/rated-down", { ...filter, cursor });
+}
+
+/** A period of whole UTC hours, as the frequent questions and the sources take it. */
+export type Period = { from: string; to: string };
+
+/** GET /api/admin/frequent-questions. */
+export function listFrequentQuestions(period: Period, cursor: string | null): Promise<FrequentQuestionsPage> {
+  return getJson("/api/admin/frequent-questions", { ...period, cursor });
+}
+
+/** GET /api/admin/sources. */
+export function listCitedSources(period: Period, cursor: string | null): Promise<CitedSourcesPage> {
+  return getJson("/api/admin/sources", { ...period, cursor });
+}
+
+/** GET /api/admin/sources/uncited: the next 1,000 points of the collection, those never cited. */
+export function listUncitedPassages(period: Period, cursor: string | null): Promise<UncitedPassagesPage> {
+  return getJson("/api/admin/sources/uncited", { ...period, limit: 1000, cursor });
 }

@@ -10,10 +10,12 @@ import { adminToken } from "./api";
 import { moreMessages } from "./conversation";
 import { byId, formFields } from "./dom";
 import { loadContentGaps } from "./gaps";
+import { loadFrequentQuestions } from "./frequent";
 import { attempt, showLogin } from "./login";
 import { loadRatedDown } from "./rated-down";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
+import { loadCitedSources, loadUncitedPassages } from "./sources";
 import { go, showAddressed, titleOf } from "./views";
 
 function start(): Promise<void> {
@@ -53,6 +55,11 @@ goOnSubmit("gaps");
 goOnSubmit("rated-down");
 byId("gaps-more").addEventListener("click", () => attempt(() => loadContentGaps(true)));
 byId("rated-down-more").addEventListener("click", () => attempt(() => loadRatedDown(true)));
+goOnSubmit("frequent");
+goOnSubmit("sources");
+byId("frequent-more").addEventListener("click", () => attempt(() => loadFrequentQuestions(true)));
+byId("cited-more").addEventListener("click", () => attempt(() => loadCitedSources(true)));
+byId("uncited-more").addEventListener("click", () => attempt(() => loadUncitedPassages(true)));
 /** Without the token, the sign-in form says which view a link opened in this tab leads to. */
 function sayWhereSigningInLeads(): void {
   byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";

@@ -7,10 +7,12 @@ import { type Address, addressOf, type FormView, readAddress } from "./address";
 import { openConversation } from "./conversation";
 import { byId, clear } from "./dom";
 import { loadContentGaps } from "./gaps";
+import { loadFrequentQuestions } from "./frequent";
 import { attempt } from "./login";
 import { loadRatedDown } from "./rated-down";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
+import { loadSources } from "./sources";
 import { loadStats } from "./stats";
 
 type View = Address["view"];
@@ -23,6 +25,8 @@ const views: Record<View, { section: string; nav: string | null; title: string }
   gaps: { section: "gaps", nav: "nav-gaps", title: "Content gaps" },
   "rated-down": { section: "rated-down", nav: "nav-rated-down", title: "Rated down" },
   conversation: { section: "conversation", nav: null, title: "Conversation" },
+  frequent: { section: "frequent", nav: "nav-frequent", title: "Frequent questions" },
+  sources: { section: "sources", nav: "nav-sources", title: "Sources" },
 };
 
 /** What an address shows, in words: the tab's title, and what signing in leads to. */
@@ -68,6 +72,10 @@ async function load(address: Address): Promise<void> {
       return loadRatedDown(false);
     case "conversation":
       return openConversation(address.sessionUuid, address.messageId);
+    case "frequent":
+      return loadFrequentQuestions(false);
+    case "sources":
+      return loadSources();
   }
 }
 

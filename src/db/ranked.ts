@@ -1,0 +1,53 @@
+/**
+ * A ranked list a page at a time: rows grouped by a name, most counted first (the frequent
+ * questions, the cited sources). What the two share: the order, the cursor's condition and the
+ * cut by size. The order is the count descending, then the name's first 200 characters, then the
+ * MD5 of the row's whole identity, which only rows whose names begin alike reach: a cursor holds
+ * those three (schemas/cursor.ts), not a name that may run to thousands of characters.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { placeholder } from "./fragments";
+
+/** The position of a row in a ranked list: what a cursor holds to go on after it. */
+export type RankedCursor = { count: number; prefix: string; hash: string };
+
+/** How many characters of a row's name its position holds. */
+export const rankedPrefixLength = 200;
+
+/** The columns every ranked page has, beside its own. */
+export const rankedPageColumns = {
+  count: sql<number>`count`.mapWith(Number).as("count"),
+  rankPrefix: sql<string>`rank_prefix`.as("rank_prefix"),
+  rankHash: sql<string>`rank_hash`.as("rank_hash"),
+  pageBytes: sql<number>`page_bytes`.mapWith(Number).as("page_bytes"),
+};
+
+/**
+ * The page after the cursor (placeholders afterCount, afterPrefix, afterHash; all null for the
+ * first page) of `grouped`, a select whose rows have `count`, `name`, `identity` (text that tells
+ * two rows apart) and `size` (what the row adds to the page's body, in bytes): at most `limit` rows
+ * (the page and one more), none after the first one that passes `maxBytes` but the second, as a
+ * history page is cut (db/pages.ts). Every column of `grouped` is kept, with rank_prefix,
+ * rank_hash and page_bytes.
+ */
+export function rankedPage(grouped: SQL): SQL {
+  const afterCount = sql`${placeholder("afterCount")}::int`;
+  return sql`
+    with grouped as (${grouped}),
+    ranked as (
+      select grouped.*, left(name, ${rankedPrefixLength}) as rank_prefix, md5(identity) as rank_hash from grouped
+    ),
+    page as (
+      select * from ranked
+      where ${afterCount} is null or count < ${afterCount}
+        or (count = ${afterCount} and (rank_prefix, rank_hash) > (${placeholder("afterPrefix")}::text, ${placeholder("afterHash")}::text))
+      order by count desc, rank_prefix, rank_hash
+      limit ${placeholder("limit")}
+    ),
+    sized as (
+      select page.*, sum(size) over in_order as page_bytes, row_number() over in_order as place
+      from page
+      window in_order as (order by count desc, rank_prefix, rank_hash)
+    )
+    select * from sized where place <= 2 or page_bytes - size <= ${placeholder("maxBytes")}`;
+}

@@ -1,0 +1,171 @@
+// The frequent questions (docs/api.md §13.9): the questions of a period, the same question told
+// by normalized_question(), counted from the hourly rollups and checked against SQL of the test's
+// own over chat_messages (so the rollups are checked too), in conversations written into 2013 (a
+// year no other test touches). Calls the Worker's fetch handler with the admin token.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { FrequentQuestion } from "../src/schemas/responses";
+import { callAdmin, readAdmin } from "./helpers/admin";
+import { openSql } from "./helpers/database";
+import { expectProblem } from "./helpers/http";
+import { inYear, type SeededTurn, seedConversation } from "./helpers/seed";
+
+type Page = { from: string; to: string; questions: FrequentQuestion[]; next_cursor: string | null };
+
+const rated = (rating: "up" | "down") => ({ feedback: { rating, at: inYear(2013, 3, 5) } });
+
+beforeAll(async () => {
+  const sql = openSql();
+  const turn = (question: string, at: Date, answer: SeededTurn["answer"] = {}): SeededTurn => ({
+    question,
+    at,
+    answer,
+  });
+  await seedConversation(sql, {
+    createdAt: inYear(2013, 3, 1, 9),
+    turns: [
+      turn("What is the ZMP?", inYear(2013, 3, 1, 9, 1), rated("up")),
+      turn("How do robots walk?", inYear(2013, 3, 1, 9, 2), rated("up")),
+      turn("Tie B", inYear(2013, 3, 1, 9, 3)),
+    ],
+  });
+  await seedConversation(sql, {
+    createdAt: inYear(2013, 3, 2, 14),
+    turns: [
+      turn("what is the zmp", inYear(2013, 3, 2, 14, 1), rated("down")),
+      turn("  What   is the ZMP ?!", inYear(2013, 3, 2, 15, 1), null),
+      turn("how do robots WALK", inYear(2013, 3, 2, 15, 2)),
+      turn("Tie A", inYear(2013, 3, 2, 15, 3), rated("down")),
+    ],
+  });
+  // Imported questions are left out, as in the statistics; one asked after the period too.
+  await seedConversation(sql, {
+    createdAt: inYear(2013, 3, 3, 10),
+    importId: crypto.randomUUID(),
+    turns: [
+      { question: "What is the ZMP?", at: inYear(2013, 3, 3, 10, 1), questionMetadata: { imported: true } },
+      turn("Tie A", inYear(2013, 4, 1, 10)),
+    ],
+  });
+  // Three long questions, each with its wording about 400 KB: a page of them stops before 1 MiB.
+  await seedConversation(sql, {
+    createdAt: inYear(2013, 6, 1, 9),
+    turns: ["a", "b", "c"].map((letter, index) =>
+      turn(`${letter} ${"x".repeat(200_000)}`, inYear(2013, 6, 1, 9, index)),
+    ),
+  });
+});
+
+/** The period's questions as SQL of the test's own counts them over chat_messages. */
+async function questionsBySql(from: Date, to: Date) {
+  const sql = openSql();
+  const rows = await sql<{ question: string; asked: string; up: string; down: string }[]>`
+    select normalized_question(q.message) as question, count(*) as asked,
+      count(*) filter (where a.feedback_rating = 'up') as up,
+      count(*) filter (where a.feedback_rating = 'down') as down
+    from chat_messages q left join chat_messages a on a.reply_to_id = q.id
+    where q.sender = 'user' and q.timestamp >= ${from} and q.timestamp < ${to}
+      and not coalesce((q.metadata ->> 'imported')::boolean, false)
+    group by 1`;
+  return rows.map((row) => ({
+    question: row.question,
+    asked: Number(row.asked),
+    ratings: { up: Number(row.up), down: Number(row.down) },
+  }));
+}
+
+const byQuestion = (a: { question: string }, b: { question: string }) =>
+  a.question < b.question ? -1 : a.question > b.question ? 1 : 0;
+
+async function allPages(query: string): Promise<Page[]> {
+  const pages: Page[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page = await readAdmin<Page>(
+      `/api/admin/frequent-questions?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
+    pages.push(page);
+    cursor = page.next_cursor;
+  } while (cursor !== null && pages.length < 100);
+  return pages;
+}
+
+describe("GET /api/admin/frequent-questions", () => {
+  it("counts each question of the period as SQL over the messages does, most asked first", async () => {
+    for (const [from, to] of [
+      ["2013-03-01", "2013-03-04"],
+      ["2013-03-01T09:00:00Z", "2013-03-02T15:00:00Z"],
+      ["2013-03-02T15:00:00Z", "2013-05-01"],
+    ] as const) {
+      const page = await readAdmin<Page>(`/api/admin/frequent-questions?from=${from}&to=${to}`);
+      const expected = await questionsBySql(new Date(from), new Date(to));
+      expect(
+        page.questions.map(({ question, asked, ratings }) => ({ question, asked, ratings })).sort(byQuestion),
+      ).toEqual(expected.sort(byQuestion));
+      const counts = page.questions.map((question) => question.asked);
+      expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    }
+  });
+
+  it("tells questions apart by normalized_question, with an example wording, shares of ratings and ties by question", async () => {
+    const page = await readAdmin<Page>("/api/admin/frequent-questions?from=2013-03-01&to=2013-03-04");
+    expect(page).toMatchObject({ from: "2013-03-01T00:00:00.000Z", to: "2013-03-04T00:00:00.000Z", next_cursor: null });
+    expect(page.questions.map(({ example: _, ...question }) => question)).toEqual([
+      {
+        question: "what is the zmp",
+        asked: 3,
+        ratings: { up: 1, down: 1 },
+        rated_up_share: 0.333,
+        rated_down_share: 0.333,
+      },
+      {
+        question: "how do robots walk",
+        asked: 2,
+        ratings: { up: 1, down: 0 },
+        rated_up_share: 0.5,
+        rated_down_share: 0,
+      },
+      { question: "tie a", asked: 1, ratings: { up: 0, down: 1 }, rated_up_share: 0, rated_down_share: 1 },
+      { question: "tie b", asked: 1, ratings: { up: 0, down: 0 }, rated_up_share: 0, rated_down_share: 0 },
+    ]);
+    expect(["What is the ZMP?", "what is the zmp", "  What   is the ZMP ?!"]).toContain(page.questions[0]!.example);
+  });
+
+  it("pages through the list with its cursor, each question once, in the same order", async () => {
+    const whole = await readAdmin<Page>("/api/admin/frequent-questions?from=2013-03-01&to=2013-05-01");
+    const pages = await allPages("from=2013-03-01&to=2013-05-01&limit=1");
+    expect(pages.map((page) => page.questions.length)).toEqual(whole.questions.map(() => 1));
+    expect(pages.flatMap((page) => page.questions)).toEqual(whole.questions);
+  });
+
+  it("stops a page before 1 MiB, always holding one question", async () => {
+    const pages = await allPages("from=2013-06-01&to=2013-06-02");
+    expect(pages.map((page) => page.questions.map((question) => question.question[0]))).toEqual([["a", "b"], ["c"]]);
+    const response = await callAdmin("/api/admin/frequent-questions?from=2013-06-01&to=2013-06-02");
+    expect((await response.arrayBuffer()).byteLength).toBeLessThan(1_048_576 + 1024);
+  });
+
+  it("refuses a period not of whole hours, the wrong way round or over a year, and a cursor it did not issue", async () => {
+    // A cursor of the cited sources' list, as that list writes them (schemas/cursor.ts).
+    const sourcesCursor = btoa(`v1:c:1:${"0".repeat(32)}:chapter`).replace(/=+$/, "");
+    for (const [query, parameter] of [
+      ["from=2013-03-01T09:30:00Z&to=2013-03-02", "from"],
+      ["from=2013-03-01&to=2013-03-02T00:00:01Z", "to"],
+      ["from=2013-03-02&to=2013-03-01", "to"],
+      ["from=2012-01-01&to=2013-03-01", "from"],
+      ["limit=0", "limit"],
+      ["cursor=nonsense", "cursor"],
+      ["cursor=a&cursor=b", "cursor"],
+      [`cursor=${sourcesCursor}`, "cursor"],
+    ] as const) {
+      const problem = await expectProblem(
+        await callAdmin(`/api/admin/frequent-questions?${query}`),
+        400,
+        "validation_error",
+      );
+      expect(
+        problem.errors?.map((error) => error.path),
+        query,
+      ).toContain(parameter);
+    }
+  });
+});
