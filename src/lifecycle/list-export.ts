@@ -1,9 +1,10 @@
 /**
  * An admin list as a CSV download (docs/api.md §13.7): the list's own pages, read one statement
  * at a time with its own cursor and written as they come, so the download costs what its pages
- * cost and a Worker holds one page at a time.
+ * cost and a Worker holds one page at a time. Each page may wait on the database as long as a
+ * request may (DB_TIMEOUT_MS), and runs under the 4 s statement_timeout as a JSON page does.
  */
-import type { Database } from "../db/client";
+import { type Database, renewDatabaseWait } from "../db/client";
 import { type CsvValue, csvCutMarker, csvRecord } from "./csv";
 import { textStream } from "./text-stream";
 
@@ -81,6 +82,7 @@ async function* csvChunks<Query extends { limit: number }, Row>(
       yield `${csvCutMarker},${written},${page.nextCursor}\r\n`;
       return;
     }
+    renewDatabaseWait(db);
     page = await list.page(db, { ...page.nextQuery, limit: Math.min(list.pageSize, maxExportRows - written) });
   }
 }
