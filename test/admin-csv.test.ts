@@ -55,7 +55,9 @@ function parseCsv(text: string): string[][] {
       if (at === text.length) return records;
       continue;
     }
-    throw new Error(`${at === text.length ? "no CRLF after the last record" : "a bare CR or LF, or text after a quote"} at ${at}`);
+    throw new Error(
+      `${at === text.length ? "no CRLF after the last record" : "a bare CR or LF, or text after a quote"} at ${at}`,
+    );
   }
 }
 
@@ -125,7 +127,7 @@ const awkwardQuestions = [
   'A "quoted" word',
   "Two\nlines",
   "Windows\r\nline",
-  "=HYPERLINK(\"https://evil.example\",\"click\")",
+  '=HYPERLINK("https://evil.example","click")',
   "+1 what?",
   "-gear and balance",
   "@SUM(A1:A2)",
@@ -379,19 +381,20 @@ describe("GET /api/admin/search.csv", () => {
     await seedConversation(sql, { createdAt: inYear(2014, 9, 1), turns });
   });
 
-  it.each([["both senders", ""], ["questions", "&sender=user"], ["answers", "&sender=bot"]])(
-    "parses back to exactly the hits of the JSON pages: %s",
-    async (_, sender) => {
-      const json = await everyJsonRow<SearchPage, SearchHit>(
-        `/api/admin/search?q=${word}${sender}&limit=100`,
-        (page) => page.hits,
-      );
-      expect(json.rows.length).toBe(sender ? 130 : 260);
-      const csv = await readCsv(await callAdmin(`/api/admin/search.csv?q=${word}${sender}`));
-      expect(csv.header).toEqual(searchHeader);
-      expect(csv.rows).toEqual(json.rows.map((hit) => asCsvRow(searchHeader, hit)));
-    },
-  );
+  it.each([
+    ["both senders", ""],
+    ["questions", "&sender=user"],
+    ["answers", "&sender=bot"],
+  ])("parses back to exactly the hits of the JSON pages: %s", async (_, sender) => {
+    const json = await everyJsonRow<SearchPage, SearchHit>(
+      `/api/admin/search?q=${word}${sender}&limit=100`,
+      (page) => page.hits,
+    );
+    expect(json.rows.length).toBe(sender ? 130 : 260);
+    const csv = await readCsv(await callAdmin(`/api/admin/search.csv?q=${word}${sender}`));
+    expect(csv.header).toEqual(searchHeader);
+    expect(csv.rows).toEqual(json.rows.map((hit) => asCsvRow(searchHeader, hit)));
+  });
 
   it("refuses what the JSON search refuses: 400 naming it", async () => {
     for (const [query, path] of [
