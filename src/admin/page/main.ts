@@ -9,6 +9,7 @@ import { readAddress } from "./address";
 import { adminToken } from "./api";
 import { moreMessages } from "./conversation";
 import { byId, formFields } from "./dom";
+import { downloadCsv } from "./download";
 import { attempt, showLogin } from "./login";
 import { search } from "./search";
 import { loadSessions } from "./sessions";
@@ -47,6 +48,8 @@ goOnSubmit("search");
 byId("sessions-more").addEventListener("click", () => attempt(() => loadSessions(true)));
 byId("hits-more").addEventListener("click", () => attempt(() => search(true)));
 byId("messages-more").addEventListener("click", () => attempt(moreMessages));
+byId("sessions-csv").addEventListener("click", () => attempt(() => downloadCsv("sessions")));
+byId("hits-csv").addEventListener("click", () => attempt(() => downloadCsv("search")));
 /** Without the token, the sign-in form says which view a link opened in this tab leads to. */
 function sayWhereSigningInLeads(): void {
   byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";
