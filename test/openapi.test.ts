@@ -508,6 +508,18 @@ describe("real responses match the description", () => {
     await check("GET", conversation, callAdmin(`/api/admin/sessions/${turn.session_uuid}`, { method: "DELETE" }));
     await check("GET", "/api/admin/search", callAdmin("/api/admin/search?q=gyroscopes"));
     await check("GET", "/api/admin/search", callAdmin("/api/admin/search?q="));
+    // The CSV downloads (§13.12): a list's rows as text/csv, and its JSON route's problems.
+    const csv = await check(
+      "GET",
+      "/api/admin/sessions.csv",
+      callAdmin(`/api/admin/sessions.csv?reader=${reader.reference}`),
+    );
+    expect(csv).toContain(owned.sessionUuid);
+    await check("GET", "/api/admin/sessions.csv", callAdmin("/api/admin/sessions.csv?has_failures=maybe"));
+    expect(await check("GET", "/api/admin/search.csv", callAdmin("/api/admin/search.csv?q=gyroscopes"))).toContain(
+      turn.session_uuid,
+    );
+    await check("GET", "/api/admin/search.csv", callAdmin("/api/admin/search.csv?q="));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?bucket=hour"));
     await check("GET", "/api/admin/stats", callAdmin("/api/admin/stats?from=2026-01-02&to=2026-01-01"));
     // The content gaps and the answers rated down, each with rows, a next page and a 400.

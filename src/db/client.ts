@@ -23,8 +23,21 @@ export function createDatabase(connectionString: string, timeoutMs: number) {
     connect_timeout: Math.ceil(timeoutMs / 1000),
     onnotice: () => {},
   });
-  boundEveryStatement(client, timeoutMs);
-  return drizzle(client);
+  const db = drizzle(client);
+  waitRenewals.set(db, boundEveryStatement(client, timeoutMs));
+  return db;
+}
+
+const waitRenewals = new WeakMap<object, () => void>();
+
+/**
+ * Gives the request its whole DB_TIMEOUT_MS of waiting on the database again. For a download
+ * streamed a page at a time (an admin list's CSV), which is many requests' worth of statements:
+ * each page may wait as long as a request may, so a database that stops answering still breaks
+ * it within DB_TIMEOUT_MS, and a long download of a healthy one is not cut at the sum.
+ */
+export function renewDatabaseWait(db: Database): void {
+  waitRenewals.get(db)?.();
 }
 
 /**
@@ -36,7 +49,7 @@ export function createDatabase(connectionString: string, timeoutMs: number) {
  * server side can bound. The Worker only stops waiting: cancelling through Hyperdrive's pool is
  * not documented, and could reach another client's statement.
  */
-function boundEveryStatement(client: postgres.Sql, timeoutMs: number) {
+function boundEveryStatement(client: postgres.Sql, timeoutMs: number): () => void {
   const unsafe = client.unsafe;
   let waitedMs = 0;
   const bounded = async (query: Promise<unknown>) => {
@@ -59,6 +72,9 @@ function boundEveryStatement(client: postgres.Sql, timeoutMs: number) {
         bounded(query).then(onFulfilled, onRejected),
     };
   }) as unknown as typeof unsafe;
+  return () => {
+    waitedMs = 0;
+  };
 }
 
 /** A statement that needs nothing but an answer: the health check's proof that the database is there. */

@@ -14,6 +14,7 @@ import { ApiError, sessionNotFound } from "../http/problem";
 import type { Reader } from "../reader";
 import type { ExportFormat } from "../schemas/export";
 import { shortSessionId, toExportHead, toMessage } from "../schemas/responses";
+import { textStream } from "./text-stream";
 
 /** Messages per query: a few hundred kilobytes of text at most, one round trip each. */
 export const exportPageSize = 500;
@@ -45,7 +46,7 @@ export function exportFileName({ session, format, exportedAt }: ExportRequest): 
  * rather than a file that looks whole.
  */
 export function exportStream(request: ExportRequest, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
-  return streamOf(exportChunks(request), onError);
+  return textStream(exportChunks(request), onError);
 }
 
 /** How many of a reader's sessions are listed per query while their export runs. */
@@ -68,7 +69,7 @@ export function readerExportStream(
   request: ReaderExportRequest,
   onError: (error: unknown) => void,
 ): ReadableStream<Uint8Array> {
-  return streamOf(readerExportChunks(request), onError);
+  return textStream(readerExportChunks(request), onError);
 }
 
 async function* readerExportChunks({ db, reader, retentionDays, exportedAt }: ReaderExportRequest) {
@@ -98,32 +99,6 @@ async function* readerExportChunks({ db, reader, retentionDays, exportedAt }: Re
     after = { activity: last.session.lastMessageAt ?? last.session.createdAt, id: last.session.id };
   }
   yield "]}\n";
-}
-
-/** A stream of `chunks`, each read only when the client has taken the one before. */
-function streamOf(chunks: AsyncGenerator<string>, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const next = await chunks.next();
-          if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
-        } catch (error) {
-          onError(error);
-          // The runtime logs what a body stream fails with; the cause may quote SQL and its
-          // parameters, so it gets a message of ours (the request's log line has the cause).
-          controller.error(new Error("the export was cut short"));
-        }
-      },
-      async cancel() {
-        await chunks.return(undefined);
-      },
-    },
-    // Nothing is read ahead of the client.
-    { highWaterMark: 0 },
-  );
 }
 
 type Writer = {

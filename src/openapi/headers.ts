@@ -40,7 +40,9 @@ export function componentHeaders(): Json {
       schema: { type: "string", enum: ["identity"] },
     },
     "Content-Disposition": {
-      description: "A download, with the file's name: chat-<the session UUID's first 8 characters>-<day>.json or .md",
+      description:
+        "A download, with the file's name: chat-<the session UUID's first 8 characters>-<day>.json or .md for a conversation; " +
+        "<list>-<UTC time, e.g. 20261207T174000Z>.csv for an admin list",
       required: true,
       schema: { type: "string" },
       example: 'attachment; filename="chat-6f1c1a52-2026-11-25.md"',

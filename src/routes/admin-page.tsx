@@ -152,6 +152,9 @@ function AdminPage({ nonce }: { nonce: string }) {
                 />
               </label>
               <button type="submit">Filter</button>
+              <button type="button" id="sessions-csv" class="secondary" title="Every session the filter finds, as CSV">
+                Download CSV
+              </button>
             </form>
             <div class="scroll">
               <table class="sessions">
@@ -195,6 +198,9 @@ function AdminPage({ nonce }: { nonce: string }) {
                 </select>
               </label>
               <button type="submit">Search</button>
+              <button type="button" id="hits-csv" class="secondary" title="Every hit of the search, as CSV">
+                Download CSV
+              </button>
             </form>
             <ul id="hits" class="hits"></ul>
             <p id="hits-empty" class="muted" hidden>

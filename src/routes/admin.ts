@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { listPassages } from "../answers/qdrant";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
-import { listAdminSessions, readConversation, searchMessages } from "../db/admin";
+import { readConversation } from "../db/admin";
 import { listFrequentQuestions } from "../db/admin-frequent";
 import { listContentGaps } from "../db/admin-gaps";
 import { listRatedDown } from "../db/admin-rated-down";
@@ -11,6 +11,8 @@ import { readStats } from "../db/admin-stats";
 import { fieldBytes, maxPageBytes } from "../db/pages";
 import { contentGapScore } from "../db/schema";
 import { retrievalUnavailable, sessionNotFound } from "../http/problem";
+import { searchList, sessionsList } from "../lifecycle/admin-lists";
+import { maxExportRows } from "../lifecycle/list-export";
 import { sessionPath } from "../middleware/session";
 import { validate } from "../middleware/validate";
 import { describeRoute } from "../openapi/declarations";
@@ -26,27 +28,18 @@ import {
   adminStatsQuerySchema,
   adminUncitedPassagesQuerySchema,
 } from "../schemas/admin";
-import {
-  encodePassagesCursor,
-  encodeRankedCursor,
-  encodeSearchCursor,
-  encodeSessionsCursor,
-  encodeTimeCursor,
-  pageOf,
-  toPage,
-} from "../schemas/cursor";
+import { encodePassagesCursor, encodeRankedCursor, encodeTimeCursor, pageOf, toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
 import {
   toAdminMessage,
-  toAdminSession,
   toCitedSource,
   toContentGap,
   toFrequentQuestion,
   toRatedDownAnswer,
-  toSearchHit,
   toSessionSummary,
   toStats,
 } from "../schemas/responses";
+import { csvDownload } from "./csv-download";
 
 /**
  * The operators' read-only API (docs/api.md §13), behind adminEnabled, the admin rate limit and
@@ -85,6 +78,51 @@ const searchMessagesDoc = describeRoute(() => ({
     "Full-text search of every message, or of the questions or the answers only, newest first, with highlighted snippets",
   responses: {
     "200": adminJson("One page of hits", "SearchPage"),
+  },
+}));
+
+/**
+ * A list's CSV download: the same query parameters as its JSON route, validated by the same
+ * schema, so the two cannot differ in their filters (docs/api.md §13.12).
+ */
+const adminCsv = (list: string, example: string) => ({
+  description: `The ${list}, as an attachment: a header row, then one row each; streamed a page at a time`,
+  headers: headers("Cache-Control", "Content-Disposition"),
+  content: { "text/csv": { schema: { type: "string" }, example } },
+});
+
+const csvDescription = (list: string) =>
+  `The ${list} of the JSON route, every page of them from \`cursor\` on, as CSV (RFC 4180, UTF-8 with a byte order mark, CRLF), ` +
+  "streamed a page at a time (docs/api.md §13.12). Same query parameters and rules; `limit` has no effect. " +
+  "A text field starting with = + - @ # ' tab or CR gets a leading ' (no spreadsheet runs it as a formula). " +
+  `At most ${maxExportRows} rows: with more to come, a last line \`#cut,${maxExportRows},<cursor>\` says where the same request goes on. ` +
+  "A failure after the first page breaks the download rather than ending it early. The admin rate limit counts one request.";
+
+const exportSessionsDoc = describeRoute(() => ({
+  operationId: "exportAdminSessions",
+  tags: ["admin"],
+  summary: "The sessions list, filtered as GET /api/admin/sessions, as a CSV download",
+  description: csvDescription("sessions"),
+  responses: {
+    "200": adminCsv(
+      "sessions",
+      "\uFEFFsession_uuid,created_at,last_activity_at,message_count,title,unanswered_questions,incomplete_answers,ratings.up,ratings.down,imported,reader\r\n" +
+        '6f1c1a52-3b7e-4c1d-9a0f-2e8d5b7c4a19,2026-10-01T09:00:00.000Z,2026-10-01T09:00:02.000Z,2,"What is a ZMP, and why?",0,0,1,0,false,\r\n',
+    ),
+  },
+}));
+
+const exportSearchDoc = describeRoute(() => ({
+  operationId: "exportSearchHits",
+  tags: ["admin"],
+  summary: "The hits of a search, as GET /api/admin/search finds them, as a CSV download",
+  description: csvDescription("hits"),
+  responses: {
+    "200": adminCsv(
+      "hits",
+      "\uFEFFsession_uuid,message_id,seq,sender,status,timestamp,snippet.text\r\n" +
+        "6f1c1a52-3b7e-4c1d-9a0f-2e8d5b7c4a19,1234,1,user,complete,2026-10-01T09:00:00.000Z,How does the ZMP move when it walks?\r\n",
+    ),
   },
 }));
 
@@ -151,18 +189,12 @@ const listingTimeoutMs = 5000;
 
 export const adminRoutes = new Hono<AppEnv>()
   .get("/sessions", listAdminSessionsDoc, validate("query", adminSessionsQuerySchema), async (c) => {
-    const query = c.req.valid("query");
-    const page = pageOf(await listAdminSessions(c.var.db, query), query.limit, (last) =>
-      encodeSessionsCursor({ activity: last.activity, id: last.session.id }),
-    );
-    return c.json(
-      {
-        sessions: page.rows.map((row) => toAdminSession(row, query.titleLength)),
-        next_cursor: page.nextCursor,
-      },
-      200,
-    );
+    const page = await sessionsList.page(c.var.db, c.req.valid("query"));
+    return c.json({ sessions: page.rows, next_cursor: page.nextCursor }, 200);
   })
+  .get("/sessions.csv", exportSessionsDoc, validate("query", adminSessionsQuerySchema), (c) =>
+    csvDownload(c, sessionsList, c.req.valid("query")),
+  )
   .get(
     "/sessions/:session_uuid",
     readConversationDoc,
@@ -187,10 +219,12 @@ export const adminRoutes = new Hono<AppEnv>()
     },
   )
   .get("/search", searchMessagesDoc, validate("query", adminSearchQuerySchema), async (c) => {
-    const query = c.req.valid("query");
-    const page = pageOf(await searchMessages(c.var.db, query), query.limit, (last) => encodeSearchCursor(last.id));
-    return c.json({ hits: page.rows.map(toSearchHit), next_cursor: page.nextCursor }, 200);
+    const page = await searchList.page(c.var.db, c.req.valid("query"));
+    return c.json({ hits: page.rows, next_cursor: page.nextCursor }, 200);
   })
+  .get("/search.csv", exportSearchDoc, validate("query", adminSearchQuerySchema), (c) =>
+    csvDownload(c, searchList, c.req.valid("query")),
+  )
   .get("/stats", readStatsDoc, validate("query", adminStatsQuerySchema), async (c) => {
     const query = c.req.valid("query");
     return c.json(toStats(query, await readStats(c.var.db, query)), 200);

@@ -115,6 +115,8 @@ export function decodeTimeCursor(list: TimeCursorList, text: string): { at: Date
   const at = new Date(Number(match[2]));
   const id = Number(match[3]);
   return isQueryTime(at.getTime()) && Number.isSafeInteger(id) ? { at, id } : null;
+}
+
 /**
  * The position after a row of a ranked list (the frequent questions, the cited sources; db/ranked.ts):
  * its count, the start of its name and the MD5 of its identity. Not the whole name, which may run

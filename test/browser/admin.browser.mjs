@@ -12,6 +12,7 @@
 // their search, and the sources list the cited ones and the collection's passages never cited.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
 import { SERVICE_CONFIG } from "../../scripts/bench-stack.mjs";
 
 export const title =
@@ -166,6 +167,52 @@ export default async function admin(t) {
   await onlyFailed(seeded.failed);
   assert.equal(await page.isChecked("#sessions-form input[name=has_failures]"), true);
 
+  // Paging (issue 20): 120 older sessions, written by SQL after the counts above were checked, make
+  // the list longer than a page (50). "More" clicked twice quickly reads one page, not two copies
+  // of it; the address keeps how many pages are shown, so a reload shows the same rows.
+  await stack.sql(async (/** @type {any} */ sql) => {
+    await sql`
+        insert into chat_sessions (session_uuid, created_at, message_count)
+        select gen_random_uuid(), timestamptz '2020-01-01' + n * interval '1 minute', 0
+        from generate_series(1, 120) as n`;
+  });
+  const shownSessions = () =>
+    page.$$eval("#session-rows tr", (rows) => rows.map((row) => row.getAttribute("data-session")));
+  await page.evaluate(() => {
+    location.hash = "#/sessions";
+  });
+  await page.waitForFunction(() => document.querySelectorAll("#session-rows tr").length === 50);
+  await page.dblclick("#sessions-more");
+  await page.waitForFunction(() => location.hash === "#/sessions?pages=2");
+  // Time for a second page to arrive, had the second click asked for one.
+  await page.waitForTimeout(1_000);
+  const twoPages = await shownSessions();
+  assert.equal(twoPages.length, 100, "a double-click on More did not show exactly one more page");
+  assert.equal(new Set(twoPages).size, 100, "a session is shown twice");
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll("#session-rows tr").length === 100);
+  assert.deepEqual(await shownSessions(), twoPages, "a reload did not show the same two pages");
+  assert.equal(new URL(page.url()).hash, "#/sessions?pages=2");
+  // A filter sent from the form starts at the first page again.
+  await page.click("#sessions-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#session-rows tr").length === 50);
+  assert.equal(new URL(page.url()).hash, "#/sessions?min_messages=0");
+
+  // "Download CSV": the list the address shows, every row of it, fetched with the token (an
+  // <a download> could not send it) and saved through a blob: URL under the page's CSP.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#sessions-csv")]);
+  assert.match(download.suggestedFilename(), /^sessions-\d{8}T\d{6}Z\.csv$/);
+  const csv = await fs.readFile(/** @type {string} */ (await download.path()));
+  assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], "no byte order mark");
+  const lines = csv.toString("utf8").slice(1).split("\r\n");
+  assert.match(lines[0] ?? "", /^session_uuid,created_at,last_activity_at,message_count,title,/);
+  for (const uuid of [...seeded.sessions, ...twoPages]) {
+    assert.ok(
+      lines.some((line) => line.startsWith(`${uuid},`)),
+      `session ${uuid} is not in the CSV`,
+    );
+  }
+
   // A search finds the word, marked; its address holds the words; its link opens the conversation
   // on that message, at that message's address.
   await page.click("#nav-search");
@@ -176,6 +223,15 @@ export default async function admin(t) {
   assert.equal(await page.textContent("#hits li mark"), WORD);
   assert.equal(await page.getAttribute("#hits li", "data-message"), String(seeded.wordQuestionId));
   await assertFits(page, "a search at 1366 px");
+  const [hitsDownload] = await Promise.all([page.waitForEvent("download"), page.click("#hits-csv")]);
+  assert.match(hitsDownload.suggestedFilename(), /^search-\d{8}T\d{6}Z\.csv$/);
+  const hitsCsv = (await fs.readFile(/** @type {string} */ (await hitsDownload.path()))).toString("utf8");
+  assert.match(
+    hitsCsv,
+    new RegExp(
+      `^\uFEFFsession_uuid,message_id,seq,sender,status,timestamp,snippet.text\r\n${seeded.conversation},${seeded.wordQuestionId},`,
+    ),
+  );
   await page.click("#hits li a");
   const question = `#messages article.focused[data-message="${seeded.wordQuestionId}"]`;
   await page.waitForSelector(question);

@@ -5,13 +5,16 @@
  * names them, so a field added to a form is kept in the address without a change here.
  *
  *   #/stats?range=7d
- *   #/sessions?from=2026-11-01&has_failures=true
+ *   #/sessions?from=2026-11-01&has_failures=true&pages=3
  *   #/search?q=balance
  *   #/gaps?from=2026-11-01&below=0.35
  *   #/rated-down?from=2026-11-01
  *   #/frequent?range=90d
  *   #/sources?range=7d
  *   #/conversations/<session uuid>?message=<message id>
+ *
+ * A paged list (paged-list.ts) adds `pages`, how many of its pages are shown, when "More" was
+ * used: a reload shows the same rows. A form sent again starts at the first page.
  *
  * The fragment, not the path: a browser never sends it, so a conversation's UUID or a search's
  * words stay out of the server's and any proxy's request logs, and the Worker serves one page.

@@ -6,11 +6,11 @@
 import type { z } from "zod";
 import type {
   adminSessionsPageSchema,
+  citedSourcesPageSchema,
   contentGapsPageSchema,
   conversationSchema,
-  ratedDownPageSchema,
-  citedSourcesPageSchema,
   frequentQuestionsPageSchema,
+  ratedDownPageSchema,
   searchPageSchema,
   statsSchema,
   uncitedPassagesPageSchema,
@@ -112,4 +112,30 @@ export function listCitedSources(period: Period, cursor: string | null): Promise
 /** GET /api/admin/sources/uncited: the next 1,000 points of the collection, those never cited. */
 export function listUncitedPassages(period: Period, cursor: string | null): Promise<UncitedPassagesPage> {
   return getJson("/api/admin/sources/uncited", { ...period, limit: 1000, cursor });
+}
+
+/** A list's CSV download (docs/api.md §13.12) as the API sent it: the file and the name it gave it. */
+export type CsvFile = { blob: Blob; fileName: string };
+
+/**
+ * GET a list's `.csv` route with the token. A download the server breaks (a database failure
+ * after the first page) rejects here, as a network error does: no part of it is kept.
+ */
+export async function getCsv(path: string, parameters: QueryParameters): Promise<CsvFile> {
+  const url = new URL(path, location.origin);
+  for (const [name, value] of Object.entries(parameters)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
+  }
+  const response = await fetch(url, {
+    headers: { Authorization: `Bearer ${adminToken.read() ?? ""}`, Accept: "text/csv" },
+    cache: "no-store",
+  });
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    const detail = typeof body?.detail === "string" ? body.detail : null;
+    if (response.status === 401) throw new Unauthorized(detail ?? "unauthorized");
+    throw new Error(detail ?? `HTTP ${response.status}`);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "");
+  return { blob: await response.blob(), fileName: named?.[1] ?? "download.csv" };
 }

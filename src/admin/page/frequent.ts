@@ -51,6 +51,7 @@ function questionView(question: FrequentQuestion): HTMLElement {
 
 /** The first page of the chosen period's questions, or (more) the next page of the list shown. */
 export const loadFrequentQuestions = pagedList({
+  addressedAs: "frequent",
   ids: { rows: "frequent-rows", more: "frequent-more", empty: "frequent-empty" },
   query: () => periodOf(byId("frequent-range", HTMLSelectElement).value),
   read: async (period, cursor) => {

@@ -27,6 +27,7 @@ function gapView(gap: ContentGap): HTMLElement {
 
 /** The first page of the form's period, or (more) the next page of the gaps shown. */
 export const loadContentGaps = pagedList({
+  addressedAs: "gaps",
   ids: { rows: "gap-rows", more: "gaps-more", empty: "gaps-empty" },
   query: () => formFields("gaps-form"),
   read: async (filter, cursor) => {

@@ -9,8 +9,9 @@ import { type FormView, readAddress } from "./address";
 import { adminToken } from "./api";
 import { moreMessages } from "./conversation";
 import { byId, formFields } from "./dom";
-import { loadContentGaps } from "./gaps";
+import { downloadCsv } from "./download";
 import { loadFrequentQuestions } from "./frequent";
+import { loadContentGaps } from "./gaps";
 import { attempt, showLogin } from "./login";
 import { loadRatedDown } from "./rated-down";
 import { search } from "./search";
@@ -60,6 +61,8 @@ goOnSubmit("sources");
 byId("frequent-more").addEventListener("click", () => attempt(() => loadFrequentQuestions(true)));
 byId("cited-more").addEventListener("click", () => attempt(() => loadCitedSources(true)));
 byId("uncited-more").addEventListener("click", () => attempt(() => loadUncitedPassages(true)));
+byId("sessions-csv").addEventListener("click", () => attempt(() => downloadCsv("sessions")));
+byId("hits-csv").addEventListener("click", () => attempt(() => downloadCsv("search")));
 /** Without the token, the sign-in form says which view a link opened in this tab leads to. */
 function sayWhereSigningInLeads(): void {
   byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";

@@ -36,6 +36,7 @@ function ratedDownView(rated: RatedDownAnswer): HTMLElement {
 
 /** The first page of the form's period, or (more) the next page of the answers shown. */
 export const loadRatedDown = pagedList({
+  addressedAs: "rated-down",
   ids: { rows: "rated-down-rows", more: "rated-down-more", empty: "rated-down-empty" },
   query: () => formFields("rated-down-form"),
   read: async (filter, cursor) => {

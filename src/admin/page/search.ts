@@ -43,6 +43,7 @@ function hitView(hit: SearchHit): HTMLElement {
 /** The first page of the form's query, or (more) the next page of the hits shown. */
 export const search = pagedList({
   ids: { rows: "hits", more: "hits-more", empty: "hits-empty" },
+  addressedAs: "search",
   query: () => ({ q: byId("search-q", HTMLInputElement).value, sender: chosenSender() }),
   read: async (query, cursor) => {
     const page = await searchMessages(query, cursor);

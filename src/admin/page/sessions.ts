@@ -8,6 +8,7 @@ import { pagedList } from "./paged-list";
 /** The first page of the form's filter, or (more) the next page of the list shown. */
 export const loadSessions = pagedList({
   ids: { rows: "session-rows", more: "sessions-more", empty: "sessions-empty" },
+  addressedAs: "sessions",
   query: () => formFields("sessions-form"),
   read: async (filter, cursor) => {
     const page = await listSessions(filter, cursor);

@@ -24,6 +24,7 @@ const chosenPeriod = () => periodOf(byId("sources-range", HTMLSelectElement).val
 
 /** The first page of the chosen period's sources, or (more) the next page of the list shown. */
 export const loadCitedSources = pagedList({
+  addressedAs: "sources",
   ids: { rows: "cited-rows", more: "cited-more", empty: "cited-empty" },
   query: chosenPeriod,
   read: async (period, cursor) => {
@@ -39,6 +40,8 @@ export const loadCitedSources = pagedList({
  * list has looked.
  */
 export const loadUncitedPassages = pagedList({
+  addressedAs: "sources",
+  pagesField: "passage_pages",
   ids: { rows: "uncited-rows", more: "uncited-more", empty: "uncited-empty" },
   query: () => ({ period: chosenPeriod(), lookedAt: { points: 0 } }),
   read: async (query, cursor) => {

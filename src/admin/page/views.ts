@@ -6,8 +6,8 @@
 import { type Address, addressOf, type FormView, readAddress } from "./address";
 import { openConversation } from "./conversation";
 import { byId, clear } from "./dom";
-import { loadContentGaps } from "./gaps";
 import { loadFrequentQuestions } from "./frequent";
+import { loadContentGaps } from "./gaps";
 import { attempt } from "./login";
 import { loadRatedDown } from "./rated-down";
 import { search } from "./search";

@@ -1,0 +1,38 @@
+/**
+ * "Download CSV" of a list: the list the address shows, as its `.csv` route (docs/api.md §13.12)
+ * sends it. An `<a href download>` cannot send the token (it lives in sessionStorage, never in a
+ * cookie or the URL), so the file is fetched with it and handed to the browser as a blob: URL.
+ * The page's CSP does not restrict a download's navigation, and Trusted Types guard no `href`.
+ */
+import { type FormView, readAddress } from "./address";
+import { getCsv } from "./api";
+import { element } from "./dom";
+
+/** The `.csv` route of each list that has one. */
+const csvPaths: Partial<Record<FormView, string>> = {
+  sessions: "/api/admin/sessions.csv",
+  search: "/api/admin/search.csv",
+};
+
+/**
+ * Downloads `view`'s list as its address shows it (its filters or query; `pages` is the page's
+ * own): every row, not only the pages shown. Nothing happens on a search without words.
+ */
+export async function downloadCsv(view: FormView): Promise<void> {
+  const path = csvPaths[view];
+  const address = readAddress(location.hash);
+  if (!path || address.view !== view) return;
+  const { pages: _shown, ...parameters } = address.fields;
+  if (view === "search" && !parameters.q) return;
+  const { blob, fileName } = await getCsv(path, parameters);
+  const url = URL.createObjectURL(blob);
+  const link = element("a");
+  link.href = url;
+  link.download = fileName;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has taken the file once the click's task is done; the URL would keep it in memory.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
