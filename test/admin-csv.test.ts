@@ -406,3 +406,79 @@ describe("GET /api/admin/search.csv", () => {
     }
   });
 });
+
+describe("the views' CSV downloads: content gaps, rated down, frequent questions, sources", () => {
+  // 205 turns, each a question of its own, answered from one weak passage of its own and rated
+  // down: every list has 205 rows, more than the 200 a download reads per page, so each download
+  // goes on with its own list's cursor at least once.
+  const turns = 205;
+  const gapsPeriod = "from=2006-03-01&to=2006-04-01";
+  const wholeYear = "from=2006-01-01&to=2007-01-01";
+
+  beforeAll(async () => {
+    const sql = openSql();
+    await seedConversation(sql, {
+      createdAt: inYear(2006, 3, 1),
+      turns: Array.from({ length: turns }, (_, n) => ({
+        question: n % 10 === 0 ? `=cmd("view ${n}")` : `View question ${n}, "quoted", with a comma`,
+        at: inYear(2006, 3, 1, Math.floor(n / 60), n % 60),
+        answer: {
+          text: `Answer ${n}`,
+          sources: [
+            {
+              title: `Passage ${n}, part "a"`,
+              url: `https://book.example/view/${n}`,
+              score: 0.25,
+              snippet: "A passage.",
+            },
+          ],
+          metadata: { model: "gpt-test", retrieval: { provider: "qdrant", collection: "book", passages: 1 } },
+          feedback: { rating: "down" as const, comment: `-Not it, ${n}`, at: inYear(2006, 3, 2, 0, n % 60) },
+        },
+      })),
+    });
+  });
+
+  it.each([
+    ["gaps", `/api/admin/gaps?${gapsPeriod}`, "gaps"],
+    ["rated-down", `/api/admin/rated-down?${gapsPeriod}`, "answers"],
+    ["frequent-questions", `/api/admin/frequent-questions?${wholeYear}`, "questions"],
+    ["sources", `/api/admin/sources?${wholeYear}`, "sources"],
+  ] as const)("%s.csv parses back to exactly the rows of the JSON pages, in order", async (list, path, key) => {
+    const json = await everyJsonRow<{ next_cursor: string | null } & Record<string, unknown>, Record<string, unknown>>(
+      `${path}&limit=50`,
+      (page) => page[key] as Record<string, unknown>[],
+    );
+    expect(json.rows).toHaveLength(turns);
+    const response = await callAdmin(path.replace(`/${list}?`, `/${list}.csv?`));
+    expect(response.headers.get("Content-Disposition")).toMatch(
+      new RegExp(`^attachment; filename="${list === "gaps" ? "content-gaps" : list}-\\d{8}T\\d{6}Z\\.csv"$`),
+    );
+    const csv = await readCsv(response);
+    expect(csv.cut).toBeNull();
+    // The cited passages are one field of an answer rated down: each `title <url> (score)`.
+    const flattened = json.rows.map((row) =>
+      key === "answers"
+        ? {
+            ...row,
+            sources: (row.sources as { title: string; url: string; score: number }[])
+              .map((source) => `${source.title} <${source.url}> (${source.score})`)
+              .join("; "),
+          }
+        : row,
+    );
+    expect(csv.rows).toEqual(flattened.map((row) => asCsvRow(csv.header, row)));
+  });
+
+  it("refuses what the JSON list refuses: 400 naming it", async () => {
+    for (const [path, parameter] of [
+      ["/api/admin/gaps.csv?below=2", "below"],
+      ["/api/admin/rated-down.csv?cursor=nope", "cursor"],
+      ["/api/admin/frequent-questions.csv?from=2006-01-01T00:30:00Z", "from"],
+      ["/api/admin/sources.csv?to=2006-01-01&from=2007-01-01", "to"],
+    ]) {
+      const problem = await expectProblem(await callAdmin(path!), 400, "validation_error");
+      expect(problem.errors?.map((error) => error.path)).toEqual([parameter]);
+    }
+  });
+});

@@ -4,14 +4,48 @@
  */
 import type { z } from "zod";
 import { type AdminSessionRow, listAdminSessions, searchMessages } from "../db/admin";
+import { listFrequentQuestions } from "../db/admin-frequent";
+import { listContentGaps } from "../db/admin-gaps";
+import { listRatedDown } from "../db/admin-rated-down";
+import { listCitedSources } from "../db/admin-sources";
 import type { Database } from "../db/client";
-import type { adminSearchQuerySchema, adminSessionsQuerySchema } from "../schemas/admin";
-import { encodeSearchCursor, encodeSessionsCursor, pageOf } from "../schemas/cursor";
-import { type AdminSession, type SearchHit, toAdminSession, toSearchHit } from "../schemas/responses";
+import type {
+  adminContentGapsQuerySchema,
+  adminFrequentQuestionsQuerySchema,
+  adminRatedDownQuerySchema,
+  adminSearchQuerySchema,
+  adminSessionsQuerySchema,
+  adminSourcesQuerySchema,
+} from "../schemas/admin";
+import {
+  encodeRankedCursor,
+  encodeSearchCursor,
+  encodeSessionsCursor,
+  encodeTimeCursor,
+  pageOf,
+} from "../schemas/cursor";
+import {
+  type AdminSession,
+  type CitedSource,
+  type ContentGap,
+  type FrequentQuestion,
+  type RatedDownAnswer,
+  type SearchHit,
+  toAdminSession,
+  toCitedSource,
+  toContentGap,
+  toFrequentQuestion,
+  toRatedDownAnswer,
+  toSearchHit,
+} from "../schemas/responses";
 import type { ExportedList } from "./list-export";
 
 type SessionsQuery = z.output<typeof adminSessionsQuerySchema>;
 type SearchQuery = z.output<typeof adminSearchQuerySchema>;
+type ContentGapsQuery = z.output<typeof adminContentGapsQuerySchema>;
+type RatedDownQuery = z.output<typeof adminRatedDownQuerySchema>;
+type FrequentQuestionsQuery = z.output<typeof adminFrequentQuestionsQuerySchema>;
+type CitedSourcesQuery = z.output<typeof adminSourcesQuerySchema>;
 
 /** Where the sessions list goes on after a session: its activity, then its id (both descending). */
 const positionOf = (row: AdminSessionRow) => ({ activity: row.activity, id: row.session.id });
@@ -67,5 +101,116 @@ export const searchList: ExportedList<SearchQuery, SearchHit> = {
     status: (hit) => hit.status,
     timestamp: (hit) => hit.timestamp,
     "snippet.text": (hit) => hit.snippet.text,
+  },
+};
+
+/** GET /api/admin/gaps (§13.7): one row per question, its newest gap's conversation and ids. */
+export const contentGapsList: ExportedList<ContentGapsQuery, ContentGap> = {
+  name: "content-gaps",
+  pageSize: 200,
+  async page(db: Database, query: ContentGapsQuery) {
+    const rows = await listContentGaps(db, query);
+    const page = pageOf(rows, query.limit, (last) =>
+      encodeTimeCursor("gaps", { at: last.answeredAt, id: last.answerId }),
+    );
+    const last = page.rows.at(-1);
+    return {
+      rows: page.rows.map(toContentGap),
+      nextCursor: page.nextCursor,
+      nextQuery:
+        page.nextCursor !== null && last ? { ...query, after: { at: last.answeredAt, id: last.answerId } } : null,
+    };
+  },
+  columns: {
+    question: (gap) => gap.question,
+    asked: (gap) => gap.asked,
+    best_score: (gap) => gap.best_score,
+    last_asked_at: (gap) => gap.last_asked_at,
+    session_uuid: (gap) => gap.session_uuid,
+    question_id: (gap) => gap.question_id,
+    answer_id: (gap) => gap.answer_id,
+  },
+};
+
+/**
+ * GET /api/admin/rated-down (§13.8). A cell holds one value: the cited passages are one field,
+ * each `title <url> (score)`, separated by "; ".
+ */
+export const ratedDownList: ExportedList<RatedDownQuery, RatedDownAnswer> = {
+  name: "rated-down",
+  pageSize: 200,
+  async page(db: Database, query: RatedDownQuery) {
+    const rows = await listRatedDown(db, query);
+    const page = pageOf(rows, query.limit, (last) =>
+      encodeTimeCursor("rated-down", { at: last.ratedAt, id: last.answerId }),
+    );
+    const last = page.rows.at(-1);
+    return {
+      rows: page.rows.map(toRatedDownAnswer),
+      nextCursor: page.nextCursor,
+      nextQuery: page.nextCursor !== null && last ? { ...query, after: { at: last.ratedAt, id: last.answerId } } : null,
+    };
+  },
+  columns: {
+    rated_at: (answer) => answer.rated_at,
+    comment: (answer) => answer.comment,
+    question: (answer) => answer.question,
+    answer: (answer) => answer.answer,
+    sources: (answer) =>
+      answer.sources
+        .map((source) => `${source.title ?? ""}${source.url ? ` <${source.url}>` : ""} (${source.score})`)
+        .join("; "),
+    answered_at: (answer) => answer.answered_at,
+    session_uuid: (answer) => answer.session_uuid,
+    question_id: (answer) => answer.question_id,
+    answer_id: (answer) => answer.answer_id,
+    answer_seq: (answer) => answer.answer_seq,
+    imported: (answer) => answer.imported,
+  },
+};
+
+/** GET /api/admin/frequent-questions (§13.9). */
+export const frequentQuestionsList: ExportedList<FrequentQuestionsQuery, FrequentQuestion> = {
+  name: "frequent-questions",
+  pageSize: 200,
+  async page(db: Database, query: FrequentQuestionsQuery) {
+    const page = pageOf(await listFrequentQuestions(db, query), query.limit, (last) =>
+      encodeRankedCursor("q", last.rank),
+    );
+    const last = page.rows.at(-1);
+    return {
+      rows: page.rows.map(toFrequentQuestion),
+      nextCursor: page.nextCursor,
+      nextQuery: page.nextCursor !== null && last ? { ...query, after: last.rank } : null,
+    };
+  },
+  columns: {
+    question: (question) => question.question,
+    example: (question) => question.example,
+    asked: (question) => question.asked,
+    "ratings.up": (question) => question.ratings.up,
+    "ratings.down": (question) => question.ratings.down,
+    rated_up_share: (question) => question.rated_up_share,
+    rated_down_share: (question) => question.rated_down_share,
+  },
+};
+
+/** GET /api/admin/sources (§13.10). */
+export const citedSourcesList: ExportedList<CitedSourcesQuery, CitedSource> = {
+  name: "sources",
+  pageSize: 200,
+  async page(db: Database, query: CitedSourcesQuery) {
+    const page = pageOf(await listCitedSources(db, query), query.limit, (last) => encodeRankedCursor("c", last.rank));
+    const last = page.rows.at(-1);
+    return {
+      rows: page.rows.map(toCitedSource),
+      nextCursor: page.nextCursor,
+      nextQuery: page.nextCursor !== null && last ? { ...query, after: last.rank } : null,
+    };
+  },
+  columns: {
+    title: (source) => source.title,
+    url: (source) => source.url,
+    answers: (source) => source.answers,
   },
 };

@@ -230,6 +230,9 @@ function AdminPage({ nonce }: { nonce: string }) {
                 <input type="number" name="below" min="0.01" max="0.5" step="0.01" placeholder="0.5" />
               </label>
               <button type="submit">Show</button>
+              <button type="button" id="gaps-csv" class="secondary" title="Every question of the period, as CSV">
+                Download CSV
+              </button>
             </form>
             <p class="muted">Default: the last 30 days; at most 92 days.</p>
             <ul id="gap-rows" class="hits findings"></ul>
@@ -252,6 +255,14 @@ function AdminPage({ nonce }: { nonce: string }) {
                 <input type="date" name="to" />
               </label>
               <button type="submit">Show</button>
+              <button
+                type="button"
+                id="rated-down-csv"
+                class="secondary"
+                title="Every answer rated down in the range, as CSV"
+              >
+                Download CSV
+              </button>
             </form>
             <ul id="rated-down-rows" class="hits findings"></ul>
             <p id="rated-down-empty" class="muted" hidden>
@@ -276,6 +287,9 @@ function AdminPage({ nonce }: { nonce: string }) {
                 </select>
               </label>
               <button type="submit">Show</button>
+              <button type="button" id="frequent-csv" class="secondary" title="Every question of the period, as CSV">
+                Download CSV
+              </button>
             </form>
             <p class="muted">
               The same question up to case, punctuation and spacing; each opens the search for its words among the
@@ -304,6 +318,9 @@ function AdminPage({ nonce }: { nonce: string }) {
                 </select>
               </label>
               <button type="submit">Show</button>
+              <button type="button" id="sources-csv" class="secondary" title="Every source cited in the period, as CSV">
+                Download CSV
+              </button>
             </form>
             <h3>Cited, by the answers citing them</h3>
             <ol id="cited-rows" class="ranked"></ol>

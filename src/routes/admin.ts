@@ -3,15 +3,19 @@ import { listPassages } from "../answers/qdrant";
 import { readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { readConversation } from "../db/admin";
-import { listFrequentQuestions } from "../db/admin-frequent";
-import { listContentGaps } from "../db/admin-gaps";
-import { listRatedDown } from "../db/admin-rated-down";
-import { listCitedSources, uncitedSources } from "../db/admin-sources";
+import { uncitedSources } from "../db/admin-sources";
 import { readStats } from "../db/admin-stats";
 import { fieldBytes, maxPageBytes } from "../db/pages";
 import { contentGapScore } from "../db/schema";
 import { retrievalUnavailable, sessionNotFound } from "../http/problem";
-import { searchList, sessionsList } from "../lifecycle/admin-lists";
+import {
+  citedSourcesList,
+  contentGapsList,
+  frequentQuestionsList,
+  ratedDownList,
+  searchList,
+  sessionsList,
+} from "../lifecycle/admin-lists";
 import { maxExportRows } from "../lifecycle/list-export";
 import { sessionPath } from "../middleware/session";
 import { validate } from "../middleware/validate";
@@ -28,17 +32,9 @@ import {
   adminStatsQuerySchema,
   adminUncitedPassagesQuerySchema,
 } from "../schemas/admin";
-import { encodePassagesCursor, encodeRankedCursor, encodeTimeCursor, pageOf, toPage } from "../schemas/cursor";
+import { encodePassagesCursor, toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
-import {
-  toAdminMessage,
-  toCitedSource,
-  toContentGap,
-  toFrequentQuestion,
-  toRatedDownAnswer,
-  toSessionSummary,
-  toStats,
-} from "../schemas/responses";
+import { toAdminMessage, toSessionSummary, toStats } from "../schemas/responses";
 import { csvDownload } from "./csv-download";
 
 /**
@@ -185,6 +181,58 @@ const listUncitedPassagesDoc = describeRoute(() => ({
 }));
 
 /** How long the collection may take to list a page: an operator waits for it. */
+const exportContentGapsDoc = describeRoute(() => ({
+  operationId: "exportContentGaps",
+  tags: ["admin"],
+  summary: "The content gaps, as GET /api/admin/gaps lists them, as a CSV download",
+  description: csvDescription("content gaps"),
+  responses: {
+    "200": adminCsv(
+      "content gaps",
+      "\uFEFFquestion,asked,best_score,last_asked_at,session_uuid,question_id,answer_id\r\n" +
+        "what is zmp,3,0.42,2026-10-01T09:00:02.000Z,6f1c1a52-3b7e-4c1d-9a0f-2e8d5b7c4a19,1233,1234\r\n",
+    ),
+  },
+}));
+
+const exportRatedDownDoc = describeRoute(() => ({
+  operationId: "exportRatedDown",
+  tags: ["admin"],
+  summary: "The answers rated down, as GET /api/admin/rated-down lists them, as a CSV download",
+  description: csvDescription("answers rated down"),
+  responses: {
+    "200": adminCsv(
+      "answers rated down",
+      "\uFEFFrated_at,comment,question,answer,sources,answered_at,session_uuid,question_id,answer_id,answer_seq,imported\r\n" +
+        "2026-10-01T09:05:00.000Z,Not what I asked.,What is a servo?,The servo …,Chapter 3 <https://book.example/ch3> (0.61),2026-10-01T09:00:02.000Z,6f1c1a52-3b7e-4c1d-9a0f-2e8d5b7c4a19,1233,1234,2,false\r\n",
+    ),
+  },
+}));
+
+const exportFrequentQuestionsDoc = describeRoute(() => ({
+  operationId: "exportFrequentQuestions",
+  tags: ["admin"],
+  summary: "The frequent questions of a period, as GET /api/admin/frequent-questions lists them, as a CSV download",
+  description: csvDescription("questions"),
+  responses: {
+    "200": adminCsv(
+      "questions",
+      "\uFEFFquestion,example,asked,ratings.up,ratings.down,rated_up_share,rated_down_share\r\n" +
+        "what is the zmp,What is the ZMP?,14,5,2,0.357,0.143\r\n",
+    ),
+  },
+}));
+
+const exportCitedSourcesDoc = describeRoute(() => ({
+  operationId: "exportCitedSources",
+  tags: ["admin"],
+  summary: "The sources cited in a period, as GET /api/admin/sources lists them, as a CSV download",
+  description: csvDescription("sources"),
+  responses: {
+    "200": adminCsv("sources", "\uFEFFtitle,url,answers\r\nChapter 3: Balance,https://book.example/ch3,14\r\n"),
+  },
+}));
+
 const listingTimeoutMs = 5000;
 
 export const adminRoutes = new Hono<AppEnv>()
@@ -231,62 +279,68 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .get("/gaps", listContentGapsDoc, validate("query", adminContentGapsQuerySchema), async (c) => {
     const query = c.req.valid("query");
-    const page = pageOf(await listContentGaps(c.var.db, query), query.limit, (last) =>
-      encodeTimeCursor("gaps", { at: last.answeredAt, id: last.answerId }),
-    );
+    const page = await contentGapsList.page(c.var.db, query);
     return c.json(
       {
         from: query.from.toISOString(),
         to: query.to.toISOString(),
         below: query.below ?? contentGapScore,
-        gaps: page.rows.map(toContentGap),
+        gaps: page.rows,
         next_cursor: page.nextCursor,
       },
       200,
     );
   })
+  .get("/gaps.csv", exportContentGapsDoc, validate("query", adminContentGapsQuerySchema), (c) =>
+    csvDownload(c, contentGapsList, c.req.valid("query")),
+  )
   .get("/rated-down", listRatedDownDoc, validate("query", adminRatedDownQuerySchema), async (c) => {
-    const query = c.req.valid("query");
-    const page = pageOf(await listRatedDown(c.var.db, query), query.limit, (last) =>
-      encodeTimeCursor("rated-down", { at: last.ratedAt, id: last.answerId }),
-    );
-    return c.json({ answers: page.rows.map(toRatedDownAnswer), next_cursor: page.nextCursor }, 200);
+    const page = await ratedDownList.page(c.var.db, c.req.valid("query"));
+    return c.json({ answers: page.rows, next_cursor: page.nextCursor }, 200);
   })
+  .get("/rated-down.csv", exportRatedDownDoc, validate("query", adminRatedDownQuerySchema), (c) =>
+    csvDownload(c, ratedDownList, c.req.valid("query")),
+  )
   .get(
     "/frequent-questions",
     listFrequentQuestionsDoc,
     validate("query", adminFrequentQuestionsQuerySchema),
     async (c) => {
       const query = c.req.valid("query");
-      const page = pageOf(await listFrequentQuestions(c.var.db, query), query.limit, (last) =>
-        encodeRankedCursor("q", last.rank),
-      );
+      const page = await frequentQuestionsList.page(c.var.db, query);
       return c.json(
         {
           from: query.from.toISOString(),
           to: query.to.toISOString(),
-          questions: page.rows.map(toFrequentQuestion),
+          questions: page.rows,
           next_cursor: page.nextCursor,
         },
         200,
       );
     },
   )
+  .get(
+    "/frequent-questions.csv",
+    exportFrequentQuestionsDoc,
+    validate("query", adminFrequentQuestionsQuerySchema),
+    (c) => csvDownload(c, frequentQuestionsList, c.req.valid("query")),
+  )
   .get("/sources", listCitedSourcesDoc, validate("query", adminSourcesQuerySchema), async (c) => {
     const query = c.req.valid("query");
-    const page = pageOf(await listCitedSources(c.var.db, query), query.limit, (last) =>
-      encodeRankedCursor("c", last.rank),
-    );
+    const page = await citedSourcesList.page(c.var.db, query);
     return c.json(
       {
         from: query.from.toISOString(),
         to: query.to.toISOString(),
-        sources: page.rows.map(toCitedSource),
+        sources: page.rows,
         next_cursor: page.nextCursor,
       },
       200,
     );
   })
+  .get("/sources.csv", exportCitedSourcesDoc, validate("query", adminSourcesQuerySchema), (c) =>
+    csvDownload(c, citedSourcesList, c.req.valid("query")),
+  )
   .get("/sources/uncited", listUncitedPassagesDoc, validate("query", adminUncitedPassagesQuerySchema), async (c) => {
     const query = c.req.valid("query");
     const answer = readConfig(c.env).answer;

@@ -677,7 +677,9 @@ export function toFrequentQuestion(row: FrequentQuestionRow): FrequentQuestion {
   };
 }
 
-export function toCitedSource(row: CitedSourceRow): z.infer<typeof citedSourceSchema> {
+export type CitedSource = z.infer<typeof citedSourceSchema>;
+
+export function toCitedSource(row: CitedSourceRow): CitedSource {
   return { title: row.title, url: row.url, answers: row.answers };
 }
 

@@ -7,12 +7,20 @@
 import { type FormView, readAddress } from "./address";
 import { getCsv } from "./api";
 import { element } from "./dom";
+import { periodOf } from "./period";
 
 /** The `.csv` route of each list that has one. */
 const csvPaths: Partial<Record<FormView, string>> = {
   sessions: "/api/admin/sessions.csv",
   search: "/api/admin/search.csv",
+  gaps: "/api/admin/gaps.csv",
+  "rated-down": "/api/admin/rated-down.csv",
+  frequent: "/api/admin/frequent-questions.csv",
+  sources: "/api/admin/sources.csv",
 };
+
+/** The views whose address names a period by its length (`range=30d`), which the API takes as from and to. */
+const periodViews: readonly FormView[] = ["frequent", "sources"];
 
 /**
  * Downloads `view`'s list as its address shows it (its filters or query; `pages` is the page's
@@ -22,8 +30,9 @@ export async function downloadCsv(view: FormView): Promise<void> {
   const path = csvPaths[view];
   const address = readAddress(location.hash);
   if (!path || address.view !== view) return;
-  const { pages: _shown, ...parameters } = address.fields;
-  if (view === "search" && !parameters.q) return;
+  const { pages: _shown, passage_pages: _passages, ...fields } = address.fields;
+  if (view === "search" && !fields.q) return;
+  const parameters = periodViews.includes(view) ? periodOf(fields.range ?? "") : fields;
   const { blob, fileName } = await getCsv(path, parameters);
   const url = URL.createObjectURL(blob);
   const link = element("a");

@@ -63,6 +63,10 @@ byId("cited-more").addEventListener("click", () => attempt(() => loadCitedSource
 byId("uncited-more").addEventListener("click", () => attempt(() => loadUncitedPassages(true)));
 byId("sessions-csv").addEventListener("click", () => attempt(() => downloadCsv("sessions")));
 byId("hits-csv").addEventListener("click", () => attempt(() => downloadCsv("search")));
+byId("gaps-csv").addEventListener("click", () => attempt(() => downloadCsv("gaps")));
+byId("rated-down-csv").addEventListener("click", () => attempt(() => downloadCsv("rated-down")));
+byId("frequent-csv").addEventListener("click", () => attempt(() => downloadCsv("frequent")));
+byId("sources-csv").addEventListener("click", () => attempt(() => downloadCsv("sources")));
 /** Without the token, the sign-in form says which view a link opened in this tab leads to. */
 function sayWhereSigningInLeads(): void {
   byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";
