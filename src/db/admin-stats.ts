@@ -1,6 +1,7 @@
 /**
- * The admin statistics (GET /api/admin/stats, docs/api.md §13.5): one statement over a time
- * range, per bucket and for the whole range; readStats says what each figure counts.
+ * The admin statistics (GET /api/admin/stats, docs/api.md §13.5): a fold of the range's marked
+ * hours, then one statement over the range's hourly rollups, per bucket and for the whole range;
+ * readStats says what each figure counts, and drizzle/0008 how each rollup is computed.
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
@@ -293,13 +294,17 @@ function rangeParts(query: StatsQuery) {
 
 /**
  * The admin statistics of a time range (docs/api.md §13.5), per day or hour (UTC) and for the
- * whole range, in one statement: one pass over the range's messages (by chat_messages_timestamp_idx)
- * for the questions, the readers who asked them, answers, failures, latencies and tokens; the
- * sessions created in the range;
- * the ratings given in it (by chat_messages_feedback_at_idx); and the sources the range's answers
- * cite. A SQL template, because generate_series, grouping sets and percentile_cont have no form in
- * Drizzle's builder; tables and columns are still named through the schema's objects.
+ * whole range. First the range's marked hours are folded (db/stats-fold.ts, its own statement),
+ * so the rollups hold exactly what the rows do as the second statement starts. That statement
+ * reads the range's whole hours from the rollups (stats_hours, stats_hour_readers,
+ * stats_hour_sources; the latencies' and token counts' histograms per day and per hour), and
+ * computes what falls in the less than an hour before the first whole hour and after the last
+ * from the rows, with the same stats_window_* functions that compute the rollups: its cost is
+ * the range's hours and buckets, not its messages. A SQL template, because generate_series,
+ * grouping sets and window functions have no form in Drizzle's builder; tables and columns are
+ * still named through the schema's objects.
  *
+ * What each figure counts (drizzle/0008's stats_window_* functions write it out in SQL):
  * Messages marked `metadata.imported` (brought in by POST /api/sessions/import, not asked here) are
  * left out of every message figure, and sessions made by an import out of `sessions`: they are
  * counted apart, by when they were imported (the session's created_at), as imported sessions and
