@@ -242,14 +242,13 @@ describe("the admin list filtered by the counters", () => {
         // a question never answered, and each 100th (another one) has its answer rated down. Rolled
         // back at the end, so that no other test sees them.
         await tx`
-          insert into chat_sessions (session_uuid, created_at, last_message_at, message_count, failures, rated_down)
-          select gen_random_uuid(), now() - make_interval(mins => n) - interval '10 years',
-            now() - make_interval(mins => n) - interval '10 years', case when n % 100 = 0 then 3 else 2 end,
-            (n % 100 = 0)::int, (n % 100 = 50)::int
-          from generate_series(1, 100000) n`;
-        await tx`
-          with sessions as (select id, created_at, message_count, rated_down from chat_sessions
-            where created_at < now() - interval '9 years'),
+          with sessions as (
+            insert into chat_sessions (session_uuid, created_at, last_message_at, message_count, failures, rated_down)
+            select gen_random_uuid(), now() - make_interval(mins => n) - interval '10 years',
+              now() - make_interval(mins => n) - interval '10 years', case when n % 100 = 0 then 3 else 2 end,
+              (n % 100 = 0)::int, (n % 100 = 50)::int
+            from generate_series(1, 100000) n
+            returning id, created_at, message_count, rated_down),
           questions as (
             insert into chat_messages (session_id, seq, sender, message, timestamp)
             select id, seq, 'user', 'Question ' || seq, created_at from sessions, generate_series(1, message_count, 2) seq
