@@ -172,10 +172,23 @@ beforeAll(async () => {
   }
 });
 
+/**
+ * Deletes the sessions created in [from, to) with their messages, 10,000 at a time: one statement
+ * for a hundred thousand could pass the database's statement_timeout on a busy machine.
+ */
+async function deleteSessionsCreated(sql: ReturnType<typeof openSql>, from: string, to: string) {
+  for (;;) {
+    const deleted = await sql`
+      delete from chat_sessions where id in (
+        select id from chat_sessions where created_at >= ${from}::timestamptz and created_at < ${to}::timestamptz
+        limit 10000)`;
+    if (deleted.count === 0) return;
+  }
+}
+
 afterAll(async () => {
-  const sql = openSql();
-  await sql`delete from chat_sessions where created_at >= '2014-01-01' and created_at < '2017-01-01'`;
-});
+  await deleteSessionsCreated(openSql(), "2014-01-01", "2017-01-01");
+}, 120_000);
 
 describe("GET /api/admin/sessions.csv", () => {
   it("parses back to exactly the rows of the JSON list's pages, in order, header first", async () => {
@@ -364,6 +377,7 @@ describe("the row cap", () => {
       select session_uuid from chat_sessions where created_at >= '2016-01-01' and created_at < '2017-01-01'`;
     expect(new Set(exported).size).toBe(100_050);
     expect(new Set(exported)).toEqual(new Set(stored.map((row) => row.session_uuid)));
+    await deleteSessionsCreated(sql, "2016-01-01", "2017-01-01");
   }, 300_000);
 });
 
