@@ -146,7 +146,8 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .get("/gaps", listContentGapsDoc, validate("query", adminContentGapsQuerySchema), async (c) => {
     const query = c.req.valid("query");
-    const page = pageOf(await listContentGaps(c.var.db, query), query.limit, (last) =>
+    const rows = await listContentGaps(c.var.db, query);
+    const page = pageOf(rows, query.limit, (last) =>
       encodeTimeCursor("gaps", { at: last.answeredAt, id: last.answerId }),
     );
     return c.json(
@@ -154,6 +155,7 @@ export const adminRoutes = new Hono<AppEnv>()
         from: query.from.toISOString(),
         to: query.to.toISOString(),
         below: query.below ?? contentGapScore,
+        counted_from: (rows[0]?.countedFrom ?? query.from).toISOString(),
         gaps: page.rows.map(toContentGap),
         next_cursor: page.nextCursor,
       },
