@@ -12,7 +12,7 @@ import { statement } from "./statement";
 
 /**
  * At most this many gaps, the newest of the period, are read and grouped: each costs two rows
- * read at random (the answer, its question), about 0.05 ms warm and 0.07 ms cold on 1,000,000
+ * read at random (the answer, its question), about 0.03 ms warm and 0.07 ms cold on 1,000,000
  * messages (docs/api.md §13.7), so a request stays well within the statement_timeout whatever
  * the period holds. A period with more says from when its counts start (countedFrom).
  */
