@@ -374,9 +374,10 @@ async function main() {
     progress(`${kind.id}...`);
     const first = await fetch(new URL(kind.path(facts), instance.base), { headers });
     // One of the admin API's list responses; `rows` counts whichever list it has.
-    const body = /** @type {{ sessions?: unknown[], messages?: unknown[], hits?: unknown[], buckets?: unknown[] }} */ (
-      await first.json()
-    );
+    const body =
+      /** @type {{ sessions?: unknown[], messages?: unknown[], hits?: unknown[], buckets?: unknown[], gaps?: unknown[], answers?: unknown[] }} */ (
+        await first.json()
+      );
     if (first.status !== 200) {
       // At a size the service does not cope with (a stats request past the statement_timeout),
       // the kind is reported with its answer, and the run goes on with the others.
