@@ -65,14 +65,14 @@ const contentGapsStatement = statement("admin_content_gaps", (db) => {
   const to = sql`${placeholder("to")}::timestamptz`;
   const below = sql`${placeholder("below")}::double precision`;
   const afterId = sql`${placeholder("afterId")}::bigint`;
-  // `read` reads chat_messages_content_gaps_idx backwards, whose predicate is contentGap() word
+  // `read_gaps` reads chat_messages_content_gaps_idx backwards, whose predicate is contentGap() word
   // for word: only the gaps in the period, newest first, each with its question's key, and at
   // most maxGapsRead of them. The groups need every gap they count (a question's count and best
   // score), so the work is the gaps read, and the page is cut from the groups after that; the
   // cursor is the newest gap of the page's last group, which no later page can change.
   const rows = db.$with("content_gaps", gapColumns).as(sql`
     with read_gaps as materialized (
-      select ${answer.id} as answer_id, ${answer.timestamp} as answered_at, ${answer.replyToId} as question_id,
+      select ${answer.id} as answer_id, ${answer.timestamp} as answered_at,
         best_source_score(${answer.sources}) as best_score,
         normalized_question((select question.message from ${chatMessages} as question where question.id = ${answer.replyToId})) as question_key
       from ${chatMessages}
