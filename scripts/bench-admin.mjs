@@ -109,6 +109,18 @@ const KINDS = [
     path: () => `/api/admin/stats?from=${daysAgo(90)}`,
   },
   { id: "stats-48h", title: "stats, last 48 hours by hour", path: () => "/api/admin/stats?bucket=hour" },
+  {
+    id: "gaps-30d",
+    title: "content gaps, last 30 days (1 answer in 40 from weak passages)",
+    path: () => "/api/admin/gaps",
+  },
+  { id: "gaps-91d", title: "content gaps, 91 days (every gap)", path: () => `/api/admin/gaps?from=${daysAgo(91)}` },
+  { id: "rated-down", title: "answers rated down, first page of 50", path: () => "/api/admin/rated-down" },
+  {
+    id: "rated-down-old",
+    title: "answers rated down, a week 60 days ago",
+    path: () => `/api/admin/rated-down?from=${daysAgo(60)}&to=${daysAgo(53)}`,
+  },
 ];
 
 const HELP = `npm run bench:admin [-- options]
@@ -230,9 +242,11 @@ async function seed(sql) {
       u.id,
       jsonb_build_array(
         jsonb_build_object('title', 'Chapter ' || (u.id % 12 + 1), 'url', 'https://book.example/ch' || (u.id % 12 + 1),
-          'snippet', 'A passage of the chapter.', 'score', 0.9 - (u.id % 10) / 100.0),
+          'snippet', 'A passage of the chapter.', 'score',
+          -- 1 answer in 40 from weak passages: a content gap (docs/api.md §13.7).
+          case when u.id % 40 = 7 then 0.3 else 0.9 - (u.id % 10) / 100.0 end),
         jsonb_build_object('title', 'Chapter ' || (u.id % 7 + 1), 'url', 'https://book.example/ch' || (u.id % 7 + 1),
-          'snippet', 'Another passage.', 'score', 0.7 - (u.id % 10) / 100.0)),
+          'snippet', 'Another passage.', 'score', case when u.id % 40 = 7 then 0.2 else 0.7 - (u.id % 10) / 100.0 end)),
       case when u.id % 50 = 0 then jsonb_build_object('cut_short', 'answer_timeout')
         else jsonb_build_object('model', 'bench-model', 'latency_ms', 600 + (hashint4(u.id::int) & 4095),
           'usage', jsonb_build_object('prompt_tokens', 900 + u.id % 400, 'completion_tokens', 150 + u.id % 200,
@@ -302,6 +316,9 @@ async function loadStatements() {
     `
         export { listAdminSessions, readConversation, searchMessages } from "./src/db/admin";
         export { readStats } from "./src/db/admin-stats";
+        export { listContentGaps } from "./src/db/admin-gaps";
+        export { listRatedDown } from "./src/db/admin-rated-down";
+        export { adminContentGapsQuerySchema, adminRatedDownQuerySchema } from "./src/schemas/admin";
         export { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./src/schemas/admin";
         export { historyQuerySchema } from "./src/schemas/history";
         export { drizzle } from "drizzle-orm/postgres-js";`,
@@ -338,6 +355,10 @@ async function explain(statements, kind, facts) {
       await statements.readConversation(db, { sessionUuid, ...statements.historyQuerySchema.parse(query) });
     } else if (url.pathname === "/api/admin/search") {
       await statements.searchMessages(db, statements.adminSearchQuerySchema.parse(query));
+    } else if (url.pathname === "/api/admin/gaps") {
+      await statements.listContentGaps(db, statements.adminContentGapsQuerySchema.parse(query));
+    } else if (url.pathname === "/api/admin/rated-down") {
+      await statements.listRatedDown(db, statements.adminRatedDownQuerySchema.parse(query));
     } else {
       await statements.readStats(db, statements.adminStatsQuerySchema.parse(query));
     }
@@ -391,9 +412,10 @@ async function main() {
     progress(`${kind.id}...`);
     const first = await fetch(new URL(kind.path(facts), instance.base), { headers });
     // One of the admin API's list responses; `rows` counts whichever list it has.
-    const body = /** @type {{ sessions?: unknown[], messages?: unknown[], hits?: unknown[], buckets?: unknown[] }} */ (
-      await first.json()
-    );
+    const body =
+      /** @type {{ sessions?: unknown[], messages?: unknown[], hits?: unknown[], buckets?: unknown[], gaps?: unknown[], answers?: unknown[] }} */ (
+        await first.json()
+      );
     if (first.status !== 200) {
       // At a size the service does not cope with (a stats request past the statement_timeout),
       // the kind is reported with its answer, and the run goes on with the others.
@@ -411,7 +433,13 @@ async function main() {
     const after = { worker: instance.workerCpuMs(), postgres: postgresCpuMs(postmaster) };
     const n = run.latencies.length;
     results[kind.id] = {
-      rows: body.sessions?.length ?? body.messages?.length ?? body.hits?.length ?? body.buckets?.length,
+      rows:
+        body.sessions?.length ??
+        body.messages?.length ??
+        body.hits?.length ??
+        body.buckets?.length ??
+        body.gaps?.length ??
+        body.answers?.length,
       requests: n,
       p50Ms: percentile(run.latencies, 50),
       p95Ms: percentile(run.latencies, 95),

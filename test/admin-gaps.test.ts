@@ -4,7 +4,7 @@
 // touches), and by hand; paging, the size bound, 400s, and EXPLAIN of the very statement it runs.
 // Calls the Worker's fetch handler with the admin token; the checking SQL goes to PostgreSQL directly.
 import { beforeAll, describe, expect, it } from "vitest";
-import { listContentGaps } from "../src/db/admin-gaps";
+import { listContentGaps, maxGapsRead } from "../src/db/admin-gaps";
 import { maxPageBytes } from "../src/db/pages";
 import type { ContentGap } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
@@ -12,7 +12,14 @@ import { openSql, recordingDatabase } from "./helpers/database";
 import { expectProblem } from "./helpers/http";
 import { inYear, type SeededAnswer, seedConversation } from "./helpers/seed";
 
-type GapsPage = { from: string; to: string; below: number; gaps: ContentGap[]; next_cursor: string | null };
+type GapsPage = {
+  from: string;
+  to: string;
+  below: number;
+  counted_from: string;
+  gaps: ContentGap[];
+  next_cursor: string | null;
+};
 
 const retrieved = { model: "gpt-test", retrieval: { provider: "qdrant", collection: "book", passages: 2 } };
 const passages = (...scores: number[]) =>
@@ -74,7 +81,12 @@ async function expectedGaps(from: string, to: string, below: number) {
 describe("GET /api/admin/gaps", () => {
   it("groups the period's weak answers by question, newest first, with count, best score and newest answer", async () => {
     const page = await gaps(period);
-    expect(page).toMatchObject({ from: "2017-03-01T00:00:00.000Z", to: "2017-04-01T00:00:00.000Z", below: 0.5 });
+    expect(page).toMatchObject({
+      from: "2017-03-01T00:00:00.000Z",
+      to: "2017-04-01T00:00:00.000Z",
+      below: 0.5,
+      counted_from: "2017-03-01T00:00:00.000Z",
+    });
     expect(page.next_cursor).toBeNull();
     expect(page.gaps).toEqual([
       {
@@ -159,6 +171,28 @@ describe("GET /api/admin/gaps", () => {
     expect(second.gaps.map((gap) => gap.answer_id)).toEqual([seeded.longOne!.messageIds[1]]);
     expect(second.next_cursor).toBeNull();
     expect(maxPageBytes).toBeLessThan(2 * 700_000);
+  });
+
+  it("counts the newest 5,000 gaps of a period that holds more, and says from when", async () => {
+    // 5,001 gaps of one question, a minute apart, on 1 October 2017.
+    const sql = openSql();
+    const start = inYear(2017, 10, 1);
+    const [session] = await sql<{ id: string; session_uuid: string }[]>`
+      insert into chat_sessions (session_uuid, created_at, message_count)
+      values (${crypto.randomUUID()}, ${start}, ${2 * (maxGapsRead + 1)}) returning id, session_uuid`;
+    await sql`
+      with questions as (
+        insert into chat_messages (session_id, seq, sender, message, timestamp)
+        select ${session!.id}, 2 * n - 1, 'user', 'Is it in the book?', ${start}::timestamptz + make_interval(mins => n)
+        from generate_series(1, ${maxGapsRead + 1}) n returning id, seq, timestamp)
+      insert into chat_messages (session_id, seq, sender, message, timestamp, reply_to_id, sources, metadata)
+      select ${session!.id}, seq + 1, 'bot', 'An answer', timestamp, id, ${sql.json(passages(0.1) as never)},
+        ${sql.json(retrieved as never)}
+      from questions`;
+    const page = await gaps("from=2017-10-01&to=2017-10-08");
+    expect(page.gaps).toEqual([expect.objectContaining({ question: "Is it in the book?", asked: maxGapsRead })]);
+    // The oldest gap counted is the second one written: minute 2.
+    expect(page.counted_from).toBe(new Date(start.getTime() + 2 * 60_000).toISOString());
   });
 
   it.each([

@@ -38,7 +38,7 @@ import {
   toRatedDownAnswer,
   toSearchHit,
 } from "../schemas/responses";
-import type { ExportedList } from "./list-export";
+import type { ExportedList, ListPage } from "./list-export";
 
 type SessionsQuery = z.output<typeof adminSessionsQuerySchema>;
 type SearchQuery = z.output<typeof adminSearchQuerySchema>;
@@ -104,8 +104,17 @@ export const searchList: ExportedList<SearchQuery, SearchHit> = {
   },
 };
 
-/** GET /api/admin/gaps (§13.7): one row per question, its newest gap's conversation and ids. */
-export const contentGapsList: ExportedList<ContentGapsQuery, ContentGap> = {
+/**
+ * GET /api/admin/gaps (§13.7): one row per question, its newest gap's conversation and ids. A page
+ * also says from when its counts start (`countedFrom`: the period's start, or later when it holds
+ * more gaps than a request counts), which the JSON answer carries and a CSV row does not.
+ */
+export const contentGapsList: Omit<ExportedList<ContentGapsQuery, ContentGap>, "page"> & {
+  page: (
+    db: Database,
+    query: ContentGapsQuery,
+  ) => Promise<ListPage<ContentGapsQuery, ContentGap> & { countedFrom: Date }>;
+} = {
   name: "content-gaps",
   pageSize: 200,
   async page(db: Database, query: ContentGapsQuery) {
@@ -116,6 +125,7 @@ export const contentGapsList: ExportedList<ContentGapsQuery, ContentGap> = {
     const last = page.rows.at(-1);
     return {
       rows: page.rows.map(toContentGap),
+      countedFrom: rows[0]?.countedFrom ?? query.from,
       nextCursor: page.nextCursor,
       nextQuery:
         page.nextCursor !== null && last ? { ...query, after: { at: last.answeredAt, id: last.answerId } } : null,

@@ -235,6 +235,7 @@ function AdminPage({ nonce }: { nonce: string }) {
               </button>
             </form>
             <p class="muted">Default: the last 30 days; at most 92 days.</p>
+            <p id="gaps-counted" class="muted"></p>
             <ul id="gap-rows" class="hits findings"></ul>
             <p id="gaps-empty" class="muted" hidden>
               No content gap in this period.

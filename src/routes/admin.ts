@@ -285,6 +285,7 @@ export const adminRoutes = new Hono<AppEnv>()
         from: query.from.toISOString(),
         to: query.to.toISOString(),
         below: query.below ?? contentGapScore,
+        counted_from: page.countedFrom.toISOString(),
         gaps: page.rows,
         next_cursor: page.nextCursor,
       },

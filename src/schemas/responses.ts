@@ -474,6 +474,9 @@ export const contentGapsPageSchema = z.object({
   from: timestamp.describe("The period's start, inclusive"),
   to: timestamp.describe("The period's end, exclusive"),
   below: z.number().describe("The score under which a best passage made the answer a gap"),
+  counted_from: timestamp.describe(
+    "Where the counts start: `from`, or, when the period holds more than 5,000 gaps, the oldest of the newest 5,000, which are the ones counted",
+  ),
   gaps: z.array(contentGapSchema),
   next_cursor: nextCursor,
 });

@@ -1,7 +1,7 @@
 /** The Content gaps section: questions the book answered from no passage or weak ones, each opening its newest answer. */
 import { addressOf } from "./address";
 import { type ContentGap, listContentGaps } from "./api";
-import { element, formFields } from "./dom";
+import { byId, element, formFields } from "./dom";
 import { number, utc } from "./format";
 import { pagedList } from "./paged-list";
 
@@ -32,6 +32,11 @@ export const loadContentGaps = pagedList({
   query: () => formFields("gaps-form"),
   read: async (filter, cursor) => {
     const page = await listContentGaps(filter, cursor);
+    // A period of more gaps than the API counts: its counts start later than the period.
+    byId("gaps-counted").textContent =
+      page.counted_from === page.from
+        ? `${utc(page.from)} to ${utc(page.to)}.`
+        : `${utc(page.from)} to ${utc(page.to)}; too many gaps to count them all: the counts start at ${utc(page.counted_from)}.`;
     return { items: page.gaps, nextCursor: page.next_cursor };
   },
   view: gapView,
