@@ -309,7 +309,11 @@ describe("the search limited to one sender", () => {
       const [row] = await sql.unsafe(`explain (analyze, format json) ${statement.sql}`, statement.params as never[]);
       const nodes = planNodes((row!["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
       const gin = nodes.filter((node) => node["Node Type"] === "Bitmap Index Scan");
-      return { rows, gin: gin.map((node) => ({ index: node["Index Name"], rows: node["Actual Rows"] })) };
+      return {
+        rows,
+        gin: gin.map((node) => ({ index: node["Index Name"], rows: node["Actual Rows"] })),
+        ginLoops: gin.map((node) => node["Actual Loops"]),
+      };
     };
 
     const answers = await scoped("bot");
@@ -317,9 +321,9 @@ describe("the search limited to one sender", () => {
     expect(answers.gin).toEqual([{ index: "chat_messages_bot_search", rows: 0 }]);
 
     // The questions' newest 21 are found by the walk, before any index: the GIN path never runs.
+    // (Which index its plan names is a tie here, every match being a question: not asserted.)
     const questions = await scoped("user");
     expect(questions.rows).toHaveLength(21);
-    expect(questions.gin.map((scan) => scan.index)).toEqual(["chat_messages_user_search"]);
-    expect(questions.gin[0]!.rows).toBe(0);
+    expect(questions.ginLoops).toEqual([0]);
   });
 });
