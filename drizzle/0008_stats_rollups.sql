@@ -31,6 +31,14 @@ CREATE TABLE IF NOT EXISTS "stats_days" (
 	"tokens_p95" double precision
 );
 --> statement-breakpoint
+CREATE TABLE IF NOT EXISTS "stats_hour_bins" (
+	"hour" timestamp (3) with time zone NOT NULL,
+	"measure" text NOT NULL,
+	"bin" integer NOT NULL,
+	"n" integer NOT NULL,
+	CONSTRAINT "stats_hour_bins_hour_measure_bin_pk" PRIMARY KEY("hour","measure","bin")
+);
+--> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "stats_hour_questions" (
 	"hour" timestamp (3) with time zone NOT NULL,
 	"question" text NOT NULL,
@@ -228,6 +236,11 @@ BEGIN
   INSERT INTO stats_hour_values (hour, measure, value, n, bin)
   SELECT folded.start, v.measure, v.value, v.n, stats_value_bin(v.value)
   FROM unnest(hours) AS folded (start), stats_window_values(folded.start, folded.start + interval '1 hour') AS v;
+
+  DELETE FROM stats_hour_bins WHERE hour = ANY (hours);
+  INSERT INTO stats_hour_bins (hour, measure, bin, n)
+  SELECT v.hour, v.measure, v.bin, sum(v.n) FROM stats_hour_values v WHERE v.hour = ANY (hours)
+  GROUP BY v.hour, v.measure, v.bin;
 
   -- An hour's and a day's percentiles: percentile_cont over their histograms' values, each
   -- repeated n times, so over exactly the answers' values.
