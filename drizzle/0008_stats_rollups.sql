@@ -31,6 +31,14 @@ CREATE TABLE IF NOT EXISTS "stats_days" (
 	"tokens_p95" double precision
 );
 --> statement-breakpoint
+CREATE TABLE IF NOT EXISTS "stats_hour_bins" (
+	"hour" timestamp (3) with time zone NOT NULL,
+	"measure" text NOT NULL,
+	"bin" integer NOT NULL,
+	"n" integer NOT NULL,
+	CONSTRAINT "stats_hour_bins_hour_measure_bin_pk" PRIMARY KEY("hour","measure","bin")
+);
+--> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "stats_hour_questions" (
 	"hour" timestamp (3) with time zone NOT NULL,
 	"question" text NOT NULL,
@@ -229,6 +237,11 @@ BEGIN
   SELECT folded.start, v.measure, v.value, v.n, stats_value_bin(v.value)
   FROM unnest(hours) AS folded (start), stats_window_values(folded.start, folded.start + interval '1 hour') AS v;
 
+  DELETE FROM stats_hour_bins WHERE hour = ANY (hours);
+  INSERT INTO stats_hour_bins (hour, measure, bin, n)
+  SELECT v.hour, v.measure, v.bin, sum(v.n) FROM stats_hour_values v WHERE v.hour = ANY (hours)
+  GROUP BY v.hour, v.measure, v.bin;
+
   -- An hour's and a day's percentiles: percentile_cont over their histograms' values, each
   -- repeated n times, so over exactly the answers' values.
   DELETE FROM stats_hours WHERE hour = ANY (hours);
@@ -286,16 +299,46 @@ BEGIN
 END;
 $fold$;
 --> statement-breakpoint
--- Marks the hours a statement's inserted, changed or deleted messages touch: each message's own
--- hour; its rating's (old and new); its question's (an answer decides whether the question is
--- unanswered, and its rating counts in the question's row); and, for an imported message, its
--- session's creation hour (imported_messages). Statement-level, inside the write's own
--- statement: a chat turn runs no more statements and takes no lock a concurrent turn waits on.
+-- Marks the hours an inserted message touches: its own; its question's, when that is another
+-- hour (an answer decides whether its question is unanswered); its rating's, which an import may
+-- bring; and, for an imported message, its session's creation hour (imported_messages). A row
+-- trigger, inside the insert's own statement: a chat turn runs no more statements, and takes no
+-- lock a concurrent turn waits on. Row-level, not statement-level with a transition table: for
+-- the one row a turn inserts, half the time (0.05 ms against 0.09 ms, EXPLAIN ANALYZE).
+CREATE OR REPLACE FUNCTION stats_mark_inserted_message() RETURNS trigger
+  LANGUAGE plpgsql
+AS $mark$
+BEGIN
+  INSERT INTO stats_marks (hour) VALUES (date_trunc('hour', NEW.timestamp, 'UTC'));
+  IF NEW.reply_to_id IS NOT NULL THEN
+    INSERT INTO stats_marks (hour)
+    SELECT date_trunc('hour', q.timestamp, 'UTC') FROM chat_messages q
+    WHERE q.id = NEW.reply_to_id AND date_trunc('hour', q.timestamp, 'UTC') <> date_trunc('hour', NEW.timestamp, 'UTC');
+  END IF;
+  IF NEW.feedback_at IS NOT NULL OR NEW.metadata -> 'imported' = 'true'::jsonb THEN
+    INSERT INTO stats_marks (hour)
+    SELECT date_trunc('hour', NEW.feedback_at, 'UTC') WHERE NEW.feedback_at IS NOT NULL
+    UNION ALL
+    SELECT date_trunc('hour', s.created_at, 'UTC') FROM chat_sessions s
+    WHERE s.id = NEW.session_id AND NEW.metadata -> 'imported' = 'true'::jsonb;
+  END IF;
+  RETURN NULL;
+END;
+$mark$;
+--> statement-breakpoint
+CREATE OR REPLACE TRIGGER stats_mark_inserted_messages AFTER INSERT ON chat_messages
+  FOR EACH ROW EXECUTE FUNCTION stats_mark_inserted_message();
+--> statement-breakpoint
+-- Marks the hours a statement's changed or deleted messages touch, old and new: each message's
+-- own hour; its rating's; its question's (an answer decides whether the question is unanswered,
+-- and its rating counts in the question's row); and, for an imported message, its session's
+-- creation hour. Statement-level: a rating is one row, but a cascade deletes a session's
+-- messages in one statement.
 CREATE OR REPLACE FUNCTION stats_mark_messages() RETURNS trigger
   LANGUAGE plpgsql
 AS $mark$
 BEGIN
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+  IF TG_OP = 'UPDATE' THEN
     INSERT INTO stats_marks (hour)
     SELECT DISTINCT date_trunc('hour', touched.moment, 'UTC') FROM (
       SELECT m.timestamp FROM new_messages m
@@ -305,22 +348,17 @@ BEGIN
         WHERE m.metadata -> 'imported' = 'true'::jsonb
     ) AS touched (moment);
   END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO stats_marks (hour)
-    SELECT DISTINCT date_trunc('hour', touched.moment, 'UTC') FROM (
-      SELECT m.timestamp FROM old_messages m
-      UNION ALL SELECT m.feedback_at FROM old_messages m WHERE m.feedback_at IS NOT NULL
-      UNION ALL SELECT q.timestamp FROM old_messages m JOIN chat_messages q ON q.id = m.reply_to_id
-      UNION ALL SELECT s.created_at FROM old_messages m JOIN chat_sessions s ON s.id = m.session_id
-        WHERE m.metadata -> 'imported' = 'true'::jsonb
-    ) AS touched (moment);
-  END IF;
+  INSERT INTO stats_marks (hour)
+  SELECT DISTINCT date_trunc('hour', touched.moment, 'UTC') FROM (
+    SELECT m.timestamp FROM old_messages m
+    UNION ALL SELECT m.feedback_at FROM old_messages m WHERE m.feedback_at IS NOT NULL
+    UNION ALL SELECT q.timestamp FROM old_messages m JOIN chat_messages q ON q.id = m.reply_to_id
+    UNION ALL SELECT s.created_at FROM old_messages m JOIN chat_sessions s ON s.id = m.session_id
+      WHERE m.metadata -> 'imported' = 'true'::jsonb
+  ) AS touched (moment);
   RETURN NULL;
 END;
 $mark$;
---> statement-breakpoint
-CREATE OR REPLACE TRIGGER stats_mark_inserted_messages AFTER INSERT ON chat_messages
-  REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_messages();
 --> statement-breakpoint
 CREATE OR REPLACE TRIGGER stats_mark_updated_messages AFTER UPDATE ON chat_messages
   REFERENCING OLD TABLE AS old_messages NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_messages();
@@ -328,25 +366,31 @@ CREATE OR REPLACE TRIGGER stats_mark_updated_messages AFTER UPDATE ON chat_messa
 CREATE OR REPLACE TRIGGER stats_mark_deleted_messages AFTER DELETE ON chat_messages
   REFERENCING OLD TABLE AS old_messages FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_messages();
 --> statement-breakpoint
--- Marks the creation hour of each session inserted or deleted (sessions, imported sessions).
-CREATE OR REPLACE FUNCTION stats_mark_sessions() RETURNS trigger
+-- Marks the creation hour of a session inserted (a row trigger: a turn that starts a session
+-- inserts one) or of the sessions a statement deleted (sessions, imported sessions).
+CREATE OR REPLACE FUNCTION stats_mark_inserted_session() RETURNS trigger
   LANGUAGE plpgsql
 AS $mark$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO stats_marks (hour) SELECT DISTINCT date_trunc('hour', s.created_at, 'UTC') FROM new_sessions s;
-  ELSE
-    INSERT INTO stats_marks (hour) SELECT DISTINCT date_trunc('hour', s.created_at, 'UTC') FROM old_sessions s;
-  END IF;
+  INSERT INTO stats_marks (hour) VALUES (date_trunc('hour', NEW.created_at, 'UTC'));
   RETURN NULL;
 END;
 $mark$;
 --> statement-breakpoint
 CREATE OR REPLACE TRIGGER stats_mark_inserted_sessions AFTER INSERT ON chat_sessions
-  REFERENCING NEW TABLE AS new_sessions FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_sessions();
+  FOR EACH ROW EXECUTE FUNCTION stats_mark_inserted_session();
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION stats_mark_deleted_sessions() RETURNS trigger
+  LANGUAGE plpgsql
+AS $mark$
+BEGIN
+  INSERT INTO stats_marks (hour) SELECT DISTINCT date_trunc('hour', s.created_at, 'UTC') FROM old_sessions s;
+  RETURN NULL;
+END;
+$mark$;
 --> statement-breakpoint
 CREATE OR REPLACE TRIGGER stats_mark_deleted_sessions AFTER DELETE ON chat_sessions
-  REFERENCING OLD TABLE AS old_sessions FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_sessions();
+  REFERENCING OLD TABLE AS old_sessions FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_deleted_sessions();
 --> statement-breakpoint
 -- A session's reader, creation or import changed (a claim, or an operator's fix): its creation
 -- hours, old and new, and every hour its messages and their ratings fall in (readers; an import's

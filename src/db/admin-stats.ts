@@ -12,6 +12,7 @@ import {
   statsDayBins,
   statsDays,
   statsDayValues,
+  statsHourBins,
   statsHourReaders,
   statsHourSources,
   statsHours,
@@ -133,7 +134,7 @@ const statsStatement = statement("admin_stats", (db) => {
       -- which the fold computed. The others, and the whole range's, exactly as percentile_cont
       -- computes them over their values: the position p * (N - 1), and the values at its floor
       -- and ceiling ranks, interpolated. Each rank's bin is found from the bins' counts (per day
-      -- for whole days, else per hour or from the rows); then its value among that bin's values.
+      -- for whole days, else per hour, or from the rows); then its value among that bin's values.
       whole_percentiles as (
         select ${statsDays.day} as bucket, ${statsDays.latencyP50} as latency_p50, ${statsDays.latencyP95} as latency_p95,
           ${statsDays.tokensP50} as tokens_p50, ${statsDays.tokensP95} as tokens_p95
@@ -151,9 +152,9 @@ const statsStatement = statement("admin_stats", (db) => {
           ${statsDayBins.n} as n
         from ${statsDayBins} where ${inWholeDays(statsDayBins.day)}
         union all
-        select ${bucketOf(sql`${statsHourValues.hour}`)}, ${unit} = 'hour', ${statsHourValues.measure}, ${statsHourValues.bin},
-          ${statsHourValues.n}
-        from ${statsHourValues} where ${wholeHour(statsHourValues.hour)} and not (${inWholeDays(statsHourValues.hour)})
+        select ${bucketOf(sql`${statsHourBins.hour}`)}, ${unit} = 'hour', ${statsHourBins.measure}, ${statsHourBins.bin},
+          ${statsHourBins.n}
+        from ${statsHourBins} where ${wholeHour(statsHourBins.hour)} and not (${inWholeDays(statsHourBins.hour)})
         union all
         select bucket, false, measure, bin, n from slice_values
       ),

@@ -232,7 +232,7 @@ export const statsDays = pgTable("stats_days", {
 /**
  * An hour's answers' latencies and token counts as an exact histogram: each value with how many
  * answers had it, so percentile_cont over any set of hours is computed exactly. `bin` is
- * stats_value_bin(value), a coarse, monotone grouping that stats_day_bins counts.
+ * stats_value_bin(value), a coarse, monotone grouping that stats_hour_bins and stats_day_bins count.
  */
 export const statsHourValues = pgTable(
   "stats_hour_values",
@@ -248,6 +248,18 @@ export const statsHourValues = pgTable(
     // A percentile's value: the values of one bin over a bucket's hours.
     index("stats_hour_values_bin_idx").on(table.measure, table.bin, table.hour),
   ],
+);
+
+/** stats_hour_values counted per bin: where an hour's share of a percentile lies, in few rows. */
+export const statsHourBins = pgTable(
+  "stats_hour_bins",
+  {
+    hour: hourColumn(),
+    measure: text("measure", { enum: ["latency", "tokens"] }).notNull(),
+    bin: integer("bin").notNull(),
+    n: integer("n").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.hour, table.measure, table.bin] })],
 );
 
 /** stats_hour_values summed per UTC day: a percentile's value over whole days, read in few rows. */
