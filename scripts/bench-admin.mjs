@@ -121,6 +121,17 @@ const KINDS = [
     title: "answers rated down, a week 60 days ago",
     path: () => `/api/admin/rated-down?from=${daysAgo(60)}&to=${daysAgo(53)}`,
   },
+  {
+    id: "frequent-30d",
+    title: "frequent questions, last 30 days (the page's default)",
+    path: () => "/api/admin/frequent-questions",
+  },
+  {
+    id: "frequent-90d",
+    title: "frequent questions, last 90 days",
+    path: () => `/api/admin/frequent-questions?from=${daysAgo(90)}`,
+  },
+  { id: "sources-30d", title: "sources cited, last 30 days", path: () => "/api/admin/sources" },
 ];
 
 const HELP = `npm run bench:admin [-- options]
@@ -324,6 +335,9 @@ async function loadStatements() {
         export { readStats } from "./src/db/admin-stats";
         export { listContentGaps } from "./src/db/admin-gaps";
         export { listRatedDown } from "./src/db/admin-rated-down";
+        export { listFrequentQuestions } from "./src/db/admin-frequent";
+        export { listCitedSources } from "./src/db/admin-sources";
+        export { adminFrequentQuestionsQuerySchema, adminSourcesQuerySchema } from "./src/schemas/admin";
         export { adminContentGapsQuerySchema, adminRatedDownQuerySchema } from "./src/schemas/admin";
         export { adminSearchQuerySchema, adminSessionsQuerySchema, adminStatsQuerySchema } from "./src/schemas/admin";
         export { historyQuerySchema } from "./src/schemas/history";
@@ -365,6 +379,10 @@ async function explain(statements, kind, facts) {
       await statements.listContentGaps(db, statements.adminContentGapsQuerySchema.parse(query));
     } else if (url.pathname === "/api/admin/rated-down") {
       await statements.listRatedDown(db, statements.adminRatedDownQuerySchema.parse(query));
+    } else if (url.pathname === "/api/admin/frequent-questions") {
+      await statements.listFrequentQuestions(db, statements.adminFrequentQuestionsQuerySchema.parse(query));
+    } else if (url.pathname === "/api/admin/sources") {
+      await statements.listCitedSources(db, statements.adminSourcesQuerySchema.parse(query));
     } else {
       await statements.readStats(db, statements.adminStatsQuerySchema.parse(query));
     }
@@ -419,7 +437,7 @@ async function main() {
     const first = await fetch(new URL(kind.path(facts), instance.base), { headers });
     // One of the admin API's list responses; `rows` counts whichever list it has.
     const body =
-      /** @type {{ sessions?: unknown[], messages?: unknown[], hits?: unknown[], buckets?: unknown[], gaps?: unknown[], answers?: unknown[] }} */ (
+      /** @type {{ sessions?: unknown[], messages?: unknown[], hits?: unknown[], buckets?: unknown[], gaps?: unknown[], answers?: unknown[], questions?: unknown[], sources?: unknown[] }} */ (
         await first.json()
       );
     if (first.status !== 200) {
@@ -445,7 +463,9 @@ async function main() {
         body.hits?.length ??
         body.buckets?.length ??
         body.gaps?.length ??
-        body.answers?.length,
+        body.answers?.length ??
+        body.questions?.length ??
+        body.sources?.length,
       requests: n,
       p50Ms: percentile(run.latencies, 50),
       p95Ms: percentile(run.latencies, 95),
