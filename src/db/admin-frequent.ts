@@ -6,21 +6,12 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { placeholder } from "./fragments";
-import { fieldBytes, maxPageBytes } from "./pages";
-import { type RankedCursor, rankedPage, rankedPageColumns } from "./ranked";
+import { fieldBytes } from "./pages";
+import { type RankedCursor, type RankedQuery, rankedPage, rankedPageColumns, readRankedPage } from "./ranked";
 import { statsHourQuestions } from "./schema";
 import { statement } from "./statement";
-import { foldStats } from "./stats-fold";
 
-export type FrequentQuestionsQuery = {
-  /** Start of the period, inclusive, a whole hour. */
-  from: Date;
-  /** End of the period, exclusive, a whole hour. */
-  to: Date;
-  /** Only the questions after this one in the list's order; null for the first page. */
-  after: RankedCursor | null;
-  limit: number;
-};
+export type FrequentQuestionsQuery = RankedQuery;
 
 /** A question as normalized_question() writes it, with its figures over the period. */
 export type FrequentQuestionRow = {
@@ -68,19 +59,6 @@ export async function listFrequentQuestions(
   db: Database,
   query: FrequentQuestionsQuery,
 ): Promise<FrequentQuestionRow[]> {
-  await foldStats(db, { from: query.from, to: query.to });
-  const rows = await frequentStatement(db).execute({
-    from: query.from.toISOString(),
-    to: query.to.toISOString(),
-    afterCount: query.after?.count ?? null,
-    afterPrefix: query.after?.prefix ?? null,
-    afterHash: query.after?.hash ?? null,
-    limit: query.limit + 1,
-    maxBytes: maxPageBytes,
-  });
-  return rows.map(({ count, rankPrefix, rankHash, ...row }) => ({
-    ...row,
-    asked: count,
-    rank: { count, prefix: rankPrefix, hash: rankHash },
-  }));
+  const rows = await readRankedPage(db, frequentStatement, query);
+  return rows.map(({ count, ...row }) => ({ ...row, asked: count }));
 }

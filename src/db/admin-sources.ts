@@ -6,21 +6,13 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { placeholder } from "./fragments";
-import { fieldBytes, maxPageBytes } from "./pages";
-import { type RankedCursor, rankedPage, rankedPageColumns } from "./ranked";
+import { fieldBytes } from "./pages";
+import { type RankedCursor, type RankedQuery, rankedPage, rankedPageColumns, readRankedPage } from "./ranked";
 import { statsHourSources } from "./schema";
 import { statement } from "./statement";
 import { foldStats } from "./stats-fold";
 
-export type CitedSourcesQuery = {
-  /** Start of the period, inclusive, a whole hour. */
-  from: Date;
-  /** End of the period, exclusive, a whole hour. */
-  to: Date;
-  /** Only the sources after this one in the list's order; null for the first page. */
-  after: RankedCursor | null;
-  limit: number;
-};
+export type CitedSourcesQuery = RankedQuery;
 
 /** A source (title and url as the answers stored them) and the answers of the period citing it. */
 export type CitedSourceRow = {
@@ -61,21 +53,8 @@ const sourcesStatement = statement("admin_cited_sources", (db) => {
  * distinct sources cited in each of its hours) whatever the page.
  */
 export async function listCitedSources(db: Database, query: CitedSourcesQuery): Promise<CitedSourceRow[]> {
-  await foldStats(db, { from: query.from, to: query.to });
-  const rows = await sourcesStatement(db).execute({
-    from: query.from.toISOString(),
-    to: query.to.toISOString(),
-    afterCount: query.after?.count ?? null,
-    afterPrefix: query.after?.prefix ?? null,
-    afterHash: query.after?.hash ?? null,
-    limit: query.limit + 1,
-    maxBytes: maxPageBytes,
-  });
-  return rows.map(({ count, rankPrefix, rankHash, ...row }) => ({
-    ...row,
-    answers: count,
-    rank: { count, prefix: rankPrefix, hash: rankHash },
-  }));
+  const rows = await readRankedPage(db, sourcesStatement, query);
+  return rows.map(({ count, ...row }) => ({ ...row, answers: count }));
 }
 
 export type SourceKey = { title: string | null; url: string | null };

@@ -6,10 +6,24 @@
  * those three (schemas/cursor.ts), not a name that may run to thousands of characters.
  */
 import { type SQL, sql } from "drizzle-orm";
+import type { Database } from "./client";
 import { placeholder } from "./fragments";
+import { maxPageBytes } from "./pages";
+import { foldStats } from "./stats-fold";
 
 /** The position of a row in a ranked list: what a cursor holds to go on after it. */
 export type RankedCursor = { count: number; prefix: string; hash: string };
+
+/** What a page of a ranked list over the hourly rollups is asked for. */
+export type RankedQuery = {
+  /** Start of the period, inclusive, a whole hour. */
+  from: Date;
+  /** End of the period, exclusive, a whole hour. */
+  to: Date;
+  /** Only the rows after this one in the list's order; null for the first page. */
+  after: RankedCursor | null;
+  limit: number;
+};
 
 /** How many characters of a row's name its position holds. */
 export const rankedPrefixLength = 200;
@@ -50,4 +64,31 @@ export function rankedPage(grouped: SQL): SQL {
       window in_order as (order by count desc, rank_prefix, rank_hash)
     )
     select * from sized where place <= 2 or page_bytes - size <= ${placeholder("maxBytes")}`;
+}
+
+/**
+ * One page of a ranked list over the period's hourly rollups, with one more row to tell whether
+ * more follow, cut short before 1 MiB. Two statements: the fold that brings the rollups up to date
+ * (db/stats-fold.ts), then `page`, a statement built on rankedPage that reads the period's rollup
+ * rows. Each row comes back with its count and its position (`rank`) for the cursor.
+ */
+export async function readRankedPage<Row extends { count: number; rankPrefix: string; rankHash: string }>(
+  db: Database,
+  page: (db: Database) => { execute(values?: Record<string, unknown>): Promise<Row[]> },
+  query: RankedQuery,
+): Promise<(Omit<Row, "rankPrefix" | "rankHash"> & { rank: RankedCursor })[]> {
+  await foldStats(db, { from: query.from, to: query.to });
+  const rows = await page(db).execute({
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+    afterCount: query.after?.count ?? null,
+    afterPrefix: query.after?.prefix ?? null,
+    afterHash: query.after?.hash ?? null,
+    limit: query.limit + 1,
+    maxBytes: maxPageBytes,
+  });
+  return rows.map(({ rankPrefix, rankHash, ...row }) => ({
+    ...row,
+    rank: { count: row.count, prefix: rankPrefix, hash: rankHash },
+  }));
 }

@@ -6,8 +6,8 @@
  */
 import { readConfig } from "../config";
 import { createDatabase } from "../db/client";
-import { describeDatabaseError } from "../db/errors";
 import { deleteExpiredSessions } from "../db/lifecycle";
+import { reportedRun } from "./reported-run";
 
 /**
  * What one run may do. A batch is one statement, and holds the row locks of what it deletes
@@ -53,7 +53,6 @@ export async function purgeExpiredSessions(env: Env, scheduledTime: number): Pro
     return null;
   }
 
-  const started = Date.now();
   const before = new Date(scheduledTime - retentionDays * 86_400_000);
   const report: PurgeReport = {
     event: "retention_purge",
@@ -66,7 +65,7 @@ export async function purgeExpiredSessions(env: Env, scheduledTime: number): Pro
     ms: 0,
   };
   const db = createDatabase(env.HYPERDRIVE.connectionString, purgeLimits.databaseBudgetMs);
-  try {
+  return reportedRun(report, async () => {
     while (report.batches < purgeLimits.batchesPerRun) {
       const batch = await deleteExpiredSessions(db, {
         before,
@@ -81,12 +80,5 @@ export async function purgeExpiredSessions(env: Env, scheduledTime: number): Pro
         break;
       }
     }
-  } catch (error) {
-    report.ms = Date.now() - started;
-    console.error(JSON.stringify({ ...report, error: describeDatabaseError(error) ?? { error: "unexpected" } }));
-    throw error;
-  }
-  report.ms = Date.now() - started;
-  console.log(JSON.stringify(report));
-  return report;
+  });
 }

@@ -4,8 +4,8 @@
  * so that a read of the statistics, which folds its own range first, finds little left to do.
  */
 import { createDatabase } from "../db/client";
-import { describeDatabaseError } from "../db/errors";
 import { foldStats } from "../db/stats-fold";
+import { reportedRun } from "./reported-run";
 
 /** The Cron Trigger of wrangler.toml that runs the fold; the other one runs the retention purge. */
 export const statsFoldCron = "* * * * *";
@@ -28,10 +28,9 @@ export type FoldReport = {
 
 /** Folds the marked hours, oldest first; logs one line of counts, also when it fails part-way. */
 export async function foldStatsBacklog(env: Env): Promise<FoldReport> {
-  const started = Date.now();
   const report: FoldReport = { event: "stats_fold", hours: 0, batches: 0, backlog: "remaining", ms: 0 };
   const db = createDatabase(env.HYPERDRIVE.connectionString, foldLimits.databaseBudgetMs);
-  try {
+  return reportedRun(report, async () => {
     while (report.batches < foldLimits.batchesPerRun) {
       const hours = await foldStats(db, { maxHours: foldLimits.batchHours });
       report.batches += 1;
@@ -41,12 +40,5 @@ export async function foldStatsBacklog(env: Env): Promise<FoldReport> {
         break;
       }
     }
-  } catch (error) {
-    report.ms = Date.now() - started;
-    console.error(JSON.stringify({ ...report, error: describeDatabaseError(error) ?? { error: "unexpected" } }));
-    throw error;
-  }
-  report.ms = Date.now() - started;
-  console.log(JSON.stringify(report));
-  return report;
+  });
 }
