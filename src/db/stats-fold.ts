@@ -1,7 +1,7 @@
 /**
  * The fold of the statistics' hourly rollups (drizzle/0008, docs/api.md §13.5): recomputes the
  * hours that writes have marked since the last fold, from their rows, by the same functions that
- * define each rollup. The Cron Trigger folds every minute (lifecycle/stats.ts), and every read of
+ * define each rollup. The Cron Trigger folds every minute (lifecycle/stats-fold.ts), and every read of
  * the rollups folds its range first, as its own statement, so a read is exact whatever the
  * Cron's lag: what a fold does not find marked is already in the rollups.
  */
