@@ -17,13 +17,7 @@ import type {
   adminSessionsQuerySchema,
   adminSourcesQuerySchema,
 } from "../schemas/admin";
-import {
-  encodeRankedCursor,
-  encodeSearchCursor,
-  encodeSessionsCursor,
-  encodeTimeCursor,
-  pageOf,
-} from "../schemas/cursor";
+import { encodeRankedCursor, encodeSearchCursor, encodeSessionsCursor, encodeTimeCursor } from "../schemas/cursor";
 import {
   type AdminSession,
   type CitedSource,
@@ -38,7 +32,7 @@ import {
   toRatedDownAnswer,
   toSearchHit,
 } from "../schemas/responses";
-import type { ExportedList, ListPage } from "./list-export";
+import { type ExportedList, type ListPage, listPageOf } from "./list-export";
 
 type SessionsQuery = z.output<typeof adminSessionsQuerySchema>;
 type SearchQuery = z.output<typeof adminSearchQuerySchema>;
@@ -54,17 +48,13 @@ const positionOf = (row: AdminSessionRow) => ({ activity: row.activity, id: row.
 export const sessionsList: ExportedList<SessionsQuery, AdminSession> = {
   name: "sessions",
   pageSize: 200,
-  async page(db: Database, query: SessionsQuery) {
-    const page = pageOf(await listAdminSessions(db, query), query.limit, (last) =>
-      encodeSessionsCursor(positionOf(last)),
-    );
-    const last = page.rows.at(-1);
-    return {
-      rows: page.rows.map((row) => toAdminSession(row, query.titleLength)),
-      nextCursor: page.nextCursor,
-      nextQuery: page.nextCursor !== null && last ? { ...query, after: positionOf(last) } : null,
-    };
-  },
+  page: async (db: Database, query: SessionsQuery) =>
+    listPageOf(await listAdminSessions(db, query), query, {
+      position: positionOf,
+      cursor: encodeSessionsCursor,
+      resume: (query, after) => ({ ...query, after }),
+      row: (row) => toAdminSession(row, query.titleLength),
+    }),
   columns: {
     session_uuid: (session) => session.session_uuid,
     created_at: (session) => session.created_at,
@@ -84,15 +74,13 @@ export const sessionsList: ExportedList<SessionsQuery, AdminSession> = {
 export const searchList: ExportedList<SearchQuery, SearchHit> = {
   name: "search",
   pageSize: 100,
-  async page(db: Database, query: SearchQuery) {
-    const page = pageOf(await searchMessages(db, query), query.limit, (last) => encodeSearchCursor(last.id));
-    const last = page.rows.at(-1);
-    return {
-      rows: page.rows.map(toSearchHit),
-      nextCursor: page.nextCursor,
-      nextQuery: page.nextCursor !== null && last ? { ...query, beforeId: last.id } : null,
-    };
-  },
+  page: async (db: Database, query: SearchQuery) =>
+    listPageOf(await searchMessages(db, query), query, {
+      position: (row) => row.id,
+      cursor: encodeSearchCursor,
+      resume: (query, beforeId) => ({ ...query, beforeId }),
+      row: toSearchHit,
+    }),
   columns: {
     session_uuid: (hit) => hit.session_uuid,
     message_id: (hit) => hit.message_id,
@@ -119,17 +107,13 @@ export const contentGapsList: Omit<ExportedList<ContentGapsQuery, ContentGap>, "
   pageSize: 200,
   async page(db: Database, query: ContentGapsQuery) {
     const rows = await listContentGaps(db, query);
-    const page = pageOf(rows, query.limit, (last) =>
-      encodeTimeCursor("gaps", { at: last.answeredAt, id: last.answerId }),
-    );
-    const last = page.rows.at(-1);
-    return {
-      rows: page.rows.map(toContentGap),
-      countedFrom: rows[0]?.countedFrom ?? query.from,
-      nextCursor: page.nextCursor,
-      nextQuery:
-        page.nextCursor !== null && last ? { ...query, after: { at: last.answeredAt, id: last.answerId } } : null,
-    };
+    const page = listPageOf(rows, query, {
+      position: (row) => ({ at: row.answeredAt, id: row.answerId }),
+      cursor: (after) => encodeTimeCursor("gaps", after),
+      resume: (query, after) => ({ ...query, after }),
+      row: toContentGap,
+    });
+    return { ...page, countedFrom: rows[0]?.countedFrom ?? query.from };
   },
   columns: {
     question: (gap) => gap.question,
@@ -149,18 +133,13 @@ export const contentGapsList: Omit<ExportedList<ContentGapsQuery, ContentGap>, "
 export const ratedDownList: ExportedList<RatedDownQuery, RatedDownAnswer> = {
   name: "rated-down",
   pageSize: 200,
-  async page(db: Database, query: RatedDownQuery) {
-    const rows = await listRatedDown(db, query);
-    const page = pageOf(rows, query.limit, (last) =>
-      encodeTimeCursor("rated-down", { at: last.ratedAt, id: last.answerId }),
-    );
-    const last = page.rows.at(-1);
-    return {
-      rows: page.rows.map(toRatedDownAnswer),
-      nextCursor: page.nextCursor,
-      nextQuery: page.nextCursor !== null && last ? { ...query, after: { at: last.ratedAt, id: last.answerId } } : null,
-    };
-  },
+  page: async (db: Database, query: RatedDownQuery) =>
+    listPageOf(await listRatedDown(db, query), query, {
+      position: (row) => ({ at: row.ratedAt, id: row.answerId }),
+      cursor: (after) => encodeTimeCursor("rated-down", after),
+      resume: (query, after) => ({ ...query, after }),
+      row: toRatedDownAnswer,
+    }),
   columns: {
     rated_at: (answer) => answer.rated_at,
     comment: (answer) => answer.comment,
@@ -183,17 +162,13 @@ export const ratedDownList: ExportedList<RatedDownQuery, RatedDownAnswer> = {
 export const frequentQuestionsList: ExportedList<FrequentQuestionsQuery, FrequentQuestion> = {
   name: "frequent-questions",
   pageSize: 200,
-  async page(db: Database, query: FrequentQuestionsQuery) {
-    const page = pageOf(await listFrequentQuestions(db, query), query.limit, (last) =>
-      encodeRankedCursor("q", last.rank),
-    );
-    const last = page.rows.at(-1);
-    return {
-      rows: page.rows.map(toFrequentQuestion),
-      nextCursor: page.nextCursor,
-      nextQuery: page.nextCursor !== null && last ? { ...query, after: last.rank } : null,
-    };
-  },
+  page: async (db: Database, query: FrequentQuestionsQuery) =>
+    listPageOf(await listFrequentQuestions(db, query), query, {
+      position: (row) => row.rank,
+      cursor: (rank) => encodeRankedCursor("q", rank),
+      resume: (query, after) => ({ ...query, after }),
+      row: toFrequentQuestion,
+    }),
   columns: {
     question: (question) => question.question,
     example: (question) => question.example,
@@ -209,15 +184,13 @@ export const frequentQuestionsList: ExportedList<FrequentQuestionsQuery, Frequen
 export const citedSourcesList: ExportedList<CitedSourcesQuery, CitedSource> = {
   name: "sources",
   pageSize: 200,
-  async page(db: Database, query: CitedSourcesQuery) {
-    const page = pageOf(await listCitedSources(db, query), query.limit, (last) => encodeRankedCursor("c", last.rank));
-    const last = page.rows.at(-1);
-    return {
-      rows: page.rows.map(toCitedSource),
-      nextCursor: page.nextCursor,
-      nextQuery: page.nextCursor !== null && last ? { ...query, after: last.rank } : null,
-    };
-  },
+  page: async (db: Database, query: CitedSourcesQuery) =>
+    listPageOf(await listCitedSources(db, query), query, {
+      position: (row) => row.rank,
+      cursor: (rank) => encodeRankedCursor("c", rank),
+      resume: (query, after) => ({ ...query, after }),
+      row: toCitedSource,
+    }),
   columns: {
     title: (source) => source.title,
     url: (source) => source.url,

@@ -5,6 +5,7 @@
  * request may (DB_TIMEOUT_MS), and runs under the 4 s statement_timeout as a JSON page does.
  */
 import { type Database, renewDatabaseWait } from "../db/client";
+import { pageOf } from "../schemas/cursor";
 import { type CsvValue, csvCutMarker, csvRecord } from "./csv";
 import { textStream } from "./text-stream";
 
@@ -15,6 +16,31 @@ export type ListPage<Query, Row> = {
   nextCursor: string | null;
   nextQuery: Query | null;
 };
+
+/**
+ * A list's page from the rows its query read (schemas/cursor.ts pageOf: the page, cut by count
+ * and bytes, and one more row when more follow), in the API's shape. `position` is where the list
+ * goes on after a row: the JSON cursor encodes it, and `resume` puts it into the query an export
+ * reads next, so the two can never disagree.
+ */
+export function listPageOf<Query, Source extends object, Row, Position>(
+  rows: Source[],
+  query: Query & { limit: number },
+  list: {
+    position: (row: Source) => Position;
+    cursor: (position: Position) => string;
+    resume: (query: Query, position: Position) => Query;
+    row: (row: Source) => Row;
+  },
+): ListPage<Query, Row> {
+  const page = pageOf(rows, query.limit, (last) => list.cursor(list.position(last)));
+  const last = page.rows.at(-1);
+  return {
+    rows: page.rows.map(list.row),
+    nextCursor: page.nextCursor,
+    nextQuery: page.nextCursor !== null && last ? list.resume(query, list.position(last)) : null,
+  };
+}
 
 /**
  * What a list gives its export. `page` is the JSON route's own page, so the CSV holds the same
