@@ -2,10 +2,12 @@
 // by normalized_question(), counted from the hourly rollups and checked against SQL of the test's
 // own over chat_messages (so the rollups are checked too), in conversations written into 2013 (a
 // year no other test touches). Calls the Worker's fetch handler with the admin token.
+import type postgres from "postgres";
 import { beforeAll, describe, expect, it } from "vitest";
+import { listFrequentQuestions } from "../src/db/admin-frequent";
 import type { FrequentQuestion } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
-import { openSql } from "./helpers/database";
+import { openSql, recordingDatabase } from "./helpers/database";
 import { expectProblem } from "./helpers/http";
 import { inYear, type SeededTurn, seedConversation } from "./helpers/seed";
 
@@ -56,8 +58,7 @@ beforeAll(async () => {
 });
 
 /** The period's questions as SQL of the test's own counts them over chat_messages. */
-async function questionsBySql(from: Date, to: Date) {
-  const sql = openSql();
+async function questionsBySql(from: Date, to: Date, sql: postgres.Sql = openSql()) {
   const rows = await sql<{ question: string; asked: string; up: string; down: string }[]>`
     select normalized_question(q.message) as question, count(*) as asked,
       count(*) filter (where a.feedback_rating = 'up') as up,
@@ -167,5 +168,146 @@ describe("GET /api/admin/frequent-questions", () => {
         query,
       ).toContain(parameter);
     }
+  });
+
+  it("counts a question longer than an index entry holds, and the statistics of its hour", async () => {
+    // About 7,000 characters that do not compress to under 2,704 bytes, the most a btree entry of
+    // its text would hold: keyed by its text, the hourly rollup refused it, and every fold failed.
+    const letters = "abcdefghijklmnopqrstuvwxyz ";
+    const question = Array.from(crypto.getRandomValues(new Uint8Array(7000)), (byte) => letters[byte % 27]).join("");
+    await seedConversation(openSql(), {
+      createdAt: inYear(2013, 8, 1, 9),
+      turns: [{ question: `x${question}`, at: inYear(2013, 8, 1, 9, 1) }],
+    });
+    const page = await readAdmin<Page>("/api/admin/frequent-questions?from=2013-08-01&to=2013-08-02");
+    expect(page.questions.map(({ asked, example }) => ({ asked, example }))).toEqual([
+      { asked: 1, example: `x${question}` },
+    ]);
+    const stats = await readAdmin<{ totals: { questions: number } }>("/api/admin/stats?from=2013-08-01&to=2013-08-02");
+    expect(stats.totals.questions).toBe(1);
+  });
+
+  it("reads the admin page's periods from the questions the fold keeps counted, in the order of their index", async () => {
+    const hour = 3_600_000;
+    const to = new Date(Math.floor(Date.now() / hour) * hour + hour);
+    const periodOf = (days: number) => ({
+      from: new Date(to.getTime() - days * 24 * hour),
+      to,
+      after: null,
+      limit: 50,
+    });
+    for (const [days, kept] of [
+      [7, true],
+      [30, true],
+      [90, true],
+      [365, true],
+      [29, false],
+    ] as const) {
+      const { db, sent } = recordingDatabase();
+      await listFrequentQuestions(db, periodOf(days));
+      expect(
+        sent.map(({ sql }) => sql.includes("stats_period_questions")),
+        `${days} days`,
+      ).toEqual([false, kept]);
+      if (!kept) continue;
+      // Its plan can read the page's rows off the index in order, with no sort of the period's
+      // questions and no grouping. (Sorts are priced out: on the test's few rows a sort is cheaper.
+      // The hour may turn between the two statements: then the plan is of a period the fold did not
+      // keep, which reads no row but is planned alike.)
+      const [read] = sent.slice(1);
+      const plan = await openSql().begin(async (tx) => {
+        await tx`set local enable_sort = off`;
+        return (await tx.unsafe(`explain ${read!.sql}`, read!.params as never[]).values()).join("\n");
+      });
+      expect(plan).toContain("stats_period_questions_rank_idx");
+      expect(plan).not.toMatch(/Sort Key: stats_period_questions|HashAggregate|GroupAggregate/);
+    }
+  });
+
+  it("keeps those periods counted as SQL over the messages counts them, as writes change their hours and they move on", async () => {
+    const hour = 3_600_000;
+    const day = 24 * hour;
+    // Periods ending in 2020, a year no other test writes to; in one transaction, rolled back, that
+    // holds the fold's lock from its first fold: no other fold moves the periods meanwhile.
+    const end = inYear(2020, 6, 1, 12);
+    const rolledBack = new Error("rolled back");
+    const checked: string[] = [];
+    await openSql()
+      .begin(async (tx) => {
+        const sql = tx as unknown as postgres.Sql;
+        const fold = (ends: Date) => sql`select stats_fold(periods_end => ${ends})`;
+        const expectKept = async (moment: string) => {
+          const periods = await sql<{ days: number; ends: Date }[]>`select days, ends from stats_periods order by days`;
+          expect(periods.map((period) => period.days)).toEqual([7, 30, 90, 365]);
+          for (const { days, ends } of periods) {
+            const kept = await sql<{ question: string; asked: number; up: number; down: number }[]>`
+              select question, asked, up, down from stats_period_questions where days = ${days}`;
+            const expected = await questionsBySql(new Date(ends.getTime() - days * day), ends, sql);
+            expect(
+              kept
+                .map(({ question, asked, up, down }) => ({ question, asked, ratings: { up, down } }))
+                .sort(byQuestion),
+              `${days} days, ${moment}`,
+            ).toEqual(expected.sort(byQuestion));
+          }
+          checked.push(moment);
+        };
+        await fold(end);
+        const asked = (question: string, daysBefore: number, answer: SeededTurn["answer"] = {}): SeededTurn => ({
+          question,
+          at: new Date(end.getTime() - daysBefore * day - 30 * 60_000),
+          answer,
+        });
+        const late = await seedConversation(sql, {
+          createdAt: new Date(end.getTime() - 400 * day),
+          turns: [
+            asked("What is the ZMP?", 2, { feedback: { rating: "up", at: new Date(end.getTime() - day) } }),
+            asked("what is the zmp", 5, { feedback: { rating: "down", at: new Date(end.getTime() - 4 * day) } }),
+            asked("How do robots walk?", 6.9),
+            asked("How do robots walk?", 7.1),
+            asked("Why gears?", 29.5, null),
+            asked("what is the ZMP", 40),
+            asked("Why gears?", 89.9),
+            asked("What is the ZMP", 200),
+            asked("Why gears?", 364.9),
+            asked("Why gears?", 365.1),
+          ],
+        });
+        const gone = await seedConversation(sql, {
+          createdAt: new Date(end.getTime() - 3 * day),
+          turns: [asked("How do robots walk?", 3), asked("Why gears", 0.5)],
+        });
+        await fold(end);
+        await expectKept("after the writes");
+
+        // A rating given and one taken back, a session deleted, a question asked in an hour already counted.
+        await sql`update chat_messages set feedback_rating = 'down', feedback_at = ${new Date(end.getTime() - hour)}
+          where reply_to_id = ${late.messageIds[6]!}`;
+        await sql`update chat_messages set feedback_rating = null, feedback_at = null where reply_to_id = ${late.messageIds[0]!}`;
+        await sql`delete from chat_sessions where id = ${gone.sessionId}`;
+        await seedConversation(sql, { createdAt: new Date(end.getTime() - day), turns: [asked("Why gears?", 0.9)] });
+        await fold(end);
+        await expectKept("after the changes");
+
+        // The periods move on: an hour, three days (the week takes days in and out), ten days (the
+        // week is counted again whole, the others move), then back a day (all counted again).
+        for (const [moved, moment] of [
+          [hour, "an hour on"],
+          [3 * day + hour, "three days on"],
+          [13 * day + hour, "ten days on"],
+          [12 * day, "a day back"],
+        ] as const) {
+          await fold(new Date(end.getTime() + moved));
+          await expectKept(moment);
+        }
+        const [row] = await sql<{ emptied: number }[]>`
+          select count(*)::int as emptied from stats_period_questions where asked = 0`;
+        expect(row?.emptied).toBe(0);
+        throw rolledBack;
+      })
+      .catch((error: unknown) => {
+        if (error !== rolledBack) throw error;
+      });
+    expect(checked).toHaveLength(6);
   });
 });

@@ -1,15 +1,18 @@
 /**
  * The frequent questions (GET /api/admin/frequent-questions, docs/api.md §13.9): the questions
- * asked most often in a period, added up from the hourly rollup of questions that the statistics
- * keep (stats_hour_questions), one statement after the rollup is brought up to date.
+ * asked most often in a period: for the admin page's periods, from the questions the fold keeps
+ * counted (stats_period_questions); for any other, added up from the hourly rollup of questions
+ * that the statistics keep (stats_hour_questions). One statement after the rollups are brought up
+ * to date.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Database } from "./client";
 import { placeholder } from "./fragments";
 import { fieldBytes } from "./pages";
-import { type RankedCursor, type RankedQuery, rankedPage, rankedPageColumns, readRankedPage } from "./ranked";
-import { statsHourQuestions } from "./schema";
-import { statement } from "./statement";
+import { type RankedCursor, type RankedQuery, rankedPage, rankedPageColumns, rankedRows } from "./ranked";
+import { questionKey, statsHourQuestions, statsPeriodQuestions } from "./schema";
+import { type Blueprints, statement } from "./statement";
 
 export type FrequentQuestionsQuery = RankedQuery;
 
@@ -26,18 +29,9 @@ export type FrequentQuestionRow = {
   pageBytes: number;
 };
 
-const frequentStatement = statement("admin_frequent_questions", (db) => {
-  const q = statsHourQuestions;
-  const grouped = sql`
-    select ${q.question} as question, sum(${q.asked})::int as count, sum(${q.up})::int as up,
-      sum(${q.down})::int as down, min(${q.example}) as example,
-      ${q.question} as name, ${q.question} as identity,
-      ${fieldBytes} + octet_length(${q.question}) + octet_length(min(${q.example})) as size
-    from ${q}
-    where ${q.hour} >= ${placeholder("from")}::timestamptz and ${q.hour} < ${placeholder("to")}::timestamptz
-    group by ${q.question}
-    having sum(${q.asked}) > 0`;
-  const page = db
+/** The columns of a page of questions, whichever rows it is read from. */
+const frequentPage = (db: Blueprints, grouped: SQL) =>
+  db
     .$with("page", {
       question: sql<string>`question`.as("question"),
       up: sql<number>`up`.as("up"),
@@ -46,19 +40,77 @@ const frequentStatement = statement("admin_frequent_questions", (db) => {
       ...rankedPageColumns,
     })
     .as(rankedPage(grouped));
+
+const ofPeriod = (hour: PgColumn) =>
+  sql`${hour} >= ${placeholder("from")}::timestamptz and ${hour} < ${placeholder("to")}::timestamptz`;
+
+/** Any period: its hourly rows, grouped by question. */
+const addedUpStatement = statement("admin_frequent_questions", (db) => {
+  const q = statsHourQuestions;
+  const grouped = sql`
+    select ${q.question} as question, sum(${q.asked})::int as count, sum(${q.up})::int as up,
+      sum(${q.down})::int as down, min(${q.example}) as example,
+      ${q.question} as name, ${q.question} as identity,
+      ${fieldBytes} + octet_length(${q.question}) + octet_length(min(${q.example})) as size
+    from ${q}
+    where ${ofPeriod(q.hour)}
+    group by ${q.question}
+    having sum(${q.asked}) > 0`;
+  const page = frequentPage(db, grouped);
   return db.with(page).select().from(page).orderBy(sql`count desc, rank_prefix, rank_hash`);
 });
 
 /**
+ * A kept period (placeholder `days`): its counted questions, read in the order of their index, and
+ * for each question of the page alone, its wording from the hourly rows, as the other statement
+ * picks it.
+ */
+const keptStatement = statement("admin_frequent_questions_kept", (db) => {
+  const p = statsPeriodQuestions;
+  const h = statsHourQuestions;
+  const grouped = sql`
+    select ${p.question} as question, ${p.asked} as count, ${p.up} as up, ${p.down} as down, worded.example,
+      ${p.question} as name, ${p.question} as identity,
+      ${fieldBytes} + octet_length(${p.question}) + octet_length(worded.example) as size
+    from ${p}
+    cross join lateral (
+      select min(${h.example}) as example from ${h}
+      where ${questionKey(h.question)} = ${questionKey(p.question)} and ${h.question} = ${p.question} and ${ofPeriod(h.hour)}
+    ) worded
+    where ${p.days} = ${placeholder("days")}::int and ${p.asked} > 0`;
+  const page = frequentPage(db, grouped);
+  return db.with(page).select().from(page).orderBy(sql`count desc, rank_prefix, rank_hash`);
+});
+
+/**
+ * Folds the period's marked hours, having moved the kept periods to the end of the current hour
+ * (drizzle/0011), and names the kept period that the query's is, if any.
+ */
+const foldForPeriodStatement = statement("stats_fold_for_period", (db) =>
+  db
+    .select({ days: sql<number | null>`days` })
+    .from(sql`stats_fold_for_period(${placeholder("from")}::timestamptz, ${placeholder("to")}::timestamptz) as days`),
+);
+
+/**
  * One page of the period's questions, most asked first, with one more to tell whether more follow,
- * cut short before 1 MiB. Two statements: the fold that brings the rollup up to date
- * (db/stats-fold.ts), then the read, which costs the rollup rows of the period (about the
- * distinct questions of each of its hours) whatever the page.
+ * cut short before 1 MiB. Two statements: the fold that brings the rollups up to date, then the
+ * read. For the periods the admin page offers (the last 7, 30, 90 or 365 days up to the end of
+ * this hour) the read costs its page's rows, from the questions the fold keeps counted; for any
+ * other, the rollup rows of the period (about the distinct questions of each of its hours).
  */
 export async function listFrequentQuestions(
   db: Database,
   query: FrequentQuestionsQuery,
 ): Promise<FrequentQuestionRow[]> {
-  const rows = await readRankedPage(db, frequentStatement, query);
+  const [kept] = await foldForPeriodStatement(db).execute({
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+  });
+  const days = kept?.days ?? null;
+  const rows =
+    days === null
+      ? await rankedRows(db, addedUpStatement, query)
+      : await rankedRows(db, keptStatement, query, { days });
   return rows.map(({ count, ...row }) => ({ ...row, asked: count }));
 }

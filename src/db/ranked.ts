@@ -46,10 +46,12 @@ export const rankedPageColumns = {
  */
 export function rankedPage(grouped: SQL): SQL {
   const afterCount = sql`${placeholder("afterCount")}::int`;
+  // The prefix's length is written into the text, not sent as a value: so the order is the one
+  // an index on left(question, 200) holds (schema.ts, stats_period_questions_rank_idx).
   return sql`
     with grouped as (${grouped}),
     ranked as (
-      select grouped.*, left(name, ${rankedPrefixLength}) as rank_prefix, md5(identity) as rank_hash from grouped
+      select grouped.*, left(name, ${sql.raw(String(rankedPrefixLength))}) as rank_prefix, md5(identity) as rank_hash from grouped
     ),
     page as (
       select * from ranked
@@ -69,16 +71,38 @@ export function rankedPage(grouped: SQL): SQL {
 /**
  * One page of a ranked list over the period's hourly rollups, with one more row to tell whether
  * more follow, cut short before 1 MiB. Two statements: the fold that brings the rollups up to date
- * (db/stats-fold.ts), then `page`, a statement built on rankedPage that reads the period's rollup
- * rows. Each row comes back with its count and its position (`rank`) for the cursor.
+ * (db/stats-fold.ts), then `page` (rankedRows).
  */
-export async function readRankedPage<Row extends { count: number; rankPrefix: string; rankHash: string }>(
+export async function readRankedPage<Row extends RankedRow>(
   db: Database,
-  page: (db: Database) => { execute(values?: Record<string, unknown>): Promise<Row[]> },
+  page: RankedStatement<Row>,
   query: RankedQuery,
-): Promise<(Omit<Row, "rankPrefix" | "rankHash"> & { rank: RankedCursor })[]> {
+): Promise<RankedPageRow<Row>[]> {
   await foldStats(db, { from: query.from, to: query.to });
+  return rankedRows(db, page, query);
+}
+
+/** What a ranked statement's rows have beside their own columns. */
+type RankedRow = { count: number; rankPrefix: string; rankHash: string };
+/** A statement built on rankedPage, as `statement` (db/statement.ts) makes it. */
+export type RankedStatement<Row extends RankedRow> = (db: Database) => {
+  execute(values?: Record<string, unknown>): Promise<Row[]>;
+};
+/** A row of a ranked page: its count and its position (`rank`) for the cursor. */
+export type RankedPageRow<Row extends RankedRow> = Omit<Row, "rankPrefix" | "rankHash"> & { rank: RankedCursor };
+
+/**
+ * The rows of `page`, a statement built on rankedPage over rollups already brought up to date,
+ * for the query, with `values` for its own placeholders.
+ */
+export async function rankedRows<Row extends RankedRow>(
+  db: Database,
+  page: RankedStatement<Row>,
+  query: RankedQuery,
+  values: Record<string, unknown> = {},
+): Promise<RankedPageRow<Row>[]> {
   const rows = await page(db).execute({
+    ...values,
     from: query.from.toISOString(),
     to: query.to.toISOString(),
     afterCount: query.after?.count ?? null,

@@ -310,6 +310,12 @@ export const statsHourSources = pgTable(
 );
 
 /**
+ * A question as an index key: its MD5. A question may run to 8,000 characters, more than a btree
+ * entry holds (2,704 bytes): keyed by its text, one long question stopped every fold (migration 0011).
+ */
+export const questionKey = (question: PgColumn): SQL => sql`md5(${question})`;
+
+/**
  * The questions asked in the hour, grouped by normalized_question; up and down count the ratings
  * of their answers, whenever given; `example` is the newest wording.
  */
@@ -323,5 +329,45 @@ export const statsHourQuestions = pgTable(
     down: integer("down").notNull(),
     example: text("example").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.hour, table.question] })],
+  (table) => [
+    uniqueIndex("stats_hour_questions_hour_question_key").on(table.hour, questionKey(table.question)),
+    // A kept period's page finds each of its questions' wordings here (db/admin-frequent.ts).
+    index("stats_hour_questions_question_idx").on(questionKey(table.question), table.hour),
+  ],
+);
+
+/**
+ * The periods whose questions the fold keeps counted (stats_period_questions): the `days` days
+ * that end, exclusive, at `ends`, the end of the hour the fold last ran in. The admin page's
+ * choices (src/routes/admin-page.tsx) and the API's default are kept; any other period is added
+ * up from the hourly rows when it is read.
+ */
+export const statsPeriods = pgTable("stats_periods", {
+  days: integer("days").primaryKey(),
+  ends: timestamp("ends", { withTimezone: true, precision: 3 }).notNull(),
+});
+
+/**
+ * Each kept period's questions, the sums of their hourly rows (stats_hour_questions) over the
+ * period: the fold adds what changes in an hour of it, and, as the period moves on, the hours it
+ * takes in and takes away what it leaves. A question no longer asked in the period stays with
+ * asked 0 until the period next moves. Ranked by the index the frequent questions read a page from.
+ */
+export const statsPeriodQuestions = pgTable(
+  "stats_period_questions",
+  {
+    days: integer("days").notNull(),
+    question: text("question").notNull(),
+    asked: integer("asked").notNull(),
+    up: integer("up").notNull(),
+    down: integer("down").notNull(),
+  },
+  (table) => [
+    uniqueIndex("stats_period_questions_days_question_key").on(table.days, questionKey(table.question)),
+    index("stats_period_questions_rank_idx")
+      // The order of a ranked list (db/ranked.ts, whose rankedPrefixLength is the 200).
+      .on(table.days, sql`${table.asked} desc`, sql`left(${table.question}, 200)`, questionKey(table.question))
+      .where(sql`${table.asked} > 0`),
+    index("stats_period_questions_emptied_idx").on(table.days).where(sql`${table.asked} = 0`),
+  ],
 );

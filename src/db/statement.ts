@@ -3,7 +3,7 @@ import type { Database } from "./client";
 
 /** A Drizzle database with no client: statements are built against it, never run on it. */
 const blueprints = drizzle.mock();
-type Blueprints = typeof blueprints;
+export type Blueprints = typeof blueprints;
 
 /** What `statement` needs of a prepared query: the builders of db/ return these. */
 export type Prepared = { execute(values?: Record<string, unknown>): Promise<unknown> };
