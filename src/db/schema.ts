@@ -340,7 +340,8 @@ export const statsHourQuestions = pgTable(
  * The periods whose questions the fold keeps counted (stats_period_questions): the `days` days
  * that end, exclusive, at `ends`, the end of the hour the fold last ran in. The admin page's
  * choices (src/routes/admin-page.tsx) and the API's default are kept; any other period is added
- * up from the hourly rows when it is read.
+ * up from the hourly rows when it is read. A new choice on the page wants its row here, inserted
+ * by a migration with `ends` far in the past: the next fold counts it whole.
  */
 export const statsPeriods = pgTable("stats_periods", {
   days: integer("days").primaryKey(),
@@ -350,8 +351,8 @@ export const statsPeriods = pgTable("stats_periods", {
 /**
  * Each kept period's questions, the sums of their hourly rows (stats_hour_questions) over the
  * period: the fold adds what changes in an hour of it, and, as the period moves on, the hours it
- * takes in and takes away what it leaves. A question no longer asked in the period stays with
- * asked 0 until the period next moves. Ranked by the index the frequent questions read a page from.
+ * takes in and takes away what it leaves (drizzle/0011). A question no longer asked in the period
+ * is deleted by the fold that finds it so. Ranked by the index the frequent questions read a page from.
  */
 export const statsPeriodQuestions = pgTable(
   "stats_period_questions",
