@@ -128,7 +128,8 @@ describe("GET /api/admin/frequent-questions", () => {
       { question: "tie a", asked: 1, ratings: { up: 0, down: 1 }, rated_up_share: 0, rated_down_share: 1 },
       { question: "tie b", asked: 1, ratings: { up: 0, down: 0 }, rated_up_share: 0, rated_down_share: 0 },
     ]);
-    expect(["What is the ZMP?", "what is the zmp", "  What   is the ZMP ?!"]).toContain(page.questions[0]!.example);
+    // The newest wording of the period.
+    expect(page.questions[0]!.example).toBe("  What   is the ZMP ?!");
   });
 
   it("pages through the list with its cursor, each question once, in the same order", async () => {
@@ -222,6 +223,37 @@ describe("GET /api/admin/frequent-questions", () => {
       expect(plan).toContain("stats_period_questions_rank_idx");
       expect(plan).not.toMatch(/Sort Key: stats_period_questions|HashAggregate|GroupAggregate/);
     }
+  });
+
+  it("gives a kept period's question its count and its newest wording, as the API reads it", async () => {
+    const hour = 3_600_000;
+    const marker = crypto.randomUUID().replaceAll("-", "");
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * hour);
+    await seedConversation(openSql(), {
+      createdAt: hoursAgo(3),
+      turns: [
+        {
+          question: `Kept wording ${marker}?`,
+          at: hoursAgo(3),
+          answer: { feedback: { rating: "up", at: hoursAgo(1) } },
+        },
+        { question: `kept   WORDING ${marker}`, at: hoursAgo(2) },
+      ],
+    });
+    // The last 7 days up to the end of this hour: what the page asks, a kept period.
+    const to = Math.floor(Date.now() / hour) * hour + hour;
+    const period = `from=${new Date(to - 7 * 24 * hour).toISOString()}&to=${new Date(to).toISOString()}&limit=200`;
+    const questions = (await allPages(period)).flatMap((page) => page.questions);
+    expect(questions.filter((question) => question.question === `kept wording ${marker}`)).toEqual([
+      {
+        question: `kept wording ${marker}`,
+        example: `kept   WORDING ${marker}`,
+        asked: 2,
+        ratings: { up: 1, down: 0 },
+        rated_up_share: 0.5,
+        rated_down_share: 0,
+      },
+    ]);
   });
 
   it("keeps those periods counted as SQL over the messages counts them, as writes change their hours and they move on", async () => {

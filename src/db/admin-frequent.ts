@@ -22,7 +22,7 @@ export type FrequentQuestionRow = {
   asked: number;
   up: number;
   down: number;
-  /** One of the wordings it was asked in. */
+  /** The newest wording it was asked in during the period. */
   example: string;
   /** Its position in the list, for the cursor (schemas/cursor.ts). */
   rank: RankedCursor;
@@ -47,11 +47,13 @@ const ofPeriod = (hour: PgColumn) =>
 /** Any period: its hourly rows, grouped by question. */
 const addedUpStatement = statement("admin_frequent_questions", (db) => {
   const q = statsHourQuestions;
+  // Each hour keeps its newest wording: the newest hour's is the period's.
+  const newestExample = sql`(array_agg(${q.example} order by ${q.hour} desc))[1]`;
   const grouped = sql`
     select ${q.question} as question, sum(${q.asked})::int as count, sum(${q.up})::int as up,
-      sum(${q.down})::int as down, min(${q.example}) as example,
+      sum(${q.down})::int as down, ${newestExample} as example,
       ${q.question} as name, ${q.question} as identity,
-      ${fieldBytes} + octet_length(${q.question}) + octet_length(min(${q.example})) as size
+      ${fieldBytes} + octet_length(${q.question}) + octet_length(${newestExample}) as size
     from ${q}
     where ${ofPeriod(q.hour)}
     group by ${q.question}
@@ -62,8 +64,9 @@ const addedUpStatement = statement("admin_frequent_questions", (db) => {
 
 /**
  * A kept period (placeholder `days`): its counted questions, read in the order of their index, and
- * for each question of the page alone, its wording from the hourly rows, as the other statement
- * picks it.
+ * for each question of the page alone, its newest wording: one row of the hourly rollup, the
+ * newest of the period, read backwards off stats_hour_questions_question_idx however many hours
+ * asked it.
  */
 const keptStatement = statement("admin_frequent_questions_kept", (db) => {
   const p = statsPeriodQuestions;
@@ -74,8 +77,10 @@ const keptStatement = statement("admin_frequent_questions_kept", (db) => {
       ${fieldBytes} + octet_length(${p.question}) + octet_length(worded.example) as size
     from ${p}
     cross join lateral (
-      select min(${h.example}) as example from ${h}
+      select ${h.example} as example from ${h}
       where ${questionKey(h.question)} = ${questionKey(p.question)} and ${h.question} = ${p.question} and ${ofPeriod(h.hour)}
+      order by ${questionKey(h.question)} desc, ${h.hour} desc
+      limit 1
     ) worded
     where ${p.days} = ${placeholder("days")}::int and ${p.asked} > 0`;
   const page = frequentPage(db, grouped);

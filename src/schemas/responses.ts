@@ -639,7 +639,7 @@ export const frequentQuestionSchema = z.object({
   question: z
     .string()
     .describe("The question as the database compares questions: lower case, punctuation and whitespace runs one space"),
-  example: z.string().describe("One of the wordings it was asked in"),
+  example: z.string().describe("The newest wording it was asked in during the period"),
   asked: count.describe("How often it was asked in the period (imported questions left out)"),
   ratings: z
     .object({ up: count, down: count })
