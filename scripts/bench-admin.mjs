@@ -336,7 +336,7 @@ async function backfillRollups(sql) {
   started = performance.now();
   await sql`select stats_fold()`;
   const newestHourMs = performance.now() - started;
-  // Migration 0011's backfill: the kept periods of the frequent questions counted whole, as a first
+  // Migration 0010's backfill: the kept periods of the frequent questions counted whole, as a first
   // fold does (their end set far back makes it count them again).
   await sql`update stats_periods set ends = 'epoch'`;
   started = performance.now();
@@ -586,7 +586,7 @@ function markdown(report) {
     `Migration 0008's backfill of the statistics' rollups on this database: marking ${fixed(report.backfill.markMs / 1000, 1)} s, ` +
       `folding ${report.backfill.hours.toLocaleString("en")} hours ${fixed(report.backfill.foldMs / 1000, 1)} s. ` +
       `Folding the newest hour again, as a read does after writes in it: ${fixed(report.backfill.newestHourMs, 1)} ms. ` +
-      `Migration 0011's backfill, counting the frequent questions' kept periods (7, 30, 90, 365 days) whole: ${fixed(report.backfill.periodsMs / 1000, 1)} s.`,
+      `Migration 0010's backfill, counting the frequent questions' kept periods (7, 30, 90, 365 days) whole: ${fixed(report.backfill.periodsMs / 1000, 1)} s.`,
     "",
     "| request | rows | p50 ms | p95 ms | Worker CPU ms/request | PostgreSQL CPU ms/request | statements / request | query round trips / request | EXPLAIN ANALYZE execution ms |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

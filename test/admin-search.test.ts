@@ -320,7 +320,7 @@ describe("the search limited to one sender", () => {
     const answers = await scoped("bot");
     expect(answers.rows).toEqual([]);
     expect(answers.gin).toEqual([{ index: "chat_messages_bot_search", rows: 0 }]);
-    // Priced by the answers' own statistics (the index's expression, drizzle/0012), not by the
+    // Priced by the answers' own statistics (the index's expression, drizzle/0011), not by the
     // word's 2,000 questions: estimated as a word the answers lack. On the whole column's
     // statistics it was estimated at its share of all messages, which on 3,000,000 messages made
     // the planner read the table instead of the index.

@@ -89,7 +89,7 @@ const keptStatement = statement("admin_frequent_questions_kept", (db) => {
 
 /**
  * Folds the period's marked hours, having moved the kept periods to the end of the current hour
- * (drizzle/0011), and names the kept period that the query's is, if any.
+ * (drizzle/0010), and names the kept period that the query's is, if any.
  */
 const foldForPeriodStatement = statement("stats_fold_for_period", (db) =>
   db

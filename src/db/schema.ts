@@ -179,7 +179,7 @@ export const chatMessages = pgTable(
     index("chat_messages_message_search").using("gin", table.searchVector),
     // The search limited to questions or to answers: a word that the other sender's messages hold
     // would otherwise be found, and dropped, at every one of its matches in the full index. On an
-    // expression, so that ANALYZE keeps statistics of each sender's words (drizzle/0012).
+    // expression, so that ANALYZE keeps statistics of each sender's words (drizzle/0011).
     index("chat_messages_user_search").using("gin", senderSearchVector(table)).where(sql`${table.sender} = 'user'`),
     index("chat_messages_bot_search").using("gin", senderSearchVector(table)).where(sql`${table.sender} = 'bot'`),
     // The admin statistics read messages by time, and ratings by when they were given.
@@ -324,7 +324,7 @@ export const statsHourSources = pgTable(
 
 /**
  * A question as an index key: its MD5. A question may run to 8,000 characters, more than a btree
- * entry holds (2,704 bytes): keyed by its text, one long question stopped every fold (migration 0011).
+ * entry holds (2,704 bytes): keyed by its text, one long question stopped every fold (migration 0010).
  */
 export const questionKey = (question: PgColumn): SQL => sql`md5(${question})`;
 
@@ -364,7 +364,7 @@ export const statsPeriods = pgTable("stats_periods", {
 /**
  * Each kept period's questions, the sums of their hourly rows (stats_hour_questions) over the
  * period: the fold adds what changes in an hour of it, and, as the period moves on, the hours it
- * takes in and takes away what it leaves (drizzle/0011). A question no longer asked in the period
+ * takes in and takes away what it leaves (drizzle/0010). A question no longer asked in the period
  * is deleted by the fold that finds it so. Ranked by the index the frequent questions read a page from.
  */
 export const statsPeriodQuestions = pgTable(
