@@ -85,36 +85,38 @@ $questions$;
 CREATE OR REPLACE FUNCTION stats_move_periods(new_ends timestamptz) RETURNS void
   LANGUAGE plpgsql
 AS $move$
+DECLARE
+  period record;
+  span interval;
 BEGIN
+  FOR period IN SELECT days, ends FROM stats_periods WHERE ends <> new_ends LOOP
+    span := make_interval(hours => 24 * period.days);
+    IF period.ends < new_ends AND new_ends - period.ends < span THEN
+      INSERT INTO stats_period_questions AS kept (days, question, asked, up, down)
+      SELECT period.days, h.question, sum(h.asked), sum(h.up), sum(h.down)
+      FROM (
+        SELECT l.question, -l.asked, -l.up, -l.down FROM stats_hour_questions l
+        WHERE l.hour >= period.ends - span AND l.hour < new_ends - span
+        UNION ALL
+        SELECT r.question, r.asked, r.up, r.down FROM stats_hour_questions r
+        WHERE r.hour >= period.ends AND r.hour < new_ends
+      ) AS h (question, asked, up, down)
+      GROUP BY h.question
+      HAVING (sum(h.asked), sum(h.up), sum(h.down)) <> (0, 0, 0)
+      ON CONFLICT (days, md5(question)) DO UPDATE
+        SET asked = kept.asked + excluded.asked, up = kept.up + excluded.up, down = kept.down + excluded.down;
+    ELSE
+      DELETE FROM stats_period_questions WHERE days = period.days;
+      INSERT INTO stats_period_questions (days, question, asked, up, down)
+      SELECT period.days, h.question, sum(h.asked), sum(h.up), sum(h.down)
+      FROM stats_hour_questions h WHERE h.hour >= new_ends - span AND h.hour < new_ends
+      GROUP BY h.question;
+    END IF;
+  END LOOP;
   -- Every fold calls this; all but the first in an hour find nothing to move.
-  IF NOT EXISTS (SELECT FROM stats_periods WHERE ends <> new_ends) THEN
+  IF NOT FOUND THEN
     RETURN;
   END IF;
-  INSERT INTO stats_period_questions AS kept (days, question, asked, up, down)
-  SELECT p.days, h.question, sum(h.asked), sum(h.up), sum(h.down)
-  FROM stats_periods p
-  CROSS JOIN LATERAL (
-    SELECT l.question, -l.asked, -l.up, -l.down FROM stats_hour_questions l
-    WHERE l.hour >= p.ends - make_interval(hours => 24 * p.days) AND l.hour < new_ends - make_interval(hours => 24 * p.days)
-    UNION ALL
-    SELECT r.question, r.asked, r.up, r.down FROM stats_hour_questions r
-    WHERE r.hour >= p.ends AND r.hour < new_ends
-  ) AS h (question, asked, up, down)
-  WHERE p.ends < new_ends AND new_ends - p.ends < make_interval(hours => 24 * p.days)
-  GROUP BY p.days, h.question
-  HAVING (sum(h.asked), sum(h.up), sum(h.down)) <> (0, 0, 0)
-  ON CONFLICT (days, md5(question)) DO UPDATE
-    SET asked = kept.asked + excluded.asked, up = kept.up + excluded.up, down = kept.down + excluded.down;
-
-  DELETE FROM stats_period_questions q USING stats_periods p
-  WHERE q.days = p.days AND p.ends <> new_ends AND NOT (p.ends < new_ends AND new_ends - p.ends < make_interval(hours => 24 * p.days));
-  INSERT INTO stats_period_questions (days, question, asked, up, down)
-  SELECT p.days, h.question, sum(h.asked), sum(h.up), sum(h.down)
-  FROM stats_periods p
-  JOIN stats_hour_questions h ON h.hour >= new_ends - make_interval(hours => 24 * p.days) AND h.hour < new_ends
-  WHERE p.ends <> new_ends AND NOT (p.ends < new_ends AND new_ends - p.ends < make_interval(hours => 24 * p.days))
-  GROUP BY p.days, h.question;
-
   UPDATE stats_periods SET ends = new_ends WHERE ends <> new_ends;
   DELETE FROM stats_period_questions WHERE asked = 0;
 END;
