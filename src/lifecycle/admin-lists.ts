@@ -9,6 +9,7 @@ import { listContentGaps } from "../db/admin-gaps";
 import { listRatedDown } from "../db/admin-rated-down";
 import { listCitedSources } from "../db/admin-sources";
 import type { Database } from "../db/client";
+import type { RankedCursor, RankedQuery } from "../db/ranked";
 import type {
   adminContentGapsQuerySchema,
   adminFrequentQuestionsQuerySchema,
@@ -158,17 +159,24 @@ export const ratedDownList: ExportedList<RatedDownQuery, RatedDownAnswer> = {
   },
 };
 
+/**
+ * How a ranked list (db/ranked.ts) goes on after a row: from its rank, in a cursor that names the
+ * list ("q" the frequent questions, "c" the cited sources), which the export's next query takes too.
+ */
+function rankedPaging(list: "q" | "c") {
+  return {
+    position: (row: { rank: RankedCursor }) => row.rank,
+    cursor: (rank: RankedCursor) => encodeRankedCursor(list, rank),
+    resume: (query: RankedQuery, after: RankedCursor): RankedQuery => ({ ...query, after }),
+  };
+}
+
 /** GET /api/admin/frequent-questions (§13.9). */
 export const frequentQuestionsList: ExportedList<FrequentQuestionsQuery, FrequentQuestion> = {
   name: "frequent-questions",
   pageSize: 200,
   page: async (db: Database, query: FrequentQuestionsQuery) =>
-    listPageOf(await listFrequentQuestions(db, query), query, {
-      position: (row) => row.rank,
-      cursor: (rank) => encodeRankedCursor("q", rank),
-      resume: (query, after) => ({ ...query, after }),
-      row: toFrequentQuestion,
-    }),
+    listPageOf(await listFrequentQuestions(db, query), query, { ...rankedPaging("q"), row: toFrequentQuestion }),
   columns: {
     question: (question) => question.question,
     example: (question) => question.example,
@@ -185,12 +193,7 @@ export const citedSourcesList: ExportedList<CitedSourcesQuery, CitedSource> = {
   name: "sources",
   pageSize: 200,
   page: async (db: Database, query: CitedSourcesQuery) =>
-    listPageOf(await listCitedSources(db, query), query, {
-      position: (row) => row.rank,
-      cursor: (rank) => encodeRankedCursor("c", rank),
-      resume: (query, after) => ({ ...query, after }),
-      row: toCitedSource,
-    }),
+    listPageOf(await listCitedSources(db, query), query, { ...rankedPaging("c"), row: toCitedSource }),
   columns: {
     title: (source) => source.title,
     url: (source) => source.url,
