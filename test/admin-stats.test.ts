@@ -528,15 +528,52 @@ describe("the statistics' hourly rollups", () => {
       createdAt: hour,
       turns: [{ question: "Folded by the Cron?", at: new Date(hour.getTime() + 60_000) }],
     });
-    const marked = async () =>
-      Number((await sql`select count(*) as marks from stats_marks where hour = ${hour}`)[0]!.marks);
-    expect(await marked()).toBeGreaterThan(0);
+    const rollup = async () => sql`select questions, sessions, complete from stats_hours where hour = ${hour}`;
+    // Nothing marks the inserts: the fold's sweep finds them.
+    expect(await rollup()).toEqual([]);
 
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: statsFoldCron }), env);
 
-    expect(await marked()).toBe(0);
-    const [rollup] = await sql`select questions, sessions, complete from stats_hours where hour = ${hour}`;
-    expect(rollup).toEqual({ questions: 1, sessions: 1, complete: 1 });
+    expect(await rollup()).toEqual([{ questions: 1, sessions: 1, complete: 1 }]);
+    expect(await sql`select hour from stats_marks where hour = ${hour}`).toEqual([]);
+  });
+
+  it("count a turn whose transaction commits after a fold has swept past its message's number", async () => {
+    const sql = openSql();
+    const late = inYear(2002, 9, 1, 10);
+    const early = inYear(2002, 9, 1, 12);
+    const questions = async (hour: Date) =>
+      (await sql<{ questions: number }[]>`select questions from stats_hours where hour = ${hour}`)[0]?.questions ?? 0;
+    let numbered!: () => void;
+    const questionNumbered = new Promise<void>((resolve) => (numbered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // A turn as the service writes one: the session first (the transaction's ID), then its first
+    // question, numbered but not committed. A session a turn starts is marked by no trigger.
+    const slowTurn = sql.begin(async (tx) => {
+      const [session] = await tx<{ id: string }[]>`
+        insert into chat_sessions (session_uuid, created_at, message_count)
+        values (${crypto.randomUUID()}, ${late}, 1) returning id`;
+      await tx`insert into chat_messages (session_id, seq, sender, message, timestamp)
+        values (${session!.id}, 1, 'user', 'Committed after the fold?', ${late})`;
+      numbered();
+      await released;
+    });
+    await questionNumbered;
+    // A turn numbered after it commits first, and a fold sweeps past both numbers.
+    await seedConversation(sql, {
+      createdAt: early,
+      turns: [{ question: "Committed first.", at: early, answer: null }],
+    });
+    await sql`select stats_fold()`;
+    expect([await questions(early), await questions(late)]).toEqual([1, 0]);
+
+    release();
+    await slowTurn;
+    await sql`select stats_fold()`;
+    expect(await questions(late)).toBe(1);
+    const [hour] = await sql`select sessions, questions, unanswered from stats_hours where hour = ${late}`;
+    expect(hour).toEqual({ sessions: 1, questions: 1, unanswered: 1 });
   });
 
   it("spare the statement any message of a whole hour: only a partial first or last hour reads its rows (EXPLAIN ANALYZE)", async () => {

@@ -34,6 +34,9 @@ export function senderSearchVector(table: { searchVector: PgColumn }): SQL {
 /** PostgreSQL's tsvector; read as its text form, which nothing in the service needs. */
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
+/** A 64-bit transaction ID (PostgreSQL's xid8), as its decimal text. */
+const xid8 = customType<{ data: string }>({ dataType: () => "xid8" });
+
 /**
  * When a session was last active, which its retention period counts from: its last message, or
  * its creation while it has none. Written exactly as chat_sessions_activity_idx is, so that the
@@ -200,8 +203,9 @@ export type ChatMessage = Omit<typeof chatMessages.$inferSelect, "searchVector">
 
 // The admin statistics' rollups (db/stats-fold.ts, docs/api.md §13.5): per UTC hour, each row set
 // computed from scratch from that hour's rows by one SQL function per table (drizzle/0008), so the
-// statistics of a range read its hours, not its messages. Triggers on chat_messages and
-// chat_sessions mark the hours a write changes (stats_marks); the fold recomputes them.
+// statistics of a range read its hours, not its messages. The hours a write changes are marked
+// (stats_marks): a message's insert by the fold's own sweep (stats_sweeps), every other write by
+// triggers on chat_messages and chat_sessions; the fold recomputes the marked hours.
 const hourColumn = () => timestamp("hour", { withTimezone: true, precision: 3 }).notNull();
 const percentileColumns = () => ({
   latencyP50: doublePrecision("latency_p50"),
@@ -211,7 +215,20 @@ const percentileColumns = () => ({
 });
 
 /**
- * The hours whose rollups a write has changed, not yet folded. No key: a turn inserts its marks
+ * The fold's sweeps of the new messages (drizzle/0012): a chat turn marks nothing itself; each fold
+ * first marks the hours of the messages numbered after `messageId` of the newest sweep that no
+ * transaction still writing at the last sweep had begun before. One row per sweep, each with the
+ * oldest transaction its snapshot saw in progress (`snapshotXmin`) and the first not yet begun
+ * (`snapshotXmax`); the sweep deletes the rows no later sweep can need.
+ */
+export const statsSweeps = pgTable("stats_sweeps", {
+  snapshotXmin: xid8("snapshot_xmin").notNull(),
+  snapshotXmax: xid8("snapshot_xmax").notNull(),
+  messageId: bigint("message_id", { mode: "number" }).notNull(),
+});
+
+/**
+ * The hours whose rollups a write has changed, not yet folded. No key: a write inserts its marks
  * without ever waiting on another's; the fold takes every mark of an hour at once.
  */
 export const statsMarks = pgTable("stats_marks", { hour: hourColumn() });

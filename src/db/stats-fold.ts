@@ -1,7 +1,8 @@
 /**
- * The fold of the statistics' hourly rollups (drizzle/0008, docs/api.md §13.5): recomputes the
- * hours that writes have marked since the last fold, from their rows, by the same functions that
- * define each rollup. The Cron Trigger folds every minute (lifecycle/stats-fold.ts), and every read of
+ * The fold of the statistics' hourly rollups (drizzle/0008, docs/api.md §13.5): marks the hours of
+ * the messages stored since the last fold (its sweep, drizzle/0012: a chat turn marks nothing), then
+ * recomputes the marked hours, those and the ones other writes have marked, from their rows, by
+ * the same functions that define each rollup. The Cron Trigger folds every minute (lifecycle/stats-fold.ts), and every read of
  * the rollups folds its range first, as its own statement, so a read is exact whatever the
  * Cron's lag: what a fold does not find marked is already in the rollups.
  */

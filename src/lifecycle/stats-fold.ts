@@ -1,6 +1,7 @@
 /**
  * The statistics' fold, run by the Cron Trigger every minute (wrangler.toml `[triggers]`,
- * src/index.ts): recomputes the hours that writes marked since the last run (db/stats-fold.ts),
+ * src/index.ts): marks the hours of the messages stored since the last run, then recomputes the
+ * hours marked by them and by other writes (db/stats-fold.ts),
  * so that a read of the statistics, which folds its own range first, finds little left to do.
  */
 import { createDatabase } from "../db/client";

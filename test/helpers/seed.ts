@@ -1,3 +1,4 @@
+import type { TransactionSql } from "postgres";
 import type { FeedbackRating, Source } from "../../src/conversation";
 import type { openSql } from "./database";
 
@@ -29,20 +30,28 @@ export type SeededConversation = { sessionUuid: string; sessionId: number; messa
  * history in a time range of their own, far from what other tests write "now".
  */
 export async function seedConversation(
-  sql: Sql,
-  {
-    createdAt,
-    turns,
-    importId = null,
-    readerId = null,
-  }: {
-    createdAt: Date;
-    turns: SeededTurn[];
-    /** A session made by POST /api/sessions/import (created at its import) carries its import_id. */
-    importId?: string | null;
-    /** The readers row it belongs to (seedReader); null: anonymous. */
-    readerId?: number | null;
-  },
+  sql: Sql | TransactionSql,
+  conversation: Conversation,
+): Promise<SeededConversation> {
+  // One transaction, as the service writes one: the session is written before its messages, so the
+  // transaction has its ID before a message takes its number, which the statistics' sweep relies
+  // on (drizzle/0012). A test's own transaction is one already.
+  if (!("begin" in sql)) return writeConversation(sql, conversation);
+  return (await sql.begin((tx) => writeConversation(tx, conversation))) as SeededConversation;
+}
+
+type Conversation = {
+  createdAt: Date;
+  turns: SeededTurn[];
+  /** A session made by POST /api/sessions/import (created at its import) carries its import_id. */
+  importId?: string | null;
+  /** The readers row it belongs to (seedReader); null: anonymous. */
+  readerId?: number | null;
+};
+
+async function writeConversation(
+  sql: TransactionSql,
+  { createdAt, turns, importId = null, readerId = null }: Conversation,
 ): Promise<SeededConversation> {
   const sessionUuid = crypto.randomUUID();
   const [session] = await sql<{ id: string }[]>`
