@@ -4,7 +4,7 @@
 // year no other test touches). Calls the Worker's fetch handler with the admin token.
 import type postgres from "postgres";
 import { beforeAll, describe, expect, it } from "vitest";
-import { listFrequentQuestions } from "../src/db/admin-frequent";
+import { addedUpQuestionsLimit, listFrequentQuestions } from "../src/db/admin-frequent";
 import type { FrequentQuestion } from "../src/schemas/responses";
 import { callAdmin, readAdmin } from "./helpers/admin";
 import { openSql, recordingDatabase } from "./helpers/database";
@@ -168,6 +168,33 @@ describe("GET /api/admin/frequent-questions", () => {
         problem.errors?.map((error) => error.path),
         query,
       ).toContain(parameter);
+    }
+  });
+
+  it("refuses a period it does not keep that holds more questions than it adds up, with a 400 naming from", async () => {
+    // The statistics' count of an hour of 2001 (no other test writes there), set as a fold of many
+    // questions would have left it: the bound reads those counts, not the messages.
+    const sql = openSql();
+    const hour = inYear(2001, 5, 1, 10);
+    const setQuestions = (questions: number) => sql`
+      insert into stats_hours (hour, sessions, imported_sessions, imported_messages, questions, complete, incomplete,
+        unanswered, cut_short, up, down)
+      values (${hour}, 0, 0, 0, ${questions}, 0, 0, ${questions}, 0, 0, 0)
+      on conflict (hour) do update set questions = excluded.questions`;
+    try {
+      await setQuestions(addedUpQuestionsLimit);
+      const query = "from=2001-05-01&to=2001-05-02";
+      const page = await readAdmin<Page>(`/api/admin/frequent-questions?${query}`);
+      expect(page).toMatchObject({ questions: [], next_cursor: null });
+
+      await setQuestions(addedUpQuestionsLimit + 1);
+      for (const path of ["/api/admin/frequent-questions", "/api/admin/frequent-questions.csv"]) {
+        const problem = await expectProblem(await callAdmin(`${path}?${query}`), 400, "validation_error");
+        expect(problem.errors?.map((error) => error.path)).toEqual(["from"]);
+        expect(problem.detail).toContain("100,001 questions");
+      }
+    } finally {
+      await sql`delete from stats_hours where hour = ${hour}`;
     }
   });
 

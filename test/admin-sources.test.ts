@@ -196,6 +196,9 @@ async function withCollection(scenario: Scenario["qdrant"]): Promise<string> {
   return key;
 }
 
+/** A CSV body as text, its byte order mark kept (Response.text() takes it off). */
+const withMark = (body: ArrayBuffer) => new TextDecoder("utf-8", { ignoreBOM: true, fatal: false }).decode(body);
+
 describe("GET /api/admin/sources/uncited", () => {
   it("lists, a page of the collection at a time, the passages whose source no answer of the period cites", async () => {
     const key = await withCollection({ collection: "humanoid-book", points: collection });
@@ -262,6 +265,53 @@ describe("GET /api/admin/sources/uncited", () => {
       next_cursor: null,
     });
   });
+
+  it("downloads as CSV: every passage never cited, a scroll of the collection a page, 40 pages at most", async () => {
+    const download = (key: string, query: string) =>
+      callApp(
+        createApp(),
+        `/api/admin/sources/uncited.csv?${query}`,
+        { headers: { Authorization: `Bearer ${adminToken}` } },
+        ragEnv(key),
+      );
+    const csvOf = async (key: string, query: string) => {
+      const { response } = await download(key, query);
+      return { response, text: withMark(await response.arrayBuffer()) };
+    };
+    const key = await withCollection({ collection: "humanoid-book", points: collection });
+    const { response, text } = await csvOf(key, "from=2014-03-01&to=2014-03-04&limit=2");
+    expect(response.status, text).toBe(200);
+    expect(response.headers.get("Content-Disposition")).toMatch(
+      /^attachment; filename="uncited-passages-\d{8}T\d{6}Z\.csv"$/,
+    );
+    // The same passages as the JSON pages; `limit` has no effect: one scroll of 1,000 points.
+    expect(text).toBe(
+      "\uFEFFid,title,url\r\n3,Chapter 4,https://book.example/ch4\r\n7,Untitled passage,\r\n9,Chapter 5,\r\n",
+    );
+    expect((await recordedRequests(upstream, key)).map((request) => request.body.limit)).toEqual([1000]);
+
+    // 40,001 points, none cited: 40 scrolls, then the line that says where the same request goes on.
+    const many = Array.from({ length: 40_001 }, (_, index) => point(index + 1, { title: `Passage ${index + 1}` }));
+    const manyKey = await withCollection({ collection: "humanoid-book", points: many });
+    const cut = await csvOf(manyKey, "from=2014-05-01&to=2014-05-02");
+    const lines = cut.text.split("\r\n");
+    expect(lines).toHaveLength(1 + 40_000 + 1 + 1);
+    expect(lines[40_000]).toBe("40000,Passage 40000,");
+    const [marker, rows, cursor] = lines[40_001]!.split(",");
+    expect([marker, rows]).toEqual(["#cut", "40000"]);
+    const rest = await csvOf(manyKey, `from=2014-05-01&to=2014-05-02&cursor=${cursor}`);
+    expect(rest.text).toBe("\uFEFFid,title,url\r\n40001,Passage 40001,\r\n");
+
+    // Qdrant failing on the first page is the request's problem; no Qdrant, no passages.
+    const broken = await withCollection({ points: collection, status: 500 });
+    await expectProblem(
+      (await download(broken, "from=2014-03-01&to=2014-03-04")).response,
+      503,
+      "retrieval_unavailable",
+    );
+    const unconfigured = await callAdmin("/api/admin/sources/uncited.csv?from=2014-03-01&to=2014-03-04");
+    expect(withMark(await unconfigured.arrayBuffer())).toBe("\uFEFFid,title,url\r\n");
+  }, 60_000);
 
   it.each([
     ["a cursor it did not issue", "cursor=zzz", "cursor"],

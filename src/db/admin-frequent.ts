@@ -7,11 +7,12 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
+import { type ApiError, validationError } from "../http/problem";
 import type { Database } from "./client";
 import { placeholder } from "./fragments";
 import { fieldBytes } from "./pages";
 import { type RankedCursor, type RankedQuery, rankedPage, rankedPageColumns, rankedRows } from "./ranked";
-import { questionKey, statsHourQuestions, statsPeriodQuestions } from "./schema";
+import { questionKey, statsHourQuestions, statsHours, statsPeriodQuestions } from "./schema";
 import { type Blueprints, statement } from "./statement";
 
 export type FrequentQuestionsQuery = RankedQuery;
@@ -88,31 +89,59 @@ const keptStatement = statement("admin_frequent_questions_kept", (db) => {
 });
 
 /**
+ * The most questions (as the statistics count them, stats_hours.questions) a period that is not kept
+ * may hold: adding one up costs its hourly rows, at most one a question, about 1.5 µs each at
+ * 1,000,000 messages (docs/benchmarks.md), so this bounds the read to about 150 ms, well inside the
+ * admin reads' 300 ms and the statement_timeout.
+ */
+export const addedUpQuestionsLimit = 100_000;
+
+/**
  * Folds the period's marked hours, having moved the kept periods to the end of the current hour
- * (drizzle/0010), and names the kept period that the query's is, if any.
+ * (drizzle/0010), and names the kept period that the query's is, if any, and how many questions
+ * the period holds. That count is read in the statement's snapshot, taken before its fold: as of the
+ * previous fold (the Cron's, at most a minute before), which is close enough for a bound.
  */
 const foldForPeriodStatement = statement("stats_fold_for_period", (db) =>
   db
-    .select({ days: sql<number | null>`days` })
+    .select({
+      days: sql<number | null>`days`,
+      questions: sql<number>`(select coalesce(sum(${statsHours.questions}), 0) from ${statsHours}
+        where ${ofPeriod(statsHours.hour)})`.mapWith(Number),
+    })
     .from(sql`stats_fold_for_period(${placeholder("from")}::timestamptz, ${placeholder("to")}::timestamptz) as days`),
 );
+
+function periodTooLarge(questions: number): ApiError {
+  return validationError([
+    {
+      path: "from",
+      message:
+        `the period holds ${questions.toLocaleString("en")} questions; one other than the last 7, 30, 90 or 365 days ` +
+        `up to the end of this hour is added up only to ${addedUpQuestionsLimit.toLocaleString("en")}: choose one of those or a shorter period`,
+    },
+  ]);
+}
 
 /**
  * One page of the period's questions, most asked first, with one more to tell whether more follow,
  * cut short before 1 MiB. Two statements: the fold that brings the rollups up to date, then the
  * read. For the periods the admin page offers (the last 7, 30, 90 or 365 days up to the end of
  * this hour) the read costs its page's rows, from the questions the fold keeps counted; for any
- * other, the rollup rows of the period (about the distinct questions of each of its hours).
+ * other, the rollup rows of the period (about the distinct questions of each of its hours), which
+ * is refused (400) past addedUpQuestionsLimit questions.
  */
 export async function listFrequentQuestions(
   db: Database,
   query: FrequentQuestionsQuery,
 ): Promise<FrequentQuestionRow[]> {
-  const [kept] = await foldForPeriodStatement(db).execute({
+  const [period] = await foldForPeriodStatement(db).execute({
     from: query.from.toISOString(),
     to: query.to.toISOString(),
   });
-  const days = kept?.days ?? null;
+  const days = period?.days ?? null;
+  const questions = period?.questions ?? 0;
+  if (days === null && questions > addedUpQuestionsLimit) throw periodTooLarge(questions);
   const rows =
     days === null
       ? await rankedRows(db, addedUpStatement, query)

@@ -54,6 +54,12 @@ export type ExportedList<Query extends { limit: number }, Row> = {
   /** The columns in order: the header's name, and the row's value under it. */
   columns: Record<string, (row: Row) => CsvValue>;
   page: (db: Database, query: Query) => Promise<ListPage<Query, Row>>;
+  /**
+   * The most pages a download reads, for a list whose page costs a subrequest (the passages never
+   * cited: a scroll of Qdrant's collection); then the cut line, as at maxExportRows. None: no bound
+   * but the rows.
+   */
+  maxPages?: number;
 };
 
 /**
@@ -87,8 +93,9 @@ export async function listCsvStream<Query extends { limit: number }, Row>(
 /**
  * A byte order mark and the header, then a page at a time. The mark: Excel reads a CSV file
  * without one in the system's legacy code page, and the book's questions are not all ASCII;
- * LibreOffice, Google Sheets and Python's `utf-8-sig` take it off. At maxExportRows with more to
- * come, a last line `#cut,<rows>,<cursor>` says so: the same request with that cursor goes on.
+ * LibreOffice, Google Sheets and Python's `utf-8-sig` take it off. At maxExportRows (or the list's
+ * maxPages) with more to come, a last line `#cut,<rows>,<cursor>` says so: the same request with
+ * that cursor goes on.
  */
 async function* csvChunks<Query extends { limit: number }, Row>(
   db: Database,
@@ -99,11 +106,11 @@ async function* csvChunks<Query extends { limit: number }, Row>(
   yield `\uFEFF${csvRecord(Object.keys(list.columns))}`;
   let page = first;
   let written = 0;
-  for (;;) {
+  for (let pages = 1; ; pages++) {
     yield page.rows.map((row) => csvRecord(fields.map((field) => field(row)))).join("");
     written += page.rows.length;
     if (page.nextQuery === null || page.nextCursor === null) return;
-    if (written >= maxExportRows) {
+    if (written >= maxExportRows || pages >= (list.maxPages ?? Number.POSITIVE_INFINITY)) {
       // Written as it is: csvRecord would guard the marker's `#`. A cursor is base64url, no quoting.
       yield `${csvCutMarker},${written},${page.nextCursor}\r\n`;
       return;

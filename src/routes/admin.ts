@@ -1,13 +1,11 @@
 import { Hono } from "hono";
-import { listPassages } from "../answers/qdrant";
-import { readConfig } from "../config";
+import { type RetrievalConfig, readConfig } from "../config";
 import type { AppEnv } from "../context";
 import { readConversation } from "../db/admin";
-import { uncitedSources } from "../db/admin-sources";
+import { addedUpQuestionsLimit } from "../db/admin-frequent";
 import { readStats } from "../db/admin-stats";
-import { fieldBytes, maxPageBytes } from "../db/pages";
 import { contentGapScore } from "../db/schema";
-import { retrievalUnavailable, sessionNotFound } from "../http/problem";
+import { sessionNotFound } from "../http/problem";
 import {
   citedSourcesList,
   contentGapsList,
@@ -17,6 +15,7 @@ import {
   sessionsList,
 } from "../lifecycle/admin-lists";
 import { maxExportRows } from "../lifecycle/list-export";
+import { maxUncitedPagesPerDownload, readUncitedPassages, uncitedPassagesList } from "../lifecycle/uncited-passages";
 import { sessionPath } from "../middleware/session";
 import { validate } from "../middleware/validate";
 import { describeRoute } from "../openapi/declarations";
@@ -31,8 +30,9 @@ import {
   adminSourcesQuerySchema,
   adminStatsQuerySchema,
   adminUncitedPassagesQuerySchema,
+  maxPassagesLooked,
 } from "../schemas/admin";
-import { encodePassagesCursor, toPage } from "../schemas/cursor";
+import { toPage } from "../schemas/cursor";
 import { historyQuerySchema } from "../schemas/history";
 import { toAdminMessage, toSessionSummary, toStats } from "../schemas/responses";
 import { csvDownload } from "./csv-download";
@@ -155,6 +155,10 @@ const listFrequentQuestionsDoc = describeRoute(() => ({
   tags: ["admin"],
   summary:
     "The questions asked most often in a period (case, punctuation and whitespace aside), with their ratings, a page at a time",
+  description:
+    "The last 7, 30, 90 and 365 days up to the end of the current UTC hour are kept counted: a page costs its rows. " +
+    "Any other period is added up from the hourly rollups, and one holding more than " +
+    `${addedUpQuestionsLimit.toLocaleString("en")} questions is refused (400 validation_error naming from).`,
   responses: {
     "200": adminJson("One page of questions, most asked first", "FrequentQuestionsPage"),
   },
@@ -180,7 +184,17 @@ const listUncitedPassagesDoc = describeRoute(() => ({
   problems: ["retrieval_unavailable"],
 }));
 
-/** How long the collection may take to list a page: an operator waits for it. */
+const exportUncitedPassagesDoc = describeRoute(() => ({
+  operationId: "exportUncitedPassages",
+  tags: ["admin"],
+  summary: `The passages never cited in a period, as GET /api/admin/sources/uncited lists them, as a CSV download: at most ${maxUncitedPagesPerDownload} pages of ${maxPassagesLooked.toLocaleString("en")} points, then a line #cut,<rows>,<cursor> with more to come`,
+  description: csvDescription("passages"),
+  responses: {
+    "200": adminCsv("passages", "\uFEFFid,title,url\r\n812,Chapter 9: Falling safely,https://book.example/ch9\r\n"),
+  },
+  problems: ["retrieval_unavailable"],
+}));
+
 const exportContentGapsDoc = describeRoute(() => ({
   operationId: "exportContentGaps",
   tags: ["admin"],
@@ -233,7 +247,11 @@ const exportCitedSourcesDoc = describeRoute(() => ({
   },
 }));
 
-const listingTimeoutMs = 5000;
+/** The collection the passages never cited are listed from; null with no Qdrant configured. */
+function retrievalOf(env: AppEnv["Bindings"]): RetrievalConfig | null {
+  const answer = readConfig(env).answer;
+  return answer.kind === "rag" ? answer.retrieval : null;
+}
 
 export const adminRoutes = new Hono<AppEnv>()
   .get("/sessions", listAdminSessionsDoc, validate("query", adminSessionsQuerySchema), async (c) => {
@@ -344,44 +362,21 @@ export const adminRoutes = new Hono<AppEnv>()
   )
   .get("/sources/uncited", listUncitedPassagesDoc, validate("query", adminUncitedPassagesQuerySchema), async (c) => {
     const query = c.req.valid("query");
-    const answer = readConfig(c.env).answer;
-    const retrieval = answer.kind === "rag" ? answer.retrieval : null;
+    const retrieval = retrievalOf(c.env);
     const period = { from: query.from.toISOString(), to: query.to.toISOString() };
     if (!retrieval) return c.json({ ...period, collection: null, looked_at: 0, passages: [], next_cursor: null }, 200);
-    let listed: Awaited<ReturnType<typeof listPassages>>;
-    try {
-      listed = await listPassages(
-        retrieval,
-        { offset: query.fromPoint, limit: query.limit },
-        AbortSignal.timeout(listingTimeoutMs),
-      );
-    } catch (error) {
-      throw retrievalUnavailable(error);
-    }
-    const uncited = new Set(await uncitedSources(c.var.db, { ...query, sources: listed.passages }));
-    // A page stops before 1 MiB, as every admin list does: the points after the last one shown
-    // are looked at again by the next page.
-    const passages: typeof listed.passages = [];
-    let bytes = 0;
-    let lookedAt = 0;
-    for (const [index, passage] of listed.passages.entries()) {
-      if (uncited.has(index)) {
-        const size = fieldBytes + new TextEncoder().encode(passage.title + (passage.url ?? "")).length;
-        if (passages.length > 0 && bytes + size > maxPageBytes) break;
-        bytes += size;
-        passages.push(passage);
-      }
-      lookedAt = index + 1;
-    }
-    const nextPoint = lookedAt < listed.passages.length ? listed.passages[lookedAt]!.id : listed.nextOffset;
+    const page = await readUncitedPassages(c.var.db, retrieval, query);
     return c.json(
       {
         ...period,
         collection: retrieval.collection,
-        looked_at: lookedAt,
-        passages,
-        next_cursor: nextPoint === null ? null : encodePassagesCursor(nextPoint),
+        looked_at: page.lookedAt,
+        passages: page.rows,
+        next_cursor: page.nextCursor,
       },
       200,
     );
-  });
+  })
+  .get("/sources/uncited.csv", exportUncitedPassagesDoc, validate("query", adminUncitedPassagesQuerySchema), (c) =>
+    csvDownload(c, uncitedPassagesList(retrievalOf(c.env)), c.req.valid("query")),
+  );

@@ -441,6 +441,10 @@ export default async function admin(t) {
     /humanoid-book, all of it/.test(document.getElementById("uncited-note")?.textContent ?? ""),
   );
   assert.equal(await page.isVisible("#uncited-empty"), true);
+  const [uncitedDownload] = await Promise.all([page.waitForEvent("download"), page.click("#uncited-csv")]);
+  assert.match(uncitedDownload.suggestedFilename(), /^uncited-passages-\d{8}T\d{6}Z\.csv$/);
+  const uncitedCsv = (await fs.readFile(/** @type {string} */ (await uncitedDownload.path()))).toString("utf8");
+  assert.equal(uncitedCsv, "\uFEFFid,title,url\r\n", "every passage is cited, so the CSV holds none");
   await assertFits(page, "sources at 1366 px");
   console.log(`    sources: ${await t.screenshot(page, "admin-sources-laptop")}`);
   await page.setViewportSize(phone);

@@ -22,12 +22,15 @@ const csvPaths: Partial<Record<FormView, string>> = {
 /** The views whose address names a period by its length (`range=30d`), which the API takes as from and to. */
 const periodViews: readonly FormView[] = ["frequent", "sources"];
 
+/** The passages never cited, which the sources' view shows under its cited sources. */
+export const uncitedCsvPath = "/api/admin/sources/uncited.csv";
+
 /**
- * Downloads `view`'s list as its address shows it (its filters or query; `pages` is the page's
- * own): every row, not only the pages shown. Nothing happens on a search without words.
+ * Downloads `view`'s list (or another list of the view, at `path`) as its address shows it (its
+ * filters or query; `pages` is the page's own): every row, not only the pages shown. Nothing
+ * happens on a search without words.
  */
-export async function downloadCsv(view: FormView): Promise<void> {
-  const path = csvPaths[view];
+export async function downloadCsv(view: FormView, path = csvPaths[view]): Promise<void> {
   const address = readAddress(location.hash);
   if (!path || address.view !== view) return;
   const { pages: _shown, passage_pages: _passages, ...fields } = address.fields;

@@ -9,7 +9,7 @@ import { type FormView, readAddress } from "./address";
 import { adminToken } from "./api";
 import { moreMessages } from "./conversation";
 import { byId, formFields } from "./dom";
-import { downloadCsv } from "./download";
+import { downloadCsv, uncitedCsvPath } from "./download";
 import { loadFrequentQuestions } from "./frequent";
 import { loadContentGaps } from "./gaps";
 import { attempt, showLogin } from "./login";
@@ -67,6 +67,7 @@ byId("gaps-csv").addEventListener("click", () => attempt(() => downloadCsv("gaps
 byId("rated-down-csv").addEventListener("click", () => attempt(() => downloadCsv("rated-down")));
 byId("frequent-csv").addEventListener("click", () => attempt(() => downloadCsv("frequent")));
 byId("sources-csv").addEventListener("click", () => attempt(() => downloadCsv("sources")));
+byId("uncited-csv").addEventListener("click", () => attempt(() => downloadCsv("sources", uncitedCsvPath)));
 /** Without the token, the sign-in form says which view a link opened in this tab leads to. */
 function sayWhereSigningInLeads(): void {
   byId("login-next").textContent = location.hash ? `Then this tab shows: ${titleOf(readAddress(location.hash))}.` : "";
