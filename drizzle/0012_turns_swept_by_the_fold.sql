@@ -26,9 +26,12 @@ CREATE TABLE IF NOT EXISTS "stats_sweeps" (
 -- its answer decides is answered; its rating's, which an import may bring; its session's creation
 -- for an imported one), and its session's creation hour for a session's first message: a session
 -- a turn starts is inserted with that message, and its row trigger skips it. Runs under the fold's
--- lock (taken here too, so that a call on its own is safe): one sweep at a time.
+-- lock (taken here too, so that a call on its own is safe): one sweep at a time. Its messages are
+-- the newest, read through the primary key: without statistics (a table never analyzed) the planner
+-- takes `id > $1` for a third of the table and reads it whole, 150 ms a fold at 1,000,000 messages.
 CREATE OR REPLACE FUNCTION stats_sweep() RETURNS void
   LANGUAGE plpgsql
+  SET enable_seqscan = off
 AS $sweep$
 DECLARE
   swept_after bigint;

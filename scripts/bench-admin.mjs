@@ -134,7 +134,7 @@ const KINDS = [
   {
     id: "frequent-other",
     title:
-      "frequent questions, a period not kept up to midnight, of about 95,000 questions (added up: near the most allowed)",
+      "frequent questions, a period not kept up to midnight, of about 47,500 questions (added up: near the most allowed)",
     path: () => `/api/admin/frequent-questions?${hoursToMidnight(OTHER_PERIOD_HOURS)}`,
   },
   { id: "sources-30d", title: "sources cited, last 30 days", path: () => "/api/admin/sources" },
@@ -201,8 +201,8 @@ if (MESSAGES % 100 !== 0) {
 }
 const SESSIONS = MESSAGES / 10;
 // The seeding spreads its questions (half the messages) over 90 days: the hours that hold about
-// 95,000 of them, under the 100,000 a period the frequent questions do not keep may hold.
-const OTHER_PERIOD_HOURS = Math.max(1, Math.floor(95_000 / (MESSAGES / 2 / (90 * 24))));
+// 47,500 of them, under the 50,000 a period the frequent questions do not keep may hold.
+const OTHER_PERIOD_HOURS = Math.max(1, Math.floor(47_500 / (MESSAGES / 2 / (90 * 24))));
 const requests = option("requests", 10_000);
 const countRequests = option("count-requests", 1000);
 const wanted = options.kinds?.split(",").map((id) => id.trim());

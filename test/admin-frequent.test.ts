@@ -191,7 +191,7 @@ describe("GET /api/admin/frequent-questions", () => {
       for (const path of ["/api/admin/frequent-questions", "/api/admin/frequent-questions.csv"]) {
         const problem = await expectProblem(await callAdmin(`${path}?${query}`), 400, "validation_error");
         expect(problem.errors?.map((error) => error.path)).toEqual(["from"]);
-        expect(problem.detail).toContain("100,001 questions");
+        expect(problem.detail).toContain(`${(addedUpQuestionsLimit + 1).toLocaleString("en")} questions`);
       }
     } finally {
       await sql`delete from stats_hours where hour = ${hour}`;

@@ -271,8 +271,16 @@ describe("the search statement's bounded work", () => {
       const [row] = await sql.unsafe(`explain (analyze, format json) ${statement.sql}`, statement.params as never[]);
       const plan = (row!["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan;
       const nodes = planNodes(plan);
+      // The walk's own limit: over the primary key read backwards, or, when the newest rows are a
+      // large share of a small test table, over a sort of it; its rows are the rows walked.
       const walk = nodes.find(
-        (node) => node["Index Name"] === "chat_messages_pkey" && node["Scan Direction"] === "Backward",
+        (node) =>
+          node["Node Type"] === "Limit" &&
+          (node.Plans ?? []).some(
+            (child) =>
+              (child["Index Name"] === "chat_messages_pkey" && child["Scan Direction"] === "Backward") ||
+              (child["Node Type"] === "Sort" && child.Plans?.[0]?.["Relation Name"] === "chat_messages"),
+          ),
       );
       const gin = nodes.find((node) => node["Index Name"] === "chat_messages_message_search");
       return { rows, walked: Number(walk?.["Actual Rows"]), ginRan: Number(gin?.["Actual Loops"] ?? 0) > 0 };
@@ -323,8 +331,10 @@ describe("the search limited to one sender", () => {
     // Priced by the answers' own statistics (the index's expression, drizzle/0011), not by the
     // word's 2,000 questions: estimated as a word the answers lack. On the whole column's
     // statistics it was estimated at its share of all messages, which on 3,000,000 messages made
-    // the planner read the table instead of the index.
-    expect(answers.estimated[0]).toBeLessThan(50);
+    // the planner read the table instead of the index. That way it would be about 2,000 times the
+    // answers' share of the messages (about 1,000 here); the answers' own statistics give tens, a
+    // hundred when other test files' writes fill the sample.
+    expect(answers.estimated[0]).toBeLessThan(200);
 
     // The questions' newest 21 are found by the walk, before any index: the GIN path never runs.
     // (Which index its plan names is a tie here, every match being a question: not asserted.)

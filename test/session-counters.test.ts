@@ -278,5 +278,5 @@ describe("the admin list filtered by the counters", () => {
     for (const plan of [failing!, ratedDown!]) {
       expect(plan).not.toMatch(/Seq Scan on chat_sessions|Index Scan (Backward )?using chat_sessions_activity_idx/);
     }
-  });
+  }, 120_000);
 });

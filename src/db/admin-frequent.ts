@@ -91,10 +91,11 @@ const keptStatement = statement("admin_frequent_questions_kept", (db) => {
 /**
  * The most questions (as the statistics count them, stats_hours.questions) a period that is not kept
  * may hold: adding one up costs its hourly rows, at most one a question, about 2 µs each (95,000
- * took p95 238 ms at 1,000,000 messages, docs/benchmarks.md), so this bounds the read inside the
- * admin reads' 300 ms and far from the statement_timeout, at any size.
+ * took p50 200 ms, p95 238 and 310 ms in two runs at 1,000,000 messages, docs/benchmarks.md), so
+ * half that keeps the read well inside the admin reads' 300 ms, and far from the statement_timeout,
+ * at any size.
  */
-export const addedUpQuestionsLimit = 100_000;
+export const addedUpQuestionsLimit = 50_000;
 
 /**
  * Folds the period's marked hours, having moved the kept periods to the end of the current hour
