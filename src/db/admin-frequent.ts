@@ -7,7 +7,6 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { type ApiError, validationError } from "../http/problem";
 import type { Database } from "./client";
 import { placeholder } from "./fragments";
 import { fieldBytes } from "./pages";
@@ -99,29 +98,30 @@ export const addedUpQuestionsLimit = 50_000;
 
 /**
  * Folds the period's marked hours, having moved the kept periods to the end of the current hour
- * (drizzle/0010), and names the kept period that the query's is, if any, and how many questions
- * the period holds. That count is read in the statement's snapshot, taken before its fold: as of the
- * previous fold (the Cron's, at most a minute before), which is close enough for a bound.
+ * (drizzle/0010), and names the kept period that the query's is, if any; if none, how many
+ * questions the period holds (the subquery runs only then). That count is read in the statement's
+ * snapshot, taken before its fold: as of the previous fold (the Cron's, at most a minute before),
+ * which is close enough for a bound.
  */
+const periodQuestions = sql`(select coalesce(sum(${statsHours.questions}), 0) from ${statsHours}
+  where ${ofPeriod(statsHours.hour)})`;
 const foldForPeriodStatement = statement("stats_fold_for_period", (db) =>
   db
     .select({
       days: sql<number | null>`days`,
-      questions: sql<number>`(select coalesce(sum(${statsHours.questions}), 0) from ${statsHours}
-        where ${ofPeriod(statsHours.hour)})`.mapWith(Number),
+      questions: sql<number | null>`case when days is null then ${periodQuestions} end`.mapWith(Number),
     })
     .from(sql`stats_fold_for_period(${placeholder("from")}::timestamptz, ${placeholder("to")}::timestamptz) as days`),
 );
 
-function periodTooLarge(questions: number): ApiError {
-  return validationError([
-    {
-      path: "from",
-      message:
-        `the period holds ${questions.toLocaleString("en")} questions; one other than the last 7, 30, 90 or 365 days ` +
-        `up to the end of this hour is added up only to ${addedUpQuestionsLimit.toLocaleString("en")}: choose one of those or a shorter period`,
-    },
-  ]);
+/** A period not kept that holds more than addedUpQuestionsLimit questions: how many it holds. */
+export class PeriodTooLarge extends Error {
+  constructor(readonly questions: number) {
+    super(
+      `the period holds ${questions} questions, over the ${addedUpQuestionsLimit} a period not kept is added up to`,
+    );
+    this.name = "PeriodTooLarge";
+  }
 }
 
 /**
@@ -130,7 +130,7 @@ function periodTooLarge(questions: number): ApiError {
  * read. For the periods the admin page offers (the last 7, 30, 90 or 365 days up to the end of
  * this hour) the read costs its page's rows, from the questions the fold keeps counted; for any
  * other, the rollup rows of the period (about the distinct questions of each of its hours), which
- * is refused (400) past addedUpQuestionsLimit questions.
+ * is refused (PeriodTooLarge) past addedUpQuestionsLimit questions.
  */
 export async function listFrequentQuestions(
   db: Database,
@@ -142,7 +142,7 @@ export async function listFrequentQuestions(
   });
   const days = period?.days ?? null;
   const questions = period?.questions ?? 0;
-  if (days === null && questions > addedUpQuestionsLimit) throw periodTooLarge(questions);
+  if (days === null && questions > addedUpQuestionsLimit) throw new PeriodTooLarge(questions);
   const rows =
     days === null
       ? await rankedRows(db, addedUpStatement, query)

@@ -4,12 +4,13 @@
  */
 import type { z } from "zod";
 import { type AdminSessionRow, listAdminSessions, searchMessages } from "../db/admin";
-import { listFrequentQuestions } from "../db/admin-frequent";
+import { addedUpQuestionsLimit, listFrequentQuestions, PeriodTooLarge } from "../db/admin-frequent";
 import { listContentGaps } from "../db/admin-gaps";
 import { listRatedDown } from "../db/admin-rated-down";
 import { listCitedSources } from "../db/admin-sources";
 import type { Database } from "../db/client";
 import type { RankedCursor, RankedQuery } from "../db/ranked";
+import { validationError } from "../http/problem";
 import type {
   adminContentGapsQuerySchema,
   adminFrequentQuestionsQuerySchema,
@@ -171,12 +172,29 @@ function rankedPaging(list: "q" | "c") {
   };
 }
 
+/** The period's questions; one not kept that holds too many to add up is the caller's 400, naming `from`. */
+async function frequentQuestionsOf(db: Database, query: FrequentQuestionsQuery) {
+  try {
+    return await listFrequentQuestions(db, query);
+  } catch (error) {
+    if (!(error instanceof PeriodTooLarge)) throw error;
+    throw validationError([
+      {
+        path: "from",
+        message:
+          `the period holds ${error.questions.toLocaleString("en")} questions; one other than the last 7, 30, 90 or 365 days ` +
+          `up to the end of this hour is added up only to ${addedUpQuestionsLimit.toLocaleString("en")}: choose one of those or a shorter period`,
+      },
+    ]);
+  }
+}
+
 /** GET /api/admin/frequent-questions (§13.9). */
 export const frequentQuestionsList: ExportedList<FrequentQuestionsQuery, FrequentQuestion> = {
   name: "frequent-questions",
   pageSize: 200,
   page: async (db: Database, query: FrequentQuestionsQuery) =>
-    listPageOf(await listFrequentQuestions(db, query), query, { ...rankedPaging("q"), row: toFrequentQuestion }),
+    listPageOf(await frequentQuestionsOf(db, query), query, { ...rankedPaging("q"), row: toFrequentQuestion }),
   columns: {
     question: (question) => question.question,
     example: (question) => question.example,
