@@ -32,13 +32,15 @@ export const maxUncitedPagesPerDownload = 40;
 /**
  * The next `limit` points of the collection from the cursor on, those of them never cited in the
  * period, cut before 1 MiB as every admin list: the points after the last one shown are looked at
- * by the next page. Qdrant failing, or slower than 5 s: 503 retrieval_unavailable.
+ * by the next page. Qdrant failing, or slower than 5 s: 503 retrieval_unavailable. With no Qdrant
+ * configured (`retrieval` null), nothing is listed.
  */
 export async function readUncitedPassages(
   db: Database,
-  retrieval: RetrievalConfig,
+  retrieval: RetrievalConfig | null,
   query: UncitedPassagesQuery,
 ): Promise<UncitedPassagesPage> {
+  if (!retrieval) return { rows: [], lookedAt: 0, nextCursor: null, nextQuery: null };
   let listed: Awaited<ReturnType<typeof listPassages>>;
   try {
     listed = await listPassages(
@@ -71,7 +73,7 @@ export async function readUncitedPassages(
   };
 }
 
-/** The list as its CSV export reads it; with no Qdrant configured, an empty list. */
+/** The list as its CSV export reads it. */
 export function uncitedPassagesList(
   retrieval: RetrievalConfig | null,
 ): ExportedList<UncitedPassagesQuery, ListedPassage> {
@@ -79,10 +81,7 @@ export function uncitedPassagesList(
     name: "uncited-passages",
     pageSize: maxPassagesLooked,
     maxPages: maxUncitedPagesPerDownload,
-    page: async (db, query) =>
-      retrieval
-        ? readUncitedPassages(db, retrieval, query)
-        : { rows: [], lookedAt: 0, nextCursor: null, nextQuery: null },
+    page: (db, query) => readUncitedPassages(db, retrieval, query),
     columns: {
       id: (passage) => passage.id,
       title: (passage) => passage.title,

@@ -363,13 +363,12 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/sources/uncited", listUncitedPassagesDoc, validate("query", adminUncitedPassagesQuerySchema), async (c) => {
     const query = c.req.valid("query");
     const retrieval = retrievalOf(c.env);
-    const period = { from: query.from.toISOString(), to: query.to.toISOString() };
-    if (!retrieval) return c.json({ ...period, collection: null, looked_at: 0, passages: [], next_cursor: null }, 200);
     const page = await readUncitedPassages(c.var.db, retrieval, query);
     return c.json(
       {
-        ...period,
-        collection: retrieval.collection,
+        from: query.from.toISOString(),
+        to: query.to.toISOString(),
+        collection: retrieval?.collection ?? null,
         looked_at: page.lookedAt,
         passages: page.rows,
         next_cursor: page.nextCursor,
