@@ -172,13 +172,20 @@ function daysAgo(days) {
 }
 
 /**
+ * The `hours` hours up to `to` (epoch ms), as the admin API takes a period.
+ * @param {number} hours @param {number} to
+ */
+function hoursUpTo(hours, to) {
+  return `from=${new Date(to - hours * 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`;
+}
+
+/**
  * The last `days` days up to the end of the current hour, as the admin page asks for a period
  * (src/admin/page/period.ts): the frequent questions keep those counted.
  * @param {number} days
  */
 function lastDays(days) {
-  const to = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
-  return `from=${new Date(to - days * 86_400_000).toISOString()}&to=${new Date(to).toISOString()}`;
+  return hoursUpTo(days * 24, Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000);
 }
 
 /**
@@ -186,8 +193,7 @@ function lastDays(days) {
  * @param {number} hours
  */
 function hoursToMidnight(hours) {
-  const to = Math.floor(Date.now() / 86_400_000) * 86_400_000;
-  return `from=${new Date(to - hours * 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`;
+  return hoursUpTo(hours, Math.floor(Date.now() / 86_400_000) * 86_400_000);
 }
 
 /** @param {string} name @param {number} max */
